@@ -1,0 +1,30 @@
+/* TLS-ADDRESS and PLAIN-ADDRESS as written on the command line. */
+#ifndef ADDRESS_H
+#define ADDRESS_H
+
+#include <stddef.h>
+#include <sys/un.h>
+
+enum addr_kind {
+	ADDR_STDIO,		/* "-" or "stdio" */
+	ADDR_TCP,		/* "HOST:PORT", "tcp:HOST:PORT" */
+	ADDR_TCP_LISTEN,	/* "listen:[HOST:]PORT", "tcp-listen:[HOST:]PORT" */
+	ADDR_UNIX,		/* "unix:PATH" */
+	ADDR_UNIX_LISTEN,	/* "unix-listen:PATH" */
+	ADDR_FD			/* "fd:N" */
+};
+
+struct address {
+	enum addr_kind	 kind;
+	char		 host[256];	/* brackets removed; "" = any (listen only) */
+	char		 port[32];	/* number or service name */
+	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int		 fd;
+	const char	*text;		/* as given, for messages */
+};
+
+int	address_parse(const char *, struct address *, char *, size_t);
+int	address_is_listen(const struct address *);
+int	address_host_is_ip(const struct address *);
+
+#endif

@@ -1,0 +1,31 @@
+/* Opening addresses: connect (asynchronously), listen and accept, stdio and fd:N. */
+#ifndef ENDPOINT_H
+#define ENDPOINT_H
+
+#include <stddef.h>
+#include <uv.h>
+
+#include "address.h"
+#include "stream.h"
+
+struct connector;
+struct listener;
+
+/* st is NULL on failure, then err says why (the exit status is 3). */
+typedef void	(*connect_cb)(void *arg, struct stream *st, const char *err);
+typedef void	(*accept_cb)(void *arg);
+
+int		 endpoint_open_fds(uv_loop_t *, const struct address *,
+		    struct stream **, char *, size_t);
+struct connector *endpoint_connect(uv_loop_t *, const struct address *,
+		    connect_cb, void *);
+void		 endpoint_cancel(struct connector *);
+
+struct listener	*listener_new(uv_loop_t *, const struct address *, accept_cb,
+		    void *, char *, size_t);
+int		 listener_accept(struct listener *, struct stream **,
+		    char *, size_t, char *, size_t);
+const char	*listener_name(const struct listener *);
+void		 listener_close(struct listener *);
+
+#endif

@@ -1,0 +1,143 @@
+#include "config.h"
+
+#include <sys/resource.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+#include <uv.h>
+
+#include "log.h"
+#include "options.h"
+#include "server.h"
+#include "session.h"
+#include "tls.h"
+
+struct run {
+	struct server	*srv;
+	struct session	*s;
+	int		 status;
+	uv_signal_t	 sig[2];
+};
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+	struct run	*r = h->data;
+
+	log_info("signal %d: closing", signum);
+	if (r->srv != NULL)
+		server_stop(r->srv);
+	else if (r->s != NULL)
+		session_abort(r->s);
+}
+
+static void
+session_done(void *arg, int status)
+{
+	struct run	*r = arg;
+
+	r->status = status;
+	r->s = NULL;
+}
+
+/* Every session needs two descriptors: take what the hard limit allows. */
+static unsigned
+session_limit(unsigned wanted)
+{
+	struct rlimit	rl;
+	rlim_t		n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	n = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 2000000 ?
+	    1000000 : (rl.rlim_cur - 32) / 2;
+	if (wanted > 0 && wanted < n)
+		return wanted;
+	if (wanted > n)
+		log_warn("--max-sessions=%u is more than the descriptor limit "
+		    "allows: using %u", wanted, (unsigned)n);
+	return (unsigned)n;
+}
+
+static void
+version(void)
+{
+	printf("%s %s (GnuTLS %s, libuv %s)\n", PACKAGE_NAME, PACKAGE_VERSION,
+	    gnutls_check_version(NULL), uv_version_string());
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options	 o;
+	struct tls_ctx	*tctx;
+	struct run	 r;
+	uv_loop_t	*loop = uv_default_loop();
+	char		 err[512];
+	int		 status = 0;
+
+	switch (options_parse(argc, argv, &o, err, sizeof(err))) {
+	case OPTS_HELP:
+		options_usage(stdout);
+		return 0;
+	case OPTS_VERSION:
+		version();
+		return 0;
+	case OPTS_ERROR:
+		log_err("%s", err);
+		return 2;
+	case OPTS_RUN:
+		break;
+	}
+	log_set_level(o.verbosity == 0 ? LOG_ERR : o.verbosity == 1 ?
+	    LOG_WARN : o.verbosity == 2 ? LOG_INFO : LOG_DEBUG);
+	/* Without a name the client could only check that some CA signed it. */
+	if (o.role == ROLE_CLIENT && !o.insecure && o.npins == 0 &&
+	    o.servername == NULL && (o.tls_addr.kind != ADDR_TCP &&
+	    o.tls_addr.kind != ADDR_TCP_LISTEN)) {
+		log_err("%s has no host name to verify: use --servername, "
+		    "--pin or --insecure", o.tls_addr.text);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if ((tctx = tls_ctx_new(&o, err, sizeof(err), &status)) == NULL) {
+		log_err("%s", err);
+		return status;
+	}
+	memset(&r, 0, sizeof(r));
+	for (int i = 0; i < 2; i++) {
+		uv_signal_init(loop, &r.sig[i]);
+		r.sig[i].data = &r;
+		uv_signal_start(&r.sig[i], on_signal, i ? SIGTERM : SIGINT);
+		/* The loop ends when the work does, not when signals do. */
+		uv_unref((uv_handle_t *)&r.sig[i]);
+	}
+	if (address_is_listen(&o.tls_addr) || address_is_listen(&o.plain_addr)) {
+		r.srv = server_new(loop, &o, tctx, session_limit(o.max_sessions),
+		    &status);
+	} else if ((r.s = session_new(loop, &o, tctx, "", NULL, NULL,
+	    session_done, &r)) == NULL) {
+		log_err("out of memory");
+		status = 1;
+	}
+	uv_run(loop, UV_RUN_DEFAULT);
+	for (int i = 0; i < 2; i++)
+		uv_close((uv_handle_t *)&r.sig[i], NULL);
+	uv_run(loop, UV_RUN_DEFAULT);
+	if (r.srv != NULL) {
+		status = server_status(r.srv);
+		server_free(r.srv);
+	} else if (status == 0)
+		status = r.status;
+	tls_ctx_free(tctx);
+	uv_tty_reset_mode();
+	uv_loop_close(loop);
+	return status;
+}

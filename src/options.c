@@ -1,0 +1,401 @@
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+enum {
+	OPT_CERT = 256,
+	OPT_KEY,
+	OPT_SELF_SIGNED,
+	OPT_CAFILE,
+	OPT_INSECURE,
+	OPT_SERVERNAME,
+	OPT_PIN,
+	OPT_PRIORITY,
+	OPT_ALPN,
+	OPT_VERIFY_CLIENT,
+	OPT_TIMEOUT,
+	OPT_IDLE_TIMEOUT,
+	OPT_MAX_SESSIONS,
+	OPT_KEYLOG
+};
+
+static const struct option longopts[] = {
+	{ "proto",		required_argument,	NULL, 'p' },
+	{ "role",		required_argument,	NULL, 'r' },
+	{ "cert",		required_argument,	NULL, OPT_CERT },
+	{ "key",		required_argument,	NULL, OPT_KEY },
+	{ "self-signed",	no_argument,		NULL, OPT_SELF_SIGNED },
+	{ "cafile",		required_argument,	NULL, OPT_CAFILE },
+	{ "insecure",		no_argument,		NULL, OPT_INSECURE },
+	{ "servername",		required_argument,	NULL, OPT_SERVERNAME },
+	{ "pin",		required_argument,	NULL, OPT_PIN },
+	{ "priority",		required_argument,	NULL, OPT_PRIORITY },
+	{ "alpn",		required_argument,	NULL, OPT_ALPN },
+	{ "verify-client",	no_argument,		NULL, OPT_VERIFY_CLIENT },
+	{ "timeout",		required_argument,	NULL, OPT_TIMEOUT },
+	{ "idle-timeout",	required_argument,	NULL, OPT_IDLE_TIMEOUT },
+	{ "max-sessions",	required_argument,	NULL, OPT_MAX_SESSIONS },
+	{ "keylog",		required_argument,	NULL, OPT_KEYLOG },
+	{ "verbose",		no_argument,		NULL, 'v' },
+	{ "quiet",		no_argument,		NULL, 'q' },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "version",		no_argument,		NULL, 'V' },
+	{ NULL,			0,			NULL, 0 }
+};
+
+void
+options_usage(FILE *f)
+{
+	fputs(
+"Usage: " PACKAGE_NAME " [OPTION]... TLS-ADDRESS [PLAIN-ADDRESS]\n"
+"Relay between a TLS side and a plain side (default: standard input/output).\n"
+"\n"
+"Addresses:\n"
+"  -, stdio                 standard input and output\n"
+"  HOST:PORT, tcp:HOST:PORT connect over TCP ([::1]:PORT for IPv6)\n"
+"  listen:[HOST:]PORT       accept TCP connections, one session each\n"
+"  unix:PATH, unix-listen:PATH  the same over a Unix-domain socket\n"
+"  fd:N                     an inherited connected descriptor\n"
+"\n"
+"Mode:\n"
+"  -p, --proto=PROTO        none: TLS from the first byte (default)\n"
+"  -r, --role=ROLE          client (default) or server toward the TLS side\n"
+"  -s                       same as --role=server\n"
+"\n"
+"TLS:\n"
+"      --cert=FILE          certificate chain (PEM), server role\n"
+"      --key=FILE           private key (PEM); default: the --cert file\n"
+"      --self-signed        server role: throwaway certificate made in memory\n"
+"      --cafile=FILE        trust anchors (default: the system trust store)\n"
+"      --insecure           client role: do not verify the peer (dangerous)\n"
+"      --servername=NAME    SNI and name to verify (default: the TLS-ADDRESS host)\n"
+"      --pin=sha256:BASE64  require this public key hash (repeatable)\n"
+"      --priority=STRING    GnuTLS priority string (default: TLS 1.2 and 1.3)\n"
+"      --alpn=P1[,P2...]    ALPN protocols to offer or accept\n"
+"      --verify-client      server role: require a client certificate (--cafile)\n"
+"      --keylog=FILE        append NSS key-log lines (also SSLKEYLOGFILE)\n"
+"\n"
+"Limits:\n"
+"      --timeout=SECONDS    connect + negotiation + handshake (default 30, 0: none)\n"
+"      --idle-timeout=SECONDS  close a session idle that long (default: none)\n"
+"      --max-sessions=N     listen mode: concurrent sessions at most\n"
+"\n"
+"Output:\n"
+"  -v, --verbose            transcript and TLS parameters on stderr (repeatable)\n"
+"  -q, --quiet              only errors\n"
+"  -h, --help               this help\n"
+"  -V, --version            version, with the GnuTLS and libuv versions\n"
+"\n"
+"Exit status: 0 ok, 1 I/O error, 2 usage, 3 connect/listen, 4 negotiation,\n"
+"5 handshake or timeout, 6 certificate verification.\n", f);
+}
+
+const char *
+proto_name(enum proto p)
+{
+	switch (p) {
+	case PROTO_NONE:
+		return "none";
+	}
+	return "?";
+}
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Seconds, fractions allowed, as milliseconds; 0 means no limit. */
+static int
+parse_seconds(const char *name, const char *s, unsigned *ms, char *err,
+    size_t errlen)
+{
+	char	*end;
+	double	 d;
+
+	errno = 0;
+	d = strtod(s, &end);
+	if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(d) ||
+	    d < 0 || d > 1e6)
+		return fail(err, errlen,
+		    "--%s: '%s' is not a number of seconds (0 to 1000000)",
+		    name, s);
+	*ms = (unsigned)(d * 1000 + 0.5);
+	if (*ms == 0 && d > 0)
+		*ms = 1;
+	return 0;
+}
+
+static int
+b64val(int c)
+{
+	const char	*tab =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char	*p;
+
+	if (c == '\0' || (p = strchr(tab, c)) == NULL)
+		return -1;
+	return (int)(p - tab);
+}
+
+/* sha256:BASE64 of the SubjectPublicKeyInfo: exactly 32 bytes, padding optional. */
+static int
+parse_pin(const char *s, unsigned char *out, char *err, size_t errlen)
+{
+	const char	*p;
+	unsigned	 acc = 0;
+	int		 bits = 0, v;
+	size_t		 n = 0;
+
+	if (strncmp(s, "sha256:", 7) != 0)
+		return fail(err, errlen, "--pin: expected sha256:BASE64, got '%s'",
+		    s);
+	for (p = s + 7; *p != '\0' && *p != '='; p++) {
+		if ((v = b64val(*p)) < 0)
+			return fail(err, errlen,
+			    "--pin: invalid base64 character '%c'", *p);
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n == PIN_LEN)
+				return fail(err, errlen,
+				    "--pin: not a SHA-256 hash (too long)");
+			out[n++] = (acc >> bits) & 0xff;
+		}
+	}
+	while (*p == '=')
+		p++;
+	if (*p != '\0')
+		return fail(err, errlen, "--pin: junk after padding");
+	if (n != PIN_LEN)
+		return fail(err, errlen,
+		    "--pin: not a SHA-256 hash (%zu bytes instead of 32)", n);
+	return 0;
+}
+
+static int
+parse_alpn(const char *s, char *err, size_t errlen)
+{
+	const char	*p = s, *comma;
+	size_t		 len;
+
+	for (;;) {
+		comma = strchr(p, ',');
+		len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len == 0 || len > 255)
+			return fail(err, errlen,
+			    "--alpn: each protocol name must have 1 to 255 bytes");
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+static int
+check(struct options *o, char *err, size_t errlen)
+{
+	int	server = o->role == ROLE_SERVER;
+
+	if (address_is_listen(&o->tls_addr) && address_is_listen(&o->plain_addr))
+		return fail(err, errlen, "at most one of the addresses may listen");
+	if (o->tls_addr.kind == ADDR_STDIO && o->plain_addr.kind == ADDR_STDIO)
+		return fail(err, errlen, "TLS-ADDRESS is standard input/output, "
+		    "so PLAIN-ADDRESS must be something else");
+	if (server) {
+		if (o->insecure)
+			return fail(err, errlen,
+			    "--insecure is for the client role");
+		if (o->npins > 0)
+			return fail(err, errlen, "--pin is for the client role");
+		if (o->self_signed && o->cert != NULL)
+			return fail(err, errlen,
+			    "--self-signed and --cert exclude each other");
+		if (!o->self_signed && o->cert == NULL)
+			return fail(err, errlen,
+			    "the server role needs --cert (and --key) or "
+			    "--self-signed");
+		if (o->verify_client && o->cafile == NULL)
+			return fail(err, errlen,
+			    "--verify-client needs --cafile");
+	} else {
+		if (o->self_signed)
+			return fail(err, errlen,
+			    "--self-signed is for the server role");
+		if (o->verify_client)
+			return fail(err, errlen,
+			    "--verify-client is for the server role");
+		if (o->key != NULL && o->cert == NULL)
+			return fail(err, errlen, "--key needs --cert");
+	}
+	if (o->key == NULL)
+		o->key = o->cert;
+	return 0;
+}
+
+enum opts_result
+options_parse(int argc, char **argv, struct options *o, char *err,
+    size_t errlen)
+{
+	char		*end;
+	unsigned long	 n;
+	int		 c;
+
+	memset(o, 0, sizeof(*o));
+	o->timeout_ms = 30000;
+	o->verbosity = 1;
+	err[0] = '\0';
+
+	optind = 0;	/* GNU: start afresh, so that tests can parse many times */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:r:shqvV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (strcmp(optarg, "none") == 0)
+				o->proto = PROTO_NONE;
+			else {
+				fail(err, errlen, "--proto: unknown protocol "
+				    "'%s' (this version has: none)", optarg);
+				return OPTS_ERROR;
+			}
+			break;
+		case 'r':
+			if (strcmp(optarg, "client") == 0)
+				o->role = ROLE_CLIENT;
+			else if (strcmp(optarg, "server") == 0)
+				o->role = ROLE_SERVER;
+			else {
+				fail(err, errlen, "--role: expected client or "
+				    "server, got '%s'", optarg);
+				return OPTS_ERROR;
+			}
+			break;
+		case 's':
+			o->role = ROLE_SERVER;
+			break;
+		case OPT_CERT:
+			o->cert = optarg;
+			break;
+		case OPT_KEY:
+			o->key = optarg;
+			break;
+		case OPT_SELF_SIGNED:
+			o->self_signed = 1;
+			break;
+		case OPT_CAFILE:
+			o->cafile = optarg;
+			break;
+		case OPT_INSECURE:
+			o->insecure = 1;
+			break;
+		case OPT_SERVERNAME:
+			if (*optarg == '\0' || strlen(optarg) > 253) {
+				fail(err, errlen, "--servername: expected a "
+				    "host name of 1 to 253 characters");
+				return OPTS_ERROR;
+			}
+			o->servername = optarg;
+			break;
+		case OPT_PIN:
+			if (o->npins == MAX_PINS) {
+				fail(err, errlen, "--pin: at most %d pins",
+				    MAX_PINS);
+				return OPTS_ERROR;
+			}
+			if (parse_pin(optarg, o->pins[o->npins], err,
+			    errlen) == -1)
+				return OPTS_ERROR;
+			o->npins++;
+			break;
+		case OPT_PRIORITY:
+			o->priority = optarg;
+			break;
+		case OPT_ALPN:
+			if (parse_alpn(optarg, err, errlen) == -1)
+				return OPTS_ERROR;
+			o->alpn = optarg;
+			break;
+		case OPT_VERIFY_CLIENT:
+			o->verify_client = 1;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_seconds("timeout", optarg, &o->timeout_ms,
+			    err, errlen) == -1)
+				return OPTS_ERROR;
+			break;
+		case OPT_IDLE_TIMEOUT:
+			if (parse_seconds("idle-timeout", optarg,
+			    &o->idle_timeout_ms, err, errlen) == -1)
+				return OPTS_ERROR;
+			break;
+		case OPT_MAX_SESSIONS:
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (*optarg < '1' || *optarg > '9' || *end != '\0' ||
+			    errno != 0 || n > 1000000) {
+				fail(err, errlen, "--max-sessions: expected a "
+				    "number from 1 to 1000000, got '%s'",
+				    optarg);
+				return OPTS_ERROR;
+			}
+			o->max_sessions = (unsigned)n;
+			break;
+		case OPT_KEYLOG:
+			o->keylog = optarg;
+			break;
+		case 'v':
+			if (o->verbosity < 3)
+				o->verbosity++;
+			break;
+		case 'q':
+			o->verbosity = 0;
+			break;
+		case 'h':
+			return OPTS_HELP;
+		case 'V':
+			return OPTS_VERSION;
+		case ':':
+			fail(err, errlen, "option '%s' needs an argument",
+			    argv[optind - 1]);
+			return OPTS_ERROR;
+		default:
+			if (optopt != 0)
+				fail(err, errlen, "unknown option '-%c'", optopt);
+			else
+				fail(err, errlen, "unknown option '%s'",
+				    argv[optind - 1]);
+			return OPTS_ERROR;
+		}
+	}
+	if (optind >= argc) {
+		fail(err, errlen, "missing TLS-ADDRESS (try --help)");
+		return OPTS_ERROR;
+	}
+	if (argc - optind > 2) {
+		fail(err, errlen, "too many arguments: '%s' (try --help)",
+		    argv[optind + 2]);
+		return OPTS_ERROR;
+	}
+	if (address_parse(argv[optind], &o->tls_addr, err, errlen) == -1)
+		return OPTS_ERROR;
+	if (address_parse(optind + 1 < argc ? argv[optind + 1] : "-",
+	    &o->plain_addr, err, errlen) == -1)
+		return OPTS_ERROR;
+	if (check(o, err, errlen) == -1)
+		return OPTS_ERROR;
+	return OPTS_RUN;
+}

@@ -1,0 +1,18 @@
+/* Listen mode: one session per accepted connection, all in the one loop. */
+#ifndef SERVER_H
+#define SERVER_H
+
+#include <uv.h>
+
+#include "options.h"
+#include "tls.h"
+
+struct server;
+
+struct server	*server_new(uv_loop_t *, const struct options *,
+		    struct tls_ctx *, unsigned max_sessions, int *status);
+void		 server_stop(struct server *);
+int		 server_status(const struct server *);
+void		 server_free(struct server *);
+
+#endif

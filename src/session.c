@@ -1,0 +1,399 @@
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "endpoint.h"
+#include "log.h"
+#include "session.h"
+
+/*
+ * Backpressure: a source stops being read once its sink holds this many
+ * unwritten bytes and resumes below half of it.  With one read (64 KiB) in
+ * flight on top, this bounds the memory of each direction.
+ */
+#define HIGH_WATER	(256 * 1024)
+#define LOW_WATER	(HIGH_WATER / 2)
+#define PLAIN_READ	(64 * 1024)
+
+struct side {
+	struct session		*s;
+	const struct address	*addr;
+	struct stream		*st;
+	struct connector	*conn;	/* connect under way */
+	int			 in_done;	/* its input has ended */
+	int			 paused;	/* reading stopped: sink is full */
+};
+
+struct session {
+	uv_loop_t		*loop;
+	const struct options	*o;
+	struct tls_ctx		*tctx;
+	struct tls		*tls;
+	struct side		 tside, pside;
+	uv_timer_t		 timer;
+	uint64_t		 last_active;
+	int			 established;
+	int			 ending;
+	int			 status;
+	int			 closing;	/* handles still to close */
+	char			 label[128];
+	session_done_cb		 done_cb;
+	void			*done_arg;
+};
+
+static void	finish(struct session *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+static void
+released(void *arg)
+{
+	struct session	*s = arg;
+
+	if (--s->closing > 0)
+		return;
+	s->done_cb(s->done_arg, s->status);
+	free(s);
+}
+
+static void
+timer_closed(uv_handle_t *h)
+{
+	released(h->data);
+}
+
+/* End the session once; status and message are the first failure's. */
+static void
+finish(struct session *s, int status, const char *fmt, ...)
+{
+	char	msg[1024];
+	va_list	ap;
+
+	if (s->ending)
+		return;
+	s->ending = 1;
+	s->status = status;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		log_msg(status != 0 ? LOG_ERR : LOG_INFO, "%s%s", s->label, msg);
+	}
+	s->closing = 1;		/* the timer */
+	if (s->tls != NULL) {
+		tls_free(s->tls);
+		s->tls = NULL;
+	}
+	for (struct side *sd = &s->tside; sd != NULL;
+	    sd = sd == &s->tside ? &s->pside : NULL) {
+		if (sd->conn != NULL)
+			endpoint_cancel(sd->conn);
+		if (sd->st != NULL) {
+			s->closing++;
+			stream_close(sd->st, released, s);
+		}
+	}
+	uv_close((uv_handle_t *)&s->timer, timer_closed);
+}
+
+static void
+check_done(struct session *s)
+{
+	if (!s->ending && s->tside.in_done && s->pside.in_done &&
+	    stream_queued(s->tside.st) == 0 && stream_queued(s->pside.st) == 0)
+		finish(s, 0, "session ended");
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+	struct session	*s = t->data;
+	uint64_t	 idle, limit = s->o->idle_timeout_ms;
+
+	if (!s->established) {
+		if (s->tside.conn != NULL || s->pside.conn != NULL)
+			finish(s, 3, "connect timed out after %.3g s",
+			    s->o->timeout_ms / 1000.0);
+		else
+			finish(s, 5, "TLS handshake timed out after %.3g s",
+			    s->o->timeout_ms / 1000.0);
+		return;
+	}
+	idle = uv_now(s->loop) - s->last_active;
+	if (idle >= limit)
+		finish(s, 0, "idle for %.3g s: closing", limit / 1000.0);
+	else
+		uv_timer_start(&s->timer, on_timer, limit - idle, 0);
+}
+
+/* The sink has room again: read its source. */
+static void
+resume(struct side *src)
+{
+	struct session	*s = src->s;
+	int		 rc;
+
+	if (!src->paused || src->in_done || s->ending)
+		return;
+	src->paused = 0;
+	rc = src == &s->tside ? tls_read(s->tls, 1) : stream_read(src->st, 1);
+	if (rc != 0)
+		finish(s, 1, "read: %s", uv_strerror(rc));
+}
+
+static void
+pause_if_full(struct side *src, struct side *sink)
+{
+	struct session	*s = src->s;
+
+	if (stream_queued(sink->st) <= HIGH_WATER || src->paused)
+		return;
+	src->paused = 1;
+	if (src == &s->tside)
+		tls_read(s->tls, 0);
+	else
+		stream_read(src->st, 0);
+}
+
+static void
+on_written(struct stream *st, int status, void *arg)
+{
+	struct side	*sink = arg, *src;
+	struct session	*s = sink->s;
+
+	(void)st;
+	src = sink == &s->tside ? &s->pside : &s->tside;
+	if (status != 0) {
+		/* The peer closed both ways after ending its own direction. */
+		if (sink->in_done && (status == UV_EPIPE ||
+		    status == UV_ECONNRESET))
+			finish(s, 0, "the %s side closed the connection",
+			    sink == &s->tside ? "TLS" : "plain");
+		else
+			finish(s, 1, "write to %s: %s", sink->addr->text,
+			    uv_strerror(status));
+		return;
+	}
+	if (stream_queued(sink->st) <= LOW_WATER)
+		resume(src);
+	check_done(s);
+}
+
+static char *
+plain_alloc(struct stream *st, size_t *len, void *arg)
+{
+	(void)st;
+	(void)arg;
+	*len = PLAIN_READ;
+	return malloc(PLAIN_READ);
+}
+
+static void
+plain_read(struct stream *st, ssize_t n, char *buf, void *arg)
+{
+	struct side	*p = arg;
+	struct session	*s = p->s;
+
+	(void)st;
+	if (n <= 0)
+		free(buf);
+	if (n == 0)
+		return;
+	if (n == UV_EOF) {
+		p->in_done = 1;
+		stream_read(p->st, 0);
+		/* close_notify; the other direction keeps flowing. */
+		if (tls_shutdown(s->tls) != 0)
+			finish(s, 1, "write to %s failed", s->tside.addr->text);
+		else
+			check_done(s);
+		return;
+	}
+	if (n < 0) {
+		finish(s, 1, "read from %s: %s", p->addr->text,
+		    uv_strerror((int)n));
+		return;
+	}
+	s->last_active = uv_now(s->loop);
+	if (tls_write(s->tls, buf, (size_t)n) != 0) {
+		free(buf);
+		finish(s, 1, "write to %s failed", s->tside.addr->text);
+		return;
+	}
+	free(buf);
+	pause_if_full(p, &s->tside);
+}
+
+static void
+tls_data(void *arg, char *buf, size_t len)
+{
+	struct session	*s = arg;
+	int		 rc;
+
+	s->last_active = uv_now(s->loop);
+	if ((rc = stream_write(s->pside.st, buf, len)) != 0) {
+		finish(s, 1, "write to %s: %s", s->pside.addr->text,
+		    uv_strerror(rc));
+		return;
+	}
+	pause_if_full(&s->tside, &s->pside);
+}
+
+static void
+tls_eof(void *arg, int clean)
+{
+	struct session	*s = arg;
+
+	if (!clean)
+		log_info("%s%s closed without TLS close_notify", s->label,
+		    s->tside.addr->text);
+	s->tside.in_done = 1;
+	if (stream_shutdown(s->pside.st) != 0) {
+		finish(s, 1, "cannot end output to %s", s->pside.addr->text);
+		return;
+	}
+	/* Nobody will type an ending to a terminal once the peer is gone. */
+	if (stream_is_tty(s->pside.st) && !s->pside.in_done &&
+	    stream_queued(s->pside.st) == 0) {
+		finish(s, 0, "the TLS side ended");
+		return;
+	}
+	check_done(s);
+}
+
+static void
+tls_error(void *arg, const char *err)
+{
+	struct session	*s = arg;
+
+	finish(s, 1, "%s: %s", s->tside.addr->text, err);
+}
+
+static void
+tls_handshake(void *arg, int status, const char *err)
+{
+	struct session	*s = arg;
+	char		 desc[1024];
+	int		 rc;
+
+	if (status != 0) {
+		finish(s, status, "%s: %s", s->tside.addr->text, err);
+		return;
+	}
+	s->established = 1;
+	s->last_active = uv_now(s->loop);
+	uv_timer_stop(&s->timer);
+	if (s->o->idle_timeout_ms > 0)
+		uv_timer_start(&s->timer, on_timer, s->o->idle_timeout_ms, 0);
+	if (log_enabled(LOG_INFO)) {
+		tls_describe(s->tls, desc, sizeof(desc));
+		log_info("%sTLS established: %s", s->label, desc);
+	}
+	stream_set_reader(s->pside.st, plain_alloc, plain_read, &s->pside);
+	if ((rc = stream_read(s->pside.st, 1)) != 0)
+		finish(s, 1, "read from %s: %s", s->pside.addr->text,
+		    uv_strerror(rc));
+}
+
+static const struct tls_events tls_events = {
+	tls_handshake, tls_data, tls_eof, tls_error
+};
+
+/* Both sides are open: start TLS on the TLS side (--proto none). */
+static void
+start(struct session *s)
+{
+	const struct options	*o = s->o;
+	const char		*name = NULL;
+	char			 err[512];
+
+	if (o->role == ROLE_CLIENT)
+		name = o->servername ? o->servername :
+		    s->tside.addr->host[0] ? s->tside.addr->host : NULL;
+	stream_set_writer(s->tside.st, on_written, &s->tside);
+	stream_set_writer(s->pside.st, on_written, &s->pside);
+	s->tls = tls_start(s->tctx, s->tside.st, name, &tls_events, s, err,
+	    sizeof(err));
+	if (s->tls == NULL)
+		finish(s, 5, "%s: %s", s->tside.addr->text, err);
+}
+
+static void
+on_connected(void *arg, struct stream *st, const char *err)
+{
+	struct side	*sd = arg;
+	struct session	*s = sd->s;
+
+	sd->conn = NULL;
+	if (st == NULL) {
+		finish(s, 3, "%s", err);
+		return;
+	}
+	sd->st = st;
+	log_debug("%sconnected to %s", s->label, sd->addr->text);
+	if (s->tside.st != NULL && s->pside.st != NULL)
+		start(s);
+}
+
+static int
+open_side(struct side *sd)
+{
+	struct session	*s = sd->s;
+	char		 err[512];
+
+	if (sd->st != NULL)
+		return 0;
+	if (sd->addr->kind == ADDR_STDIO || sd->addr->kind == ADDR_FD) {
+		if (endpoint_open_fds(s->loop, sd->addr, &sd->st, err,
+		    sizeof(err)) == -1) {
+			finish(s, 3, "%s", err);
+			return -1;
+		}
+		return 0;
+	}
+	sd->conn = endpoint_connect(s->loop, sd->addr, on_connected, sd);
+	if (sd->conn == NULL) {
+		finish(s, 3, "cannot connect to %s", sd->addr->text);
+		return -1;
+	}
+	return 0;
+}
+
+struct session *
+session_new(uv_loop_t *loop, const struct options *o, struct tls_ctx *tctx,
+    const char *label, struct stream *tls_st, struct stream *plain_st,
+    session_done_cb cb, void *arg)
+{
+	struct session	*s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->loop = loop;
+	s->o = o;
+	s->tctx = tctx;
+	s->done_cb = cb;
+	s->done_arg = arg;
+	snprintf(s->label, sizeof(s->label), "%s", label ? label : "");
+	s->tside.s = s->pside.s = s;
+	s->tside.addr = &o->tls_addr;
+	s->pside.addr = &o->plain_addr;
+	s->tside.st = tls_st;
+	s->pside.st = plain_st;
+	uv_timer_init(loop, &s->timer);
+	s->timer.data = s;
+	if (o->timeout_ms > 0)
+		uv_timer_start(&s->timer, on_timer, o->timeout_ms, 0);
+	if (open_side(&s->tside) == 0 && open_side(&s->pside) == 0 &&
+	    s->tside.st != NULL && s->pside.st != NULL)
+		start(s);
+	return s;
+}
+
+/* SIGINT/SIGTERM: drop the session now, keeping its status so far. */
+void
+session_abort(struct session *s)
+{
+	finish(s, s->status, NULL);
+}

@@ -1,0 +1,24 @@
+/*
+ * One relay session: the TLS side and the plain side, opened, joined by TLS
+ * on the TLS side, then pumped in both directions until both have ended.
+ */
+#ifndef SESSION_H
+#define SESSION_H
+
+#include <uv.h>
+
+#include "options.h"
+#include "stream.h"
+#include "tls.h"
+
+struct session;
+
+/* The session has ended and released everything: status is its exit status. */
+typedef void	(*session_done_cb)(void *, int status);
+
+struct session	*session_new(uv_loop_t *, const struct options *,
+		    struct tls_ctx *, const char *label, struct stream *tls_st,
+		    struct stream *plain_st, session_done_cb, void *);
+void		 session_abort(struct session *);
+
+#endif

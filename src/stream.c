@@ -1,0 +1,418 @@
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "stream.h"
+
+/* Room offered for each read of a regular file or character device. */
+#define FILE_READ_SIZE	(64 * 1024)
+
+struct half {
+	uv_stream_t	*h;	/* NULL when fd is a file */
+	int		 fd;	/* a file's descriptor, else -1 */
+	int		 sock;	/* shutdown(2) works on it */
+};
+
+struct stream {
+	uv_loop_t		*loop;
+	struct half		 r, w;	/* w.h == r.h for a socket read and written */
+	uv_idle_t		*idle;	/* drives reads of a file */
+	stream_alloc_cb		 alloc_cb;
+	stream_read_cb		 read_cb;
+	void			*rarg;
+	stream_written_cb	 written_cb;
+	void			*warg;
+	int			 reading;
+	int			 wclosed;
+	int			 wclose_pending;	/* after queued writes */
+	size_t			 queued;
+	int			 closing;
+	int			 open;	/* handles not yet closed */
+	void			(*closed_cb)(void *);
+	void			*carg;
+};
+
+struct wreq {
+	uv_write_t	 req;
+	struct stream	*st;
+	char		*buf;
+	size_t		 len;
+};
+
+static void	close_writer(struct stream *);
+
+struct stream *
+stream_new(uv_loop_t *loop)
+{
+	struct stream	*st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return NULL;
+	st->loop = loop;
+	st->r.fd = st->w.fd = -1;
+	return st;
+}
+
+static int
+is_socket(int fd)
+{
+	struct stat	sb;
+
+	return fstat(fd, &sb) == 0 && S_ISSOCK(sb.st_mode);
+}
+
+/* Wrap fd in the libuv handle that fits it, or mark it a file. */
+static int
+open_half(struct stream *st, struct half *hf, int fd, int readable)
+{
+	union {
+		uv_tcp_t	tcp;
+		uv_pipe_t	pipe;
+		uv_tty_t	tty;
+	}		*u;
+	int		 rc;
+
+	hf->sock = is_socket(fd);
+	switch (uv_guess_handle(fd)) {
+	case UV_FILE:
+		hf->fd = fd;
+		return 0;
+	case UV_TCP:
+	case UV_NAMED_PIPE:
+	case UV_TTY:
+		break;
+	default:
+		return UV_EINVAL;
+	}
+	if ((u = malloc(sizeof(*u))) == NULL)
+		return UV_ENOMEM;
+	switch (uv_guess_handle(fd)) {
+	case UV_TCP:
+		if ((rc = uv_tcp_init(st->loop, &u->tcp)) == 0 &&
+		    (rc = uv_tcp_open(&u->tcp, fd)) == 0)
+			uv_tcp_nodelay(&u->tcp, 1);
+		break;
+	case UV_NAMED_PIPE:
+		if ((rc = uv_pipe_init(st->loop, &u->pipe, 0)) == 0)
+			rc = uv_pipe_open(&u->pipe, fd);
+		break;
+	default:
+		rc = uv_tty_init(st->loop, &u->tty, fd, readable);
+		break;
+	}
+	if (rc != 0) {
+		/* An initialised handle must go through uv_close. */
+		if (uv_is_closing((uv_handle_t *)u) == 0 &&
+		    ((uv_handle_t *)u)->type != UV_UNKNOWN_HANDLE)
+			uv_close((uv_handle_t *)u, (uv_close_cb)free);
+		else
+			free(u);
+		return rc;
+	}
+	hf->h = (uv_stream_t *)u;
+	st->open++;
+	return 0;
+}
+
+int
+stream_adopt_fds(struct stream *st, int rfd, int wfd)
+{
+	int	rc;
+
+	if ((rc = open_half(st, &st->r, rfd, 1)) != 0)
+		return rc;
+	if (wfd == rfd) {
+		st->w = st->r;
+		return 0;
+	}
+	return open_half(st, &st->w, wfd, 0);
+}
+
+/* Take over a connected, initialised handle allocated with malloc. */
+int
+stream_adopt_handle(struct stream *st, uv_stream_t *h)
+{
+	uv_os_fd_t	fd;
+
+	st->r.h = st->w.h = h;
+	st->r.sock = st->w.sock = uv_fileno((uv_handle_t *)h, &fd) == 0 &&
+	    is_socket(fd);
+	if (h->type == UV_TCP)
+		uv_tcp_nodelay((uv_tcp_t *)h, 1);
+	st->open++;
+	return 0;
+}
+
+/* A terminal: nobody waits for it to end its direction. */
+int
+stream_is_tty(const struct stream *st)
+{
+	return st->r.h != NULL && st->r.h->type == UV_TTY;
+}
+
+void
+stream_set_reader(struct stream *st, stream_alloc_cb a, stream_read_cb r,
+    void *arg)
+{
+	st->alloc_cb = a;
+	st->read_cb = r;
+	st->rarg = arg;
+}
+
+void
+stream_set_writer(struct stream *st, stream_written_cb w, void *arg)
+{
+	st->written_cb = w;
+	st->warg = arg;
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct stream	*st = h->data;
+	size_t		 len = suggested;
+
+	buf->base = st->alloc_cb(st, &len, st->rarg);
+	buf->len = buf->base != NULL ? len : 0;
+}
+
+static void
+on_read(uv_stream_t *h, ssize_t n, const uv_buf_t *buf)
+{
+	struct stream	*st = h->data;
+
+	st->read_cb(st, n, buf->base, st->rarg);
+}
+
+/* Files never block on read, so each turn of the loop reads one chunk. */
+static void
+on_idle(uv_idle_t *idle)
+{
+	struct stream	*st = idle->data;
+	size_t		 len = FILE_READ_SIZE;
+	ssize_t		 n;
+	char		*buf;
+
+	if ((buf = st->alloc_cb(st, &len, st->rarg)) == NULL) {
+		uv_idle_stop(idle);
+		st->read_cb(st, UV_ENOBUFS, NULL, st->rarg);
+		return;
+	}
+	do
+		n = read(st->r.fd, buf, len);
+	while (n == -1 && errno == EINTR);
+	if (n == -1 && errno == EAGAIN) {
+		st->read_cb(st, 0, buf, st->rarg);
+		return;
+	}
+	if (n <= 0) {
+		uv_idle_stop(idle);
+		st->reading = 0;
+	}
+	st->read_cb(st, n > 0 ? n : n == 0 ? UV_EOF : uv_translate_sys_error(errno),
+	    buf, st->rarg);
+}
+
+int
+stream_read(struct stream *st, int on)
+{
+	int	rc = 0;
+
+	if (st->closing || on == st->reading)
+		return 0;
+	st->reading = on;
+	if (st->r.h != NULL) {
+		st->r.h->data = st;
+		if (on)
+			rc = uv_read_start(st->r.h, on_alloc, on_read);
+		else
+			rc = uv_read_stop(st->r.h);
+	} else {
+		if (st->idle == NULL) {
+			if ((st->idle = malloc(sizeof(*st->idle))) == NULL)
+				return UV_ENOMEM;
+			uv_idle_init(st->loop, st->idle);
+			st->idle->data = st;
+			st->open++;
+		}
+		if (on)
+			rc = uv_idle_start(st->idle, on_idle);
+		else
+			rc = uv_idle_stop(st->idle);
+	}
+	if (rc != 0)
+		st->reading = 0;
+	return rc;
+}
+
+static void
+on_write(uv_write_t *req, int status)
+{
+	struct wreq	*wr = (struct wreq *)req;
+	struct stream	*st = wr->st;
+
+	st->queued -= wr->len;
+	free(wr->buf);
+	free(wr);
+	if (st->wclose_pending && st->queued == 0 && !st->closing)
+		close_writer(st);
+	if (!st->closing && st->written_cb != NULL)
+		st->written_cb(st, status, st->warg);
+}
+
+/* Takes buf, allocated with malloc, and frees it when written. */
+int
+stream_write(struct stream *st, char *buf, size_t len)
+{
+	struct wreq	*wr;
+	uv_buf_t	 b;
+	ssize_t		 n;
+	int		 rc;
+
+	if (st->closing || st->wclosed) {
+		free(buf);
+		return UV_EPIPE;
+	}
+	if (st->w.h == NULL) {
+		/* A regular file: a plain write(2) never waits on a peer. */
+		for (size_t off = 0; off < len; off += (size_t)n) {
+			n = write(st->w.fd, buf + off, len - off);
+			if (n == -1 && errno == EINTR) {
+				n = 0;
+				continue;
+			}
+			if (n <= 0) {
+				rc = n == -1 ? uv_translate_sys_error(errno) :
+				    UV_EIO;
+				free(buf);
+				return rc;
+			}
+		}
+		free(buf);
+		return 0;
+	}
+	if ((wr = malloc(sizeof(*wr))) == NULL) {
+		free(buf);
+		return UV_ENOMEM;
+	}
+	wr->st = st;
+	wr->buf = buf;
+	wr->len = len;
+	b = uv_buf_init(buf, (unsigned)len);
+	if ((rc = uv_write(&wr->req, st->w.h, &b, 1, on_write)) != 0) {
+		free(buf);
+		free(wr);
+		return rc;
+	}
+	st->queued += len;
+	return 0;
+}
+
+size_t
+stream_queued(const struct stream *st)
+{
+	return st->queued;
+}
+
+static void
+on_shutdown(uv_shutdown_t *req, int status)
+{
+	(void)status;
+	free(req);
+}
+
+static void
+finish(struct stream *st)
+{
+	if (st->r.fd != -1)
+		close(st->r.fd);
+	if (st->w.fd != -1 && st->w.fd != st->r.fd)
+		close(st->w.fd);
+	if (st->closed_cb != NULL)
+		st->closed_cb(st->carg);
+	free(st);
+}
+
+static void
+on_close(uv_handle_t *h)
+{
+	struct stream	*st = h->data;
+
+	free(h);
+	if (--st->open == 0 && st->closing)
+		finish(st);
+}
+
+/* Close the write side's own descriptor so that its reader sees EOF. */
+static void
+close_writer(struct stream *st)
+{
+	st->wclose_pending = 0;
+	if (st->w.h != NULL) {
+		st->w.h->data = st;
+		uv_close((uv_handle_t *)st->w.h, on_close);
+		st->w.h = NULL;
+	} else if (st->w.fd != -1) {
+		close(st->w.fd);
+		st->w.fd = -1;
+	}
+}
+
+/*
+ * Half-close: a socket gets shutdown(SHUT_WR) once queued writes are out;
+ * a pipe or file written through its own descriptor is closed, which is how
+ * its reader sees end of file.  A tty cannot be half-closed.
+ */
+int
+stream_shutdown(struct stream *st)
+{
+	uv_shutdown_t	*req;
+	int		 rc;
+
+	if (st->closing || st->wclosed)
+		return 0;
+	st->wclosed = 1;
+	if (st->w.h != NULL && st->w.sock) {
+		if ((req = malloc(sizeof(*req))) == NULL)
+			return UV_ENOMEM;
+		if ((rc = uv_shutdown(req, st->w.h, on_shutdown)) != 0)
+			free(req);
+		return rc == UV_ENOTCONN ? 0 : rc;
+	}
+	if ((st->w.h == st->r.h && st->w.fd == st->r.fd) ||
+	    (st->w.h != NULL && st->w.h->type == UV_TTY))
+		return 0;
+	if (st->queued > 0)
+		st->wclose_pending = 1;
+	else
+		close_writer(st);
+	return 0;
+}
+
+void
+stream_close(struct stream *st, void (*cb)(void *), void *arg)
+{
+	if (st->closing)
+		return;
+	st->closing = 1;
+	st->closed_cb = cb;
+	st->carg = arg;
+	if (st->r.h != NULL) {
+		st->r.h->data = st;
+		uv_close((uv_handle_t *)st->r.h, on_close);
+	}
+	if (st->w.h != NULL && st->w.h != st->r.h) {
+		st->w.h->data = st;
+		uv_close((uv_handle_t *)st->w.h, on_close);
+	}
+	if (st->idle != NULL)
+		uv_close((uv_handle_t *)st->idle, on_close);
+	st->r.h = st->w.h = NULL;
+	if (st->open == 0)
+		finish(st);
+}

@@ -1,0 +1,777 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+#include <gnutls/abstract.h>
+#include <gnutls/x509.h>
+
+#include "log.h"
+#include "tls.h"
+
+/*
+ * TLS 1.2 and 1.3 only.  AES-GCM ahead of ChaCha20: with AES instructions it
+ * is many times faster, and GnuTLS 3.7's ChaCha20 is slow on these CPUs.
+ */
+#define DEFAULT_PRIORITY \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" \
+	"-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:" \
+	"+AES-128-CCM:+AES-256-CCM"
+
+#define MAX_RECORD	16384		/* largest plaintext of one record */
+#define PLAIN_CHUNK	(4 * MAX_RECORD)	/* decrypted bytes per delivery */
+#define IN_ROOM		(4 * MAX_RECORD)	/* ciphertext read at once */
+
+struct tls_ctx {
+	const struct options			*o;
+	gnutls_certificate_credentials_t	 cred;
+	gnutls_priority_t			 prio;
+	gnutls_datum_t				*alpn;
+	unsigned				 nalpn;
+	FILE					*keylog;
+	int					 verify;	/* run verify_peer */
+};
+
+struct tls {
+	struct tls_ctx		*ctx;
+	gnutls_session_t	 s;
+	struct stream		*st;
+	const struct tls_events	*ev;
+	void			*arg;
+	const char		*name;		/* expected peer name, or NULL */
+	char			*in;		/* ciphertext not yet pulled */
+	size_t			 inoff, inlen, incap;
+	char			*out;		/* records pushed, not yet written */
+	size_t			 outlen, outcap;
+	int			 handshaking;
+	int			 raw_eof;
+	int			 done;		/* peer's direction has ended */
+	int			 busy;		/* inside process() */
+	int			 dead;		/* tls_free called while busy */
+	int			 verify_failed;
+	char			 verify_err[512];
+};
+
+static int
+fail(char *err, size_t errlen, int *status, int code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static int
+fail(char *err, size_t errlen, int *status, int code, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	*status = code;
+	return -1;
+}
+
+/* SHA-256 of the SubjectPublicKeyInfo, as --pin takes it. */
+static int
+spki_sha256(gnutls_x509_crt_t crt, unsigned char out[PIN_LEN])
+{
+	gnutls_pubkey_t	 pk;
+	gnutls_datum_t	 der = { NULL, 0 };
+	int		 rc;
+
+	if (gnutls_pubkey_init(&pk) < 0)
+		return -1;
+	rc = gnutls_pubkey_import_x509(pk, crt, 0);
+	if (rc >= 0)
+		rc = gnutls_pubkey_export2(pk, GNUTLS_X509_FMT_DER, &der);
+	if (rc >= 0)
+		rc = gnutls_hash_fast(GNUTLS_DIG_SHA256, der.data, der.size,
+		    out);
+	gnutls_free(der.data);
+	gnutls_pubkey_deinit(pk);
+	return rc < 0 ? -1 : 0;
+}
+
+static void
+pin_text(const unsigned char pin[PIN_LEN], char *buf, size_t len)
+{
+	gnutls_datum_t	 raw = { (unsigned char *)pin, PIN_LEN }, b64;
+
+	if (gnutls_base64_encode2(&raw, &b64) < 0) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	snprintf(buf, len, "sha256:%.*s", (int)b64.size, b64.data);
+	gnutls_free(b64.data);
+}
+
+/*
+ * Verification by hand rather than gnutls_session_set_verify_cert(), so that
+ * the pins are checked too and the reason is kept for the error line.
+ */
+static int
+verify_peer(gnutls_session_t s)
+{
+	struct tls		*t = gnutls_session_get_ptr(s);
+	const struct options	*o = t->ctx->o;
+	const gnutls_datum_t	*certs;
+	gnutls_x509_crt_t	 crt;
+	gnutls_datum_t		 out;
+	unsigned char		 pin[PIN_LEN];
+	unsigned		 status, n;
+	int			 rc, i;
+
+	if (!o->insecure) {
+		rc = gnutls_certificate_verify_peers3(s, t->name, &status);
+		if (rc < 0) {
+			snprintf(t->verify_err, sizeof(t->verify_err),
+			    "cannot verify the certificate: %s",
+			    gnutls_strerror(rc));
+			goto bad;
+		}
+		if (status != 0) {
+			if (gnutls_certificate_verification_status_print(status,
+			    GNUTLS_CRT_X509, &out, 0) < 0) {
+				snprintf(t->verify_err, sizeof(t->verify_err),
+				    "certificate does not verify");
+			} else {
+				snprintf(t->verify_err, sizeof(t->verify_err),
+				    "%s%s%s", (char *)out.data,
+				    t->name ? " Expected name: " : "",
+				    t->name ? t->name : "");
+				gnutls_free(out.data);
+			}
+			goto bad;
+		}
+	}
+	if (o->npins == 0)
+		return 0;
+	certs = gnutls_certificate_get_peers(s, &n);
+	if (certs == NULL || n == 0 || gnutls_x509_crt_init(&crt) < 0) {
+		snprintf(t->verify_err, sizeof(t->verify_err),
+		    "the peer sent no certificate to check the pin against");
+		goto bad;
+	}
+	rc = gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER);
+	if (rc >= 0)
+		rc = spki_sha256(crt, pin);
+	gnutls_x509_crt_deinit(crt);
+	if (rc < 0) {
+		snprintf(t->verify_err, sizeof(t->verify_err),
+		    "cannot read the peer certificate's key");
+		goto bad;
+	}
+	for (i = 0; i < o->npins; i++)
+		if (memcmp(pin, o->pins[i], PIN_LEN) == 0)
+			return 0;
+	{
+		char	txt[80];
+
+		pin_text(pin, txt, sizeof(txt));
+		snprintf(t->verify_err, sizeof(t->verify_err),
+		    "certificate pin mismatch: the peer's key is %s", txt);
+	}
+bad:
+	t->verify_failed = 1;
+	return -1;
+}
+
+static int
+keylog_line(gnutls_session_t s, const char *label, const gnutls_datum_t *secret)
+{
+	struct tls	*t = gnutls_session_get_ptr(s);
+	gnutls_datum_t	 crand, srand;
+	FILE		*f = t->ctx->keylog;
+
+	gnutls_session_get_random(s, &crand, &srand);
+	fprintf(f, "%s ", label);
+	for (unsigned i = 0; i < crand.size; i++)
+		fprintf(f, "%02x", crand.data[i]);
+	fputc(' ', f);
+	for (unsigned i = 0; i < secret->size; i++)
+		fprintf(f, "%02x", secret->data[i]);
+	fputc('\n', f);
+	fflush(f);
+	return 0;
+}
+
+/* A throwaway ECDSA P-256 certificate for localhost, made in memory. */
+static int
+self_signed(struct tls_ctx *c, char *err, size_t errlen, int *status)
+{
+	gnutls_x509_privkey_t	 key = NULL;
+	gnutls_x509_crt_t	 crt = NULL;
+	unsigned char		 serial[16], fpr[32], pin[PIN_LEN];
+	unsigned char		 v4[4] = { 127, 0, 0, 1 }, v6[16] = { 0 };
+	char			 host[256], fhex[3 * 32 + 1], ptxt[80];
+	size_t			 flen = sizeof(fpr);
+	time_t			 now = time(NULL);
+	int			 rc;
+
+	v6[15] = 1;
+	if ((rc = gnutls_x509_privkey_init(&key)) < 0 ||
+	    (rc = gnutls_x509_privkey_generate(key, GNUTLS_PK_ECDSA,
+	    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0)) < 0 ||
+	    (rc = gnutls_x509_crt_init(&crt)) < 0 ||
+	    (rc = gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial))) < 0)
+		goto out;
+	serial[0] &= 0x7f;
+	if ((rc = gnutls_x509_crt_set_version(crt, 3)) < 0 ||
+	    (rc = gnutls_x509_crt_set_serial(crt, serial, sizeof(serial))) < 0 ||
+	    (rc = gnutls_x509_crt_set_activation_time(crt, now - 3600)) < 0 ||
+	    (rc = gnutls_x509_crt_set_expiration_time(crt,
+	    now + 30 * 86400)) < 0 ||
+	    (rc = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME,
+	    0, "localhost", 9)) < 0 ||
+	    (rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME,
+	    "localhost", 9, GNUTLS_FSAN_APPEND)) < 0 ||
+	    (rc = gnutls_x509_crt_set_subject_alt_name(crt,
+	    GNUTLS_SAN_IPADDRESS, v4, 4, GNUTLS_FSAN_APPEND)) < 0 ||
+	    (rc = gnutls_x509_crt_set_subject_alt_name(crt,
+	    GNUTLS_SAN_IPADDRESS, v6, 16, GNUTLS_FSAN_APPEND)) < 0)
+		goto out;
+	if (gethostname(host, sizeof(host)) == 0 && host[0] != '\0' &&
+	    strcmp(host, "localhost") != 0 &&
+	    (rc = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME,
+	    host, strlen(host), GNUTLS_FSAN_APPEND)) < 0)
+		goto out;
+	if ((rc = gnutls_x509_crt_set_key(crt, key)) < 0 ||
+	    (rc = gnutls_x509_crt_set_basic_constraints(crt, 0, -1)) < 0 ||
+	    (rc = gnutls_x509_crt_set_key_usage(crt,
+	    GNUTLS_KEY_DIGITAL_SIGNATURE)) < 0 ||
+	    (rc = gnutls_x509_crt_set_key_purpose_oid(crt,
+	    GNUTLS_KP_TLS_WWW_SERVER, 0)) < 0 ||
+	    (rc = gnutls_x509_crt_sign2(crt, crt, key, GNUTLS_DIG_SHA256,
+	    0)) < 0 ||
+	    (rc = gnutls_certificate_set_x509_key(c->cred, &crt, 1, key)) < 0 ||
+	    (rc = gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, fpr,
+	    &flen)) < 0)
+		goto out;
+	for (size_t i = 0; i < flen; i++)
+		snprintf(fhex + 3 * i, 4, "%02X%s", fpr[i],
+		    i + 1 < flen ? ":" : "");
+	if (spki_sha256(crt, pin) == 0)
+		pin_text(pin, ptxt, sizeof(ptxt));
+	else
+		snprintf(ptxt, sizeof(ptxt), "?");
+	log_warn("self-signed certificate for localhost, SHA-256 fingerprint "
+	    "%s; clients can trust it with --pin=%s", fhex, ptxt);
+out:
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	if (key != NULL)
+		gnutls_x509_privkey_deinit(key);
+	if (rc < 0)
+		return fail(err, errlen, status, 2,
+		    "cannot make a self-signed certificate: %s",
+		    gnutls_strerror(rc));
+	return 0;
+}
+
+static int
+load_alpn(struct tls_ctx *c, char *err, size_t errlen, int *status)
+{
+	const char	*p = c->o->alpn, *comma;
+	size_t		 len;
+	unsigned	 n = 1;
+
+	for (const char *q = p; *q; q++)
+		n += *q == ',';
+	if ((c->alpn = calloc(n, sizeof(*c->alpn))) == NULL)
+		return fail(err, errlen, status, 1, "out of memory");
+	for (; c->nalpn < n; p = comma + 1) {
+		comma = strchr(p, ',');
+		len = comma ? (size_t)(comma - p) : strlen(p);
+		c->alpn[c->nalpn].data = (unsigned char *)p;
+		c->alpn[c->nalpn++].size = (unsigned)len;
+		if (comma == NULL)
+			break;
+	}
+	return 0;
+}
+
+struct tls_ctx *
+tls_ctx_new(const struct options *o, char *err, size_t errlen, int *status)
+{
+	struct tls_ctx	*c;
+	const char	*errpos = NULL;
+	int		 rc, server = o->role == ROLE_SERVER;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		fail(err, errlen, status, 1, "out of memory");
+		return NULL;
+	}
+	c->o = o;
+	if ((rc = gnutls_certificate_allocate_credentials(&c->cred)) < 0) {
+		fail(err, errlen, status, 1, "GnuTLS: %s", gnutls_strerror(rc));
+		goto bad;
+	}
+	if (o->cafile != NULL) {
+		rc = gnutls_certificate_set_x509_trust_file(c->cred, o->cafile,
+		    GNUTLS_X509_FMT_PEM);
+		if (rc <= 0) {
+			fail(err, errlen, status, 2, "--cafile %s: %s",
+			    o->cafile, rc < 0 ? gnutls_strerror(rc) :
+			    "no certificates in it");
+			goto bad;
+		}
+	} else if (!server && !o->insecure) {
+		/* Once per process: a listen-mode client shares it. */
+		rc = gnutls_certificate_set_x509_system_trust(c->cred);
+		if (rc <= 0)
+			log_warn("the system trust store is empty or missing "
+			    "(%s): use --cafile or --pin",
+			    rc < 0 ? gnutls_strerror(rc) : "no certificates");
+	}
+	if (o->cert != NULL) {
+		rc = gnutls_certificate_set_x509_key_file2(c->cred, o->cert,
+		    o->key, GNUTLS_X509_FMT_PEM, NULL, 0);
+		if (rc < 0) {
+			fail(err, errlen, status, 2, "--cert %s / --key %s: %s",
+			    o->cert, o->key, gnutls_strerror(rc));
+			goto bad;
+		}
+	} else if (o->self_signed && self_signed(c, err, errlen, status) == -1)
+		goto bad;
+	c->verify = server ? o->verify_client : (!o->insecure || o->npins > 0);
+	if (c->verify)
+		gnutls_certificate_set_verify_function(c->cred, verify_peer);
+	rc = gnutls_priority_init2(&c->prio,
+	    o->priority ? o->priority : DEFAULT_PRIORITY, &errpos, 0);
+	if (rc < 0) {
+		fail(err, errlen, status, 2, "--priority: %s at '%s'",
+		    gnutls_strerror(rc), errpos ? errpos : "");
+		c->prio = NULL;
+		goto bad;
+	}
+	if (o->alpn != NULL && load_alpn(c, err, errlen, status) == -1)
+		goto bad;
+	if (o->keylog != NULL &&
+	    (c->keylog = fopen(o->keylog, "a")) == NULL) {
+		fail(err, errlen, status, 2, "--keylog %s: %s", o->keylog,
+		    strerror(errno));
+		goto bad;
+	}
+	if (!server && o->insecure)
+		log_warn("--insecure: the server's certificate is NOT verified%s",
+		    o->npins ? " (only its key pin is checked)" :
+		    "; anyone on the path can read and change this session");
+	return c;
+bad:
+	tls_ctx_free(c);
+	return NULL;
+}
+
+void
+tls_ctx_free(struct tls_ctx *c)
+{
+	if (c == NULL)
+		return;
+	if (c->prio != NULL)
+		gnutls_priority_deinit(c->prio);
+	if (c->cred != NULL)
+		gnutls_certificate_free_credentials(c->cred);
+	if (c->keylog != NULL)
+		fclose(c->keylog);
+	free(c->alpn);
+	free(c);
+}
+
+/* GnuTLS hands over whole records: gather them for one write. */
+static ssize_t
+push(gnutls_transport_ptr_t p, const giovec_t *iov, int iovcnt)
+{
+	struct tls	*t = p;
+	size_t		 total = 0, need;
+	char		*nb;
+
+	for (int i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	need = t->outlen + total;
+	if (need > t->outcap) {
+		size_t	cap = t->outcap ? t->outcap : MAX_RECORD + 1024;
+
+		while (cap < need)
+			cap *= 2;
+		if ((nb = realloc(t->out, cap)) == NULL) {
+			gnutls_transport_set_errno(t->s, ENOMEM);
+			return -1;
+		}
+		t->out = nb;
+		t->outcap = cap;
+	}
+	for (int i = 0; i < iovcnt; i++) {
+		memcpy(t->out + t->outlen, iov[i].iov_base, iov[i].iov_len);
+		t->outlen += iov[i].iov_len;
+	}
+	return (ssize_t)total;
+}
+
+static ssize_t
+pull(gnutls_transport_ptr_t p, void *buf, size_t len)
+{
+	struct tls	*t = p;
+	size_t		 avail = t->inlen - t->inoff;
+
+	if (avail == 0) {
+		if (t->raw_eof)
+			return 0;
+		gnutls_transport_set_errno(t->s, EAGAIN);
+		return -1;
+	}
+	if (len > avail)
+		len = avail;
+	memcpy(buf, t->in + t->inoff, len);
+	t->inoff += len;
+	return (ssize_t)len;
+}
+
+static int
+pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
+{
+	struct tls	*t = p;
+
+	(void)ms;
+	return t->inlen > t->inoff || t->raw_eof ? 1 : 0;
+}
+
+/* Hand what GnuTLS pushed to the stream in one write. */
+static int
+flush(struct tls *t)
+{
+	int	rc;
+
+	if (t->outlen == 0)
+		return 0;
+	rc = stream_write(t->st, t->out, t->outlen);
+	t->out = NULL;
+	t->outlen = t->outcap = 0;
+	return rc;
+}
+
+static char *
+on_alloc(struct stream *st, size_t *len, void *arg)
+{
+	struct tls	*t = arg;
+	char		*nb;
+
+	(void)st;
+	if (t->inoff == t->inlen)
+		t->inoff = t->inlen = 0;
+	if (t->incap - t->inlen < IN_ROOM && t->inoff > 0) {
+		memmove(t->in, t->in + t->inoff, t->inlen - t->inoff);
+		t->inlen -= t->inoff;
+		t->inoff = 0;
+	}
+	if (t->incap - t->inlen < IN_ROOM) {
+		if ((nb = realloc(t->in, t->inlen + IN_ROOM)) == NULL)
+			return NULL;
+		t->in = nb;
+		t->incap = t->inlen + IN_ROOM;
+	}
+	*len = t->incap - t->inlen;
+	return t->in + t->inlen;
+}
+
+static void
+handshake_failed(struct tls *t, int rc)
+{
+	char	msg[700];
+
+	if (t->verify_failed) {
+		t->ev->handshake(t->arg, 6, t->verify_err);
+		return;
+	}
+	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED)
+		snprintf(msg, sizeof(msg), "TLS handshake failed: the peer "
+		    "sent alert '%s'",
+		    gnutls_alert_get_name(gnutls_alert_get(t->s)));
+	else if (rc == GNUTLS_E_PREMATURE_TERMINATION || (rc == GNUTLS_E_AGAIN &&
+	    t->raw_eof))
+		snprintf(msg, sizeof(msg), "TLS handshake failed: the peer "
+		    "closed the connection");
+	else
+		snprintf(msg, sizeof(msg), "TLS handshake failed: %s",
+		    gnutls_strerror(rc));
+	t->ev->handshake(t->arg, 5, msg);
+}
+
+/* Decrypt every complete record at hand and deliver it in large chunks. */
+static void
+receive(struct tls *t)
+{
+	char		*buf = NULL, msg[300];
+	size_t		 used = 0;
+	ssize_t		 n;
+
+	while (!t->done && !t->dead) {
+		if (buf == NULL && (buf = malloc(PLAIN_CHUNK)) == NULL) {
+			t->ev->error(t->arg, "out of memory");
+			return;
+		}
+		n = gnutls_record_recv(t->s, buf + used, PLAIN_CHUNK - used);
+		if (n > 0) {
+			used += (size_t)n;
+			if (PLAIN_CHUNK - used < MAX_RECORD) {
+				t->ev->data(t->arg, buf, used);
+				buf = NULL;
+				used = 0;
+			}
+			continue;
+		}
+		if (n == GNUTLS_E_AGAIN && !t->raw_eof)
+			break;
+		if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_REHANDSHAKE ||
+		    (n < 0 && n != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(n)))
+			continue;
+		if (used > 0) {
+			t->ev->data(t->arg, buf, used);
+			buf = NULL;
+			used = 0;
+			if (t->dead)
+				break;
+		}
+		t->done = 1;
+		if (n == 0)
+			t->ev->eof(t->arg, 1);
+		else if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_PREMATURE_TERMINATION)
+			t->ev->eof(t->arg, 0);
+		else {
+			snprintf(msg, sizeof(msg), "TLS: %s", gnutls_strerror(n));
+			t->ev->error(t->arg, msg);
+		}
+	}
+	if (used > 0 && !t->dead)
+		t->ev->data(t->arg, buf, used);
+	else
+		free(buf);
+}
+
+static void
+process(struct tls *t)
+{
+	int	rc;
+
+	t->busy++;
+	while (t->handshaking) {
+		rc = gnutls_handshake(t->s);
+		if (flush(t) != 0 && rc == 0)
+			rc = GNUTLS_E_PUSH_ERROR;
+		if (rc == 0) {
+			t->handshaking = 0;
+			t->ev->handshake(t->arg, 0, NULL);
+			break;
+		}
+		if ((rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) &&
+		    !t->raw_eof)
+			goto out;
+		if (rc == GNUTLS_E_AGAIN || gnutls_error_is_fatal(rc)) {
+			t->done = 1;
+			handshake_failed(t, rc);
+			goto out;
+		}
+	}
+	if (!t->dead)
+		receive(t);
+	if (!t->dead && flush(t) != 0 && !t->done) {
+		t->done = 1;
+		t->ev->error(t->arg, "write failed");
+	}
+out:
+	/* Idle sessions keep no buffer: most of a session's memory is here. */
+	if (t->inoff == t->inlen) {
+		free(t->in);
+		t->in = NULL;
+		t->inoff = t->inlen = t->incap = 0;
+	}
+	if (--t->busy == 0 && t->dead)
+		tls_free(t);
+}
+
+static void
+on_read(struct stream *st, ssize_t n, char *buf, void *arg)
+{
+	struct tls	*t = arg;
+	char		 msg[200];
+
+	(void)st;
+	(void)buf;	/* it points into t->in */
+	if (n == 0 || t->done)
+		return;
+	if (n > 0)
+		t->inlen += (size_t)n;
+	else if (n == UV_EOF)
+		t->raw_eof = 1;
+	else {
+		t->done = 1;
+		snprintf(msg, sizeof(msg), "read: %s", uv_strerror((int)n));
+		if (t->handshaking)
+			t->ev->handshake(t->arg, 5, msg);
+		else
+			t->ev->error(t->arg, msg);
+		return;
+	}
+	if (t->raw_eof)
+		stream_read(t->st, 0);
+	process(t);
+}
+
+struct tls *
+tls_start(struct tls_ctx *c, struct stream *st, const char *name,
+    const struct tls_events *ev, void *arg, char *err, size_t errlen)
+{
+	struct tls	*t;
+	struct in6_addr	 ip;
+	int		 rc, server = c->o->role == ROLE_SERVER;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	t->ctx = c;
+	t->st = st;
+	t->ev = ev;
+	t->arg = arg;
+	t->name = name;
+	t->handshaking = 1;
+	rc = gnutls_init(&t->s, (server ? GNUTLS_SERVER | GNUTLS_NO_TICKETS :
+	    GNUTLS_CLIENT) | GNUTLS_NONBLOCK);
+	if (rc < 0) {
+		snprintf(err, errlen, "GnuTLS: %s", gnutls_strerror(rc));
+		free(t);
+		return NULL;
+	}
+	gnutls_session_set_ptr(t->s, t);
+	if ((rc = gnutls_priority_set(t->s, c->prio)) < 0 ||
+	    (rc = gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE,
+	    c->cred)) < 0)
+		goto bad;
+	if (!server && name != NULL && inet_pton(AF_INET, name, &ip) != 1 &&
+	    inet_pton(AF_INET6, name, &ip) != 1 &&
+	    (rc = gnutls_server_name_set(t->s, GNUTLS_NAME_DNS, name,
+	    strlen(name))) < 0)
+		goto bad;
+	if (server && c->o->verify_client)
+		gnutls_certificate_server_set_request(t->s, GNUTLS_CERT_REQUIRE);
+	if (c->nalpn > 0 &&
+	    (rc = gnutls_alpn_set_protocols(t->s, c->alpn, c->nalpn, 0)) < 0)
+		goto bad;
+	if (c->keylog != NULL)
+		gnutls_session_set_keylog_function(t->s, keylog_line);
+	/* Our own timer bounds the handshake (--timeout). */
+	gnutls_handshake_set_timeout(t->s, GNUTLS_INDEFINITE_TIMEOUT);
+	gnutls_transport_set_ptr(t->s, t);
+	gnutls_transport_set_vec_push_function(t->s, push);
+	gnutls_transport_set_pull_function(t->s, pull);
+	gnutls_transport_set_pull_timeout_function(t->s, pull_timeout);
+	stream_set_reader(st, on_alloc, on_read, t);
+	if ((rc = stream_read(st, 1)) != 0) {
+		snprintf(err, errlen, "read: %s", uv_strerror(rc));
+		tls_free(t);
+		return NULL;
+	}
+	/* A client speaks first. */
+	if (!server)
+		process(t);
+	return t;
+bad:
+	snprintf(err, errlen, "GnuTLS: %s", gnutls_strerror(rc));
+	gnutls_deinit(t->s);
+	free(t);
+	return NULL;
+}
+
+/* Encrypt and queue; the caller watches stream_queued() for backpressure. */
+int
+tls_write(struct tls *t, const char *buf, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		n = gnutls_record_send(t->s, buf, len);
+		if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_AGAIN)
+			continue;
+		if (n < 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return flush(t) == 0 ? 0 : -1;
+}
+
+int
+tls_read(struct tls *t, int on)
+{
+	if (t->done || t->raw_eof)
+		return 0;
+	return stream_read(t->st, on);
+}
+
+/* close_notify, then end the stream's writing; reading goes on. */
+int
+tls_shutdown(struct tls *t)
+{
+	int	rc;
+
+	do
+		rc = gnutls_bye(t->s, GNUTLS_SHUT_WR);
+	while (rc == GNUTLS_E_INTERRUPTED);
+	if (flush(t) != 0)
+		return -1;
+	return stream_shutdown(t->st) == 0 ? 0 : -1;
+}
+
+void
+tls_describe(struct tls *t, char *buf, size_t len)
+{
+	const gnutls_datum_t	*certs;
+	gnutls_x509_crt_t	 crt;
+	gnutls_datum_t		 dn = { NULL, 0 }, alpn;
+	char			*desc = gnutls_session_get_desc(t->s);
+	unsigned		 n;
+	const struct options	*o = t->ctx->o;
+	const char		*verified;
+
+	certs = gnutls_certificate_get_peers(t->s, &n);
+	if (certs != NULL && n > 0 && gnutls_x509_crt_init(&crt) >= 0) {
+		if (gnutls_x509_crt_import(crt, &certs[0],
+		    GNUTLS_X509_FMT_DER) >= 0)
+			gnutls_x509_crt_get_dn3(crt, &dn, 0);
+		gnutls_x509_crt_deinit(crt);
+	}
+	if (!t->ctx->verify)
+		verified = o->role == ROLE_SERVER ? "not requested" :
+		    "NO (--insecure)";
+	else
+		verified = o->insecure ? "pin only" : "yes";
+	if (gnutls_alpn_get_selected_protocol(t->s, &alpn) < 0)
+		alpn.size = 0;
+	snprintf(buf, len, "%s, peer %s, verified %s%s%.*s",
+	    desc ? desc : "?", dn.data ? (char *)dn.data : "(no certificate)",
+	    verified, alpn.size ? ", ALPN " : "", (int)alpn.size,
+	    alpn.size ? (char *)alpn.data : "");
+	gnutls_free(desc);
+	gnutls_free(dn.data);
+}
+
+void
+tls_free(struct tls *t)
+{
+	if (t == NULL)
+		return;
+	if (t->busy > 0) {
+		t->dead = 1;
+		return;
+	}
+	stream_read(t->st, 0);
+	stream_set_reader(t->st, NULL, NULL, NULL);
+	gnutls_deinit(t->s);
+	free(t->in);
+	free(t->out);
+	free(t);
+}

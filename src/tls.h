@@ -1,0 +1,39 @@
+/*
+ * The TLS engine: GnuTLS driven over a stream through our own push and pull
+ * buffers.  A tls_ctx holds what is shared by every session of the process
+ * (credentials, trust store, priorities); a tls is one connection.
+ */
+#ifndef TLS_H
+#define TLS_H
+
+#include <stddef.h>
+
+#include "options.h"
+#include "stream.h"
+
+struct tls_ctx;
+struct tls;
+
+struct tls_events {
+	/* status 0: established; else the exit status (5, 6) and why. */
+	void	(*handshake)(void *, int status, const char *err);
+	/* Decrypted bytes in buf (malloc'ed; the callee owns it). */
+	void	(*data)(void *, char *buf, size_t len);
+	/* The peer ended its direction: clean is 1 with close_notify. */
+	void	(*eof)(void *, int clean);
+	/* Fatal error after the handshake (exit status 1). */
+	void	(*error)(void *, const char *err);
+};
+
+struct tls_ctx	*tls_ctx_new(const struct options *, char *, size_t, int *);
+void		 tls_ctx_free(struct tls_ctx *);
+
+struct tls	*tls_start(struct tls_ctx *, struct stream *, const char *name,
+		    const struct tls_events *, void *, char *, size_t);
+int		 tls_write(struct tls *, const char *, size_t);
+int		 tls_read(struct tls *, int on);
+int		 tls_shutdown(struct tls *);
+void		 tls_describe(struct tls *, char *, size_t);
+void		 tls_free(struct tls *);
+
+#endif
