@@ -47,6 +47,13 @@ struct session {
 static void	finish(struct session *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
+/* An accepted side is named by the session's label already. */
+static const char *
+side_name(const struct side *sd)
+{
+	return address_is_listen(sd->addr) ? "peer" : sd->addr->text;
+}
+
 static void
 released(void *arg)
 {
@@ -172,7 +179,7 @@ on_written(struct stream *st, int status, void *arg)
 			finish(s, 0, "the %s side closed the connection",
 			    sink == &s->tside ? "TLS" : "plain");
 		else
-			finish(s, 1, "write to %s: %s", sink->addr->text,
+			finish(s, 1, "write to %s: %s", side_name(sink),
 			    uv_strerror(status));
 		return;
 	}
@@ -206,20 +213,20 @@ plain_read(struct stream *st, ssize_t n, char *buf, void *arg)
 		stream_read(p->st, 0);
 		/* close_notify; the other direction keeps flowing. */
 		if (tls_shutdown(s->tls) != 0)
-			finish(s, 1, "write to %s failed", s->tside.addr->text);
+			finish(s, 1, "write to %s failed", side_name(&s->tside));
 		else
 			check_done(s);
 		return;
 	}
 	if (n < 0) {
-		finish(s, 1, "read from %s: %s", p->addr->text,
+		finish(s, 1, "read from %s: %s", side_name(p),
 		    uv_strerror((int)n));
 		return;
 	}
 	s->last_active = uv_now(s->loop);
 	if (tls_write(s->tls, buf, (size_t)n) != 0) {
 		free(buf);
-		finish(s, 1, "write to %s failed", s->tside.addr->text);
+		finish(s, 1, "write to %s failed", side_name(&s->tside));
 		return;
 	}
 	free(buf);
@@ -234,7 +241,7 @@ tls_data(void *arg, char *buf, size_t len)
 
 	s->last_active = uv_now(s->loop);
 	if ((rc = stream_write(s->pside.st, buf, len)) != 0) {
-		finish(s, 1, "write to %s: %s", s->pside.addr->text,
+		finish(s, 1, "write to %s: %s", side_name(&s->pside),
 		    uv_strerror(rc));
 		return;
 	}
@@ -248,10 +255,10 @@ tls_eof(void *arg, int clean)
 
 	if (!clean)
 		log_info("%s%s closed without TLS close_notify", s->label,
-		    s->tside.addr->text);
+		    side_name(&s->tside));
 	s->tside.in_done = 1;
 	if (stream_shutdown(s->pside.st) != 0) {
-		finish(s, 1, "cannot end output to %s", s->pside.addr->text);
+		finish(s, 1, "cannot end output to %s", side_name(&s->pside));
 		return;
 	}
 	/* Nobody will type an ending to a terminal once the peer is gone. */
@@ -268,7 +275,7 @@ tls_error(void *arg, const char *err)
 {
 	struct session	*s = arg;
 
-	finish(s, 1, "%s: %s", s->tside.addr->text, err);
+	finish(s, 1, "%s: %s", side_name(&s->tside), err);
 }
 
 static void
@@ -279,7 +286,7 @@ tls_handshake(void *arg, int status, const char *err)
 	int		 rc;
 
 	if (status != 0) {
-		finish(s, status, "%s: %s", s->tside.addr->text, err);
+		finish(s, status, "%s: %s", side_name(&s->tside), err);
 		return;
 	}
 	s->established = 1;
@@ -293,7 +300,7 @@ tls_handshake(void *arg, int status, const char *err)
 	}
 	stream_set_reader(s->pside.st, plain_alloc, plain_read, &s->pside);
 	if ((rc = stream_read(s->pside.st, 1)) != 0)
-		finish(s, 1, "read from %s: %s", s->pside.addr->text,
+		finish(s, 1, "read from %s: %s", side_name(&s->pside),
 		    uv_strerror(rc));
 }
 
@@ -317,7 +324,7 @@ start(struct session *s)
 	s->tls = tls_start(s->tctx, s->tside.st, name, &tls_events, s, err,
 	    sizeof(err));
 	if (s->tls == NULL)
-		finish(s, 5, "%s: %s", s->tside.addr->text, err);
+		finish(s, 5, "%s: %s", side_name(&s->tside), err);
 }
 
 static void
@@ -332,7 +339,7 @@ on_connected(void *arg, struct stream *st, const char *err)
 		return;
 	}
 	sd->st = st;
-	log_debug("%sconnected to %s", s->label, sd->addr->text);
+	log_debug("%sconnected to %s", s->label, side_name(sd));
 	if (s->tside.st != NULL && s->pside.st != NULL)
 		start(s);
 }
@@ -355,7 +362,7 @@ open_side(struct side *sd)
 	}
 	sd->conn = endpoint_connect(s->loop, sd->addr, on_connected, sd);
 	if (sd->conn == NULL) {
-		finish(s, 3, "cannot connect to %s", sd->addr->text);
+		finish(s, 3, "cannot connect to %s", side_name(sd));
 		return -1;
 	}
 	return 0;

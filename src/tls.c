@@ -141,9 +141,10 @@ verify_peer(gnutls_session_t s)
 				    "certificate does not verify");
 			} else {
 				snprintf(t->verify_err, sizeof(t->verify_err),
-				    "%s%s%s", (char *)out.data,
-				    t->name ? " Expected name: " : "",
-				    t->name ? t->name : "");
+				    "certificate verification failed: %s%s%s%s",
+				    (char *)out.data,
+				    t->name ? " (expected name " : "",
+				    t->name ? t->name : "", t->name ? ")" : "");
 				gnutls_free(out.data);
 			}
 			goto bad;
@@ -260,7 +261,7 @@ self_signed(struct tls_ctx *c, char *err, size_t errlen, int *status)
 	else
 		snprintf(ptxt, sizeof(ptxt), "?");
 	log_warn("self-signed certificate for localhost, SHA-256 fingerprint "
-	    "%s; clients can trust it with --pin=%s", fhex, ptxt);
+	    "%s; a client trusts it with --insecure --pin=%s", fhex, ptxt);
 out:
 	if (crt != NULL)
 		gnutls_x509_crt_deinit(crt);
@@ -483,6 +484,12 @@ handshake_failed(struct tls *t, int rc)
 {
 	char	msg[700];
 
+	/* Tell the peer why, unless it is the one who ended it. */
+	if (rc != GNUTLS_E_FATAL_ALERT_RECEIVED &&
+	    rc != GNUTLS_E_PREMATURE_TERMINATION && !t->raw_eof) {
+		gnutls_alert_send_appropriate(t->s, rc);
+		flush(t);
+	}
 	if (t->verify_failed) {
 		t->ev->handshake(t->arg, 6, t->verify_err);
 		return;
