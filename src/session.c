@@ -108,7 +108,11 @@ finish(struct session *s, int status, const char *fmt, ...)
 static void
 check_done(struct session *s)
 {
-	if (!s->ending && s->tside.in_done && s->pside.in_done &&
+	/* Nobody will type an ending to a terminal once the peer is gone. */
+	int	plain_done = s->pside.in_done ||
+		    (s->tside.in_done && stream_is_tty(s->pside.st));
+
+	if (!s->ending && s->tside.in_done && plain_done &&
 	    stream_queued(s->tside.st) == 0 && stream_queued(s->pside.st) == 0)
 		finish(s, 0, "session ended");
 }
@@ -259,12 +263,6 @@ tls_eof(void *arg, int clean)
 	s->tside.in_done = 1;
 	if (stream_shutdown(s->pside.st) != 0) {
 		finish(s, 1, "cannot end output to %s", side_name(&s->pside));
-		return;
-	}
-	/* Nobody will type an ending to a terminal once the peer is gone. */
-	if (stream_is_tty(s->pside.st) && !s->pside.in_done &&
-	    stream_queued(s->pside.st) == 0) {
-		finish(s, 0, "the TLS side ended");
 		return;
 	}
 	check_done(s);
