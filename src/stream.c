@@ -89,7 +89,8 @@ open_half(struct stream *st, struct half *hf, int fd, int readable)
 	default:
 		return UV_EINVAL;
 	}
-	if ((u = malloc(sizeof(*u))) == NULL)
+	/* Zeroed: a handle whose init failed still reads as UV_UNKNOWN_HANDLE. */
+	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return UV_ENOMEM;
 	switch (uv_guess_handle(fd)) {
 	case UV_TCP:
@@ -107,8 +108,7 @@ open_half(struct stream *st, struct half *hf, int fd, int readable)
 	}
 	if (rc != 0) {
 		/* An initialised handle must go through uv_close. */
-		if (uv_is_closing((uv_handle_t *)u) == 0 &&
-		    ((uv_handle_t *)u)->type != UV_UNKNOWN_HANDLE)
+		if (((uv_handle_t *)u)->type != UV_UNKNOWN_HANDLE)
 			uv_close((uv_handle_t *)u, (uv_close_cb)free);
 		else
 			free(u);
