@@ -269,11 +269,11 @@ tls_eof(void *arg, int clean)
 }
 
 static void
-tls_error(void *arg, const char *err)
+tls_error(void *arg, int status, const char *err)
 {
 	struct session	*s = arg;
 
-	finish(s, 1, "%s: %s", side_name(&s->tside), err);
+	finish(s, status, "%s: %s", side_name(&s->tside), err);
 }
 
 static void

@@ -57,6 +57,7 @@ struct tls {
 	int			 busy;		/* inside process() */
 	int			 dead;		/* tls_free called while busy */
 	int			 verify_failed;
+	int			 got_data;	/* application data arrived */
 	char			 verify_err[512];
 };
 
@@ -518,11 +519,12 @@ receive(struct tls *t)
 
 	while (!t->done && !t->dead) {
 		if (buf == NULL && (buf = malloc(PLAIN_CHUNK)) == NULL) {
-			t->ev->error(t->arg, "out of memory");
+			t->ev->error(t->arg, 1, "out of memory");
 			return;
 		}
 		n = gnutls_record_recv(t->s, buf + used, PLAIN_CHUNK - used);
 		if (n > 0) {
+			t->got_data = 1;
 			used += (size_t)n;
 			if (PLAIN_CHUNK - used < MAX_RECORD) {
 				t->ev->data(t->arg, buf, used);
@@ -548,9 +550,17 @@ receive(struct tls *t)
 			t->ev->eof(t->arg, 1);
 		else if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_PREMATURE_TERMINATION)
 			t->ev->eof(t->arg, 0);
-		else {
+		else if (n == GNUTLS_E_FATAL_ALERT_RECEIVED) {
+			/*
+			 * In TLS 1.3 a client learns that the server refused
+			 * it (its certificate, say) only after its handshake.
+			 */
+			snprintf(msg, sizeof(msg), "the peer sent alert '%s'",
+			    gnutls_alert_get_name(gnutls_alert_get(t->s)));
+			t->ev->error(t->arg, t->got_data ? 1 : 5, msg);
+		} else {
 			snprintf(msg, sizeof(msg), "TLS: %s", gnutls_strerror(n));
-			t->ev->error(t->arg, msg);
+			t->ev->error(t->arg, 1, msg);
 		}
 	}
 	if (used > 0 && !t->dead)
@@ -587,7 +597,7 @@ process(struct tls *t)
 		receive(t);
 	if (!t->dead && flush(t) != 0 && !t->done) {
 		t->done = 1;
-		t->ev->error(t->arg, "write failed");
+		t->ev->error(t->arg, 1, "write failed");
 	}
 out:
 	/* Idle sessions keep no buffer: most of a session's memory is here. */
@@ -620,7 +630,7 @@ on_read(struct stream *st, ssize_t n, char *buf, void *arg)
 		if (t->handshaking)
 			t->ev->handshake(t->arg, 5, msg);
 		else
-			t->ev->error(t->arg, msg);
+			t->ev->error(t->arg, 1, msg);
 		return;
 	}
 	if (t->raw_eof)

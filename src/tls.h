@@ -21,8 +21,8 @@ struct tls_events {
 	void	(*data)(void *, char *buf, size_t len);
 	/* The peer ended its direction: clean is 1 with close_notify. */
 	void	(*eof)(void *, int clean);
-	/* Fatal error after the handshake (exit status 1). */
-	void	(*error)(void *, const char *err);
+	/* Fatal error after the handshake: exit status (1, or 5) and why. */
+	void	(*error)(void *, int status, const char *err);
 };
 
 struct tls_ctx	*tls_ctx_new(const struct options *, char *, size_t, int *);
