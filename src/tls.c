@@ -141,6 +141,9 @@ verify_peer(gnutls_session_t s)
 				snprintf(t->verify_err, sizeof(t->verify_err),
 				    "certificate does not verify");
 			} else {
+				while (out.size > 0 &&
+				    out.data[out.size - 1] == ' ')
+					out.data[--out.size] = '\0';
 				snprintf(t->verify_err, sizeof(t->verify_err),
 				    "certificate verification failed: %s%s%s%s",
 				    (char *)out.data,

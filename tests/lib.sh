@@ -1,0 +1,174 @@
+# Shared by the integration tests: TAP output, a private temp dir, bounded
+# waits, throwaway certificates, and the peers' availability.
+# Sourced by bash scripts run by Automake's TAP driver.
+
+set -u
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${RELAY:=$top_builddir/starttls-relay}"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/starttls-relay-test.XXXXXX")
+tap_n=0
+tap_failed=0
+bg_pids=""
+
+cleanup() {
+	for p in $bg_pids; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $bg_pids; do
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+plan() { echo "1..$1"; }
+
+ok() {	# ok COND-STATUS DESCRIPTION
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $tap_n - $2"
+	else
+		echo "not ok $tap_n - $2"
+		tap_failed=1
+	fi
+}
+
+is() {	# is GOT EXPECTED DESCRIPTION
+	tap_n=$((tap_n + 1))
+	if [ "$1" = "$2" ]; then
+		echo "ok $tap_n - $3"
+	else
+		echo "not ok $tap_n - $3"
+		echo "# got:      '$1'"
+		echo "# expected: '$2'"
+		tap_failed=1
+	fi
+}
+
+skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n # SKIP $1"; }
+diag() { echo "# $*"; }
+bail() { echo "Bail out! $*"; exit 1; }
+
+# A test whose peer is missing skips here but fails in CI.
+require() {
+	for cmd in "$@"; do
+		if ! command -v "$cmd" >/dev/null 2>&1; then
+			if [ "${CI:-}" = true ]; then
+				bail "$cmd is missing (CI must install it)"
+			fi
+			echo "1..0 # SKIP $cmd is not installed"
+			exit 0
+		fi
+	done
+}
+
+# Run in the background, remembered for cleanup.
+bg() { "$@" & bg_pids="$bg_pids $!"; }
+
+# wait_for_line FILE REGEX [SECONDS]: poll until a line matches.
+wait_for_line() {
+	local i=0 limit=$(( ${3:-10} * 20 ))
+	while ! grep -Eq -- "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le $limit ] || { diag "timed out waiting for /$2/ in $1"; return 1; }
+		sleep 0.05
+	done
+}
+
+# wait_for_port PORT [HOST] [SECONDS]: poll until something accepts there.
+wait_for_port() {
+	local i=0 limit=$(( ${3:-10} * 20 ))
+	while ! (exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le $limit ] || { diag "timed out waiting for port $1"; return 1; }
+		sleep 0.05
+	done
+}
+
+# A port nobody listens on now (the kernel picks it).
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# The port a -v relay logged ("listening on HOST:PORT").
+listen_port() { sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$1" | head -n 1; }
+
+# wait_pid PID SECONDS: the exit status of a background process, or 124.
+wait_pid() {
+	local i=0 limit=$(( $2 * 20 ))
+	while kill -0 "$1" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt $limit ]; then
+			kill "$1" 2>/dev/null
+			wait "$1" 2>/dev/null
+			return 124
+		fi
+		sleep 0.05
+	done
+	wait "$1"
+}
+
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# random_file PATH MIB
+random_file() { head -c "$(( $2 * 1024 * 1024 ))" /dev/urandom >"$1"; }
+
+# Certificates in $T/pki: a CA; server certificates for localhost and
+# 127.0.0.1 (good), for another name (wrong), expired, not yet valid; a
+# client certificate; a self-signed server certificate.
+make_pki() {
+	local d=$T/pki
+	mkdir -p "$d"
+	cert_tmpl() {	# NAME LINES...
+		local n=$1; shift
+		printf '%s\n' "$@" >"$d/$n.tmpl"
+		certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 \
+		    --outfile "$d/$n.key" >/dev/null 2>&1
+	}
+	cert_tmpl ca 'cn = "starttls-relay test CA"' ca cert_signing_key \
+	    'expiration_days = 30'
+	certtool --generate-self-signed --load-privkey "$d/ca.key" \
+	    --template "$d/ca.tmpl" --outfile "$d/ca.pem" >/dev/null 2>&1
+	cert_tmpl good 'cn = "localhost"' 'dns_name = "localhost"' \
+	    'ip_address = "127.0.0.1"' 'ip_address = "::1"' tls_www_server \
+	    signing_key 'expiration_days = 30'
+	cert_tmpl wrong 'cn = "wrong.example"' 'dns_name = "wrong.example"' \
+	    tls_www_server signing_key 'expiration_days = 30'
+	cert_tmpl expired 'cn = "localhost"' 'dns_name = "localhost"' \
+	    'ip_address = "127.0.0.1"' tls_www_server signing_key \
+	    'activation_date = "2020-01-01 00:00:00 UTC"' \
+	    'expiration_date = "2020-02-01 00:00:00 UTC"'
+	cert_tmpl future 'cn = "localhost"' 'dns_name = "localhost"' \
+	    'ip_address = "127.0.0.1"' tls_www_server signing_key \
+	    'activation_date = "2099-01-01 00:00:00 UTC"' \
+	    'expiration_date = "2099-02-01 00:00:00 UTC"'
+	cert_tmpl client 'cn = "test client"' tls_www_client signing_key \
+	    'expiration_days = 30'
+	for n in good wrong expired future client; do
+		certtool --generate-certificate --load-privkey "$d/$n.key" \
+		    --load-ca-certificate "$d/ca.pem" \
+		    --load-ca-privkey "$d/ca.key" --template "$d/$n.tmpl" \
+		    --outfile "$d/$n.pem" >/dev/null 2>&1 ||
+		    bail "certtool failed for $n"
+	done
+	cert_tmpl self 'cn = "localhost"' 'dns_name = "localhost"' \
+	    'ip_address = "127.0.0.1"' tls_www_server signing_key \
+	    'expiration_days = 30'
+	certtool --generate-self-signed --load-privkey "$d/self.key" \
+	    --template "$d/self.tmpl" --outfile "$d/self.pem" >/dev/null 2>&1 ||
+	    bail "certtool failed for self"
+	PKI=$d
+}
+
+# pin_of CERT: its --pin value.
+pin_of() {
+	certtool -i --infile "$1" 2>/dev/null |
+	    sed -n 's/.*pin-sha256:\([A-Za-z0-9+/=]*\).*/sha256:\1/p' | head -n 1
+}
+
+# Exit with the TAP verdict.
+finish() { exit $tap_failed; }
