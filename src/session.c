@@ -177,14 +177,9 @@ on_written(struct stream *st, int status, void *arg)
 	(void)st;
 	src = sink == &s->tside ? &s->pside : &s->tside;
 	if (status != 0) {
-		/* The peer closed both ways after ending its own direction. */
-		if (sink->in_done && (status == UV_EPIPE ||
-		    status == UV_ECONNRESET))
-			finish(s, 0, "the %s side closed the connection",
-			    sink == &s->tside ? "TLS" : "plain");
-		else
-			finish(s, 1, "write to %s: %s", side_name(sink),
-			    uv_strerror(status));
+		finish(s, 1, "write to %s: %s%s", side_name(sink),
+		    uv_strerror(status), sink->in_done ?
+		    " (it had ended its own direction and closed)" : "");
 		return;
 	}
 	if (stream_queued(sink->st) <= LOW_WATER)
@@ -213,6 +208,7 @@ plain_read(struct stream *st, ssize_t n, char *buf, void *arg)
 	if (n == 0)
 		return;
 	if (n == UV_EOF) {
+		log_debug("%send of input from %s", s->label, side_name(p));
 		p->in_done = 1;
 		stream_read(p->st, 0);
 		/* close_notify; the other direction keeps flowing. */
@@ -259,6 +255,9 @@ tls_eof(void *arg, int clean)
 
 	if (!clean)
 		log_info("%s%s closed without TLS close_notify", s->label,
+		    side_name(&s->tside));
+	else
+		log_debug("%s%s sent TLS close_notify", s->label,
 		    side_name(&s->tside));
 	s->tside.in_done = 1;
 	if (stream_shutdown(s->pside.st) != 0) {

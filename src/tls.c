@@ -517,7 +517,7 @@ static void
 receive(struct tls *t)
 {
 	char		*buf = NULL, msg[300];
-	size_t		 used = 0;
+	size_t		 used = 0, seen = (size_t)-1;
 	ssize_t		 n;
 
 	while (!t->done && !t->dead) {
@@ -534,6 +534,15 @@ receive(struct tls *t)
 				buf = NULL;
 				used = 0;
 			}
+			continue;
+		}
+		/*
+		 * GnuTLS also says AGAIN after it handled a record of its own
+		 * (a session ticket, say): go on while it consumes our input.
+		 */
+		if (n == GNUTLS_E_AGAIN && t->inoff < t->inlen &&
+		    t->inoff != seen) {
+			seen = t->inoff;
 			continue;
 		}
 		if (n == GNUTLS_E_AGAIN && !t->raw_eof)

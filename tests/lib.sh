@@ -79,10 +79,19 @@ wait_for_line() {
 	done
 }
 
-# wait_for_port PORT [HOST] [SECONDS]: poll until something accepts there.
+# is_listening PORT: some socket listens on that TCP port (read from /proc,
+# so that one-shot servers do not see a probe connection).
+is_listening() {
+	local hex
+	hex=$(printf '%04X' "$1")
+	awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 }
+	    END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# wait_for_port PORT [SECONDS]: poll until something listens there.
 wait_for_port() {
-	local i=0 limit=$(( ${3:-10} * 20 ))
-	while ! (exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null; do
+	local i=0 limit=$(( ${2:-10} * 20 ))
+	while ! is_listening "$1"; do
 		i=$((i + 1))
 		[ $i -le $limit ] || { diag "timed out waiting for port $1"; return 1; }
 		sleep 0.05
