@@ -79,6 +79,16 @@ wait_for_line() {
 	done
 }
 
+# wait_for_lines FILE N [SECONDS]: poll until FILE has N lines.
+wait_for_lines() {
+	local i=0 limit=$(( ${3:-10} * 20 ))
+	while [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -lt "$2" ]; do
+		i=$((i + 1))
+		[ $i -le $limit ] || { diag "timed out waiting for $2 lines in $1"; return 1; }
+		sleep 0.05
+	done
+}
+
 # is_listening PORT: some socket listens on that TCP port (read from /proc,
 # so that one-shot servers do not see a probe connection).
 is_listening() {
