@@ -21,7 +21,11 @@ fail(char *err, size_t errlen, const char *text, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	snprintf(err, errlen, "bad address '%s': %s", text, why);
+	/* Keep the reason visible after an over-long address. */
+	if (strlen(text) > 64)
+		snprintf(err, errlen, "bad address '%.60s...': %s", text, why);
+	else
+		snprintf(err, errlen, "bad address '%s': %s", text, why);
 	return -1;
 }
 
@@ -175,7 +179,8 @@ address_parse(const char *s, struct address *a, char *err, size_t errlen)
 	a->kind = ADDR_TCP;
 	if (starts(s, "tcp:", &rest))
 		s = rest;
-	else if ((rest = strchr(s, ':')) != NULL && strchr(rest + 1, ':') &&
+	else if ((rest = strchr(s, ':')) != NULL && rest > s &&
+	    strchr(rest + 1, ':') &&
 	    *s != '[' && strspn(s, "abcdefghijklmnopqrstuvwxyz-") ==
 	    (size_t)(rest - s))
 		return fail(err, errlen, s, "unknown address type '%.*s'",
