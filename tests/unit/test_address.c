@@ -29,7 +29,7 @@ bad(const char *s, const char *why)
 
 	ok(rc == -1 && strncmp(err, "bad address '", 13) == 0 &&
 	    strchr(err, '\n') == NULL && strstr(err, why) != NULL,
-	    "'%s' is refused: %s", s, err);
+	    "'%.40s' is refused: %s", s, err);
 }
 
 int
