@@ -41,6 +41,7 @@ pair() {
 	local sargs=()
 	while [ "$1" != -- ]; do sargs+=("$1"); shift; done
 	shift
+	rm -f "$T/p.serr"	# no stale "listening on" from the last run
 	printf 'hello\n' | "$RELAY" -v -s --cert "$PKI/good.pem" \
 	    --key "$PKI/good.key" "${sargs[@]}" listen:127.0.0.1:0 - \
 	    >"$T/p.sout" 2>"$T/p.serr" &
@@ -73,7 +74,7 @@ is "$crc/$src" 5/5 "no common TLS version: both fail the handshake (status 5)"
 
 pair -- --insecure
 grep -q 'NOT verified' "$T/p.cerr"
-ok $? "--insecure warns on stderr"
+ok $? "--insecure warns on stderr" || sed 's/^/# /' "$T/p.cerr" "$T/p.serr"
 
 # --timeout: a server that accepts and never answers.
 bg python3 -c '

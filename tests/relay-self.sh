@@ -44,6 +44,7 @@ is "$(sha "$T/ca.sout")" "$(sha "$T/b")" "client -> server: 12 MiB intact"
 
 # --self-signed: the pin it prints lets a client in; another pin does not.
 for want in right wrong; do
+	rm -f "$T/ss.serr"
 	"$RELAY" -v -s --self-signed listen:127.0.0.1:0 - <"$T/a" \
 	    >"$T/ss.sout" 2>"$T/ss.serr" &
 	spid=$!
