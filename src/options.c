@@ -24,7 +24,9 @@ enum {
 	OPT_TIMEOUT,
 	OPT_IDLE_TIMEOUT,
 	OPT_MAX_SESSIONS,
-	OPT_KEYLOG
+	OPT_KEYLOG,
+	OPT_EHLO,
+	OPT_OPPORTUNISTIC
 };
 
 static const struct option longopts[] = {
@@ -44,6 +46,8 @@ static const struct option longopts[] = {
 	{ "idle-timeout",	required_argument,	NULL, OPT_IDLE_TIMEOUT },
 	{ "max-sessions",	required_argument,	NULL, OPT_MAX_SESSIONS },
 	{ "keylog",		required_argument,	NULL, OPT_KEYLOG },
+	{ "ehlo",		required_argument,	NULL, OPT_EHLO },
+	{ "opportunistic",	no_argument,		NULL, OPT_OPPORTUNISTIC },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "quiet",		no_argument,		NULL, 'q' },
 	{ "help",		no_argument,		NULL, 'h' },
@@ -66,7 +70,8 @@ options_usage(FILE *f)
 "  fd:N                     an inherited connected descriptor\n"
 "\n"
 "Mode:\n"
-"  -p, --proto=PROTO        none: TLS from the first byte (default)\n"
+"  -p, --proto=PROTO        none: TLS from the first byte (default); smtp,\n"
+"                           imap, pop3, http-upgrade: STARTTLS (client role)\n"
 "  -r, --role=ROLE          client (default) or server toward the TLS side\n"
 "  -s                       same as --role=server\n"
 "\n"
@@ -83,6 +88,11 @@ options_usage(FILE *f)
 "      --verify-client      server role: require a client certificate (--cafile)\n"
 "      --keylog=FILE        append NSS key-log lines (also SSLKEYLOGFILE)\n"
 "\n"
+"STARTTLS:\n"
+"      --ehlo=NAME          name sent in SMTP EHLO (default localhost)\n"
+"      --opportunistic      relay in clear text (with a warning) when the\n"
+"                           server does not offer the switch\n"
+"\n"
 "Limits:\n"
 "      --timeout=SECONDS    connect + negotiation + handshake (default 30, 0: none)\n"
 "      --idle-timeout=SECONDS  close a session idle that long (default: none)\n"
@@ -98,14 +108,30 @@ options_usage(FILE *f)
 "5 handshake or timeout, 6 certificate verification.\n", f);
 }
 
+static const char *const proto_names[] = {
+	[PROTO_NONE] = "none",
+	[PROTO_SMTP] = "smtp",
+	[PROTO_IMAP] = "imap",
+	[PROTO_POP3] = "pop3",
+	[PROTO_HTTP] = "http-upgrade"
+};
+
 const char *
 proto_name(enum proto p)
 {
-	switch (p) {
-	case PROTO_NONE:
-		return "none";
-	}
-	return "?";
+	return proto_names[p];
+}
+
+static int
+parse_proto(const char *s, enum proto *p)
+{
+	for (size_t i = 0; i < sizeof(proto_names) / sizeof(proto_names[0]);
+	    i++)
+		if (strcmp(s, proto_names[i]) == 0) {
+			*p = (enum proto)i;
+			return 0;
+		}
+	return -1;
 }
 
 static int
@@ -217,6 +243,13 @@ check(struct options *o, char *err, size_t errlen)
 		return fail(err, errlen, "TLS-ADDRESS is standard input/output, "
 		    "so PLAIN-ADDRESS must be something else");
 	if (server) {
+		if (o->proto != PROTO_NONE)
+			return fail(err, errlen, "--proto %s: this version "
+			    "does STARTTLS in the client role only",
+			    proto_name(o->proto));
+		if (o->opportunistic)
+			return fail(err, errlen,
+			    "--opportunistic is for the client role");
 		if (o->insecure)
 			return fail(err, errlen,
 			    "--insecure is for the client role");
@@ -242,8 +275,13 @@ check(struct options *o, char *err, size_t errlen)
 		if (o->key != NULL && o->cert == NULL)
 			return fail(err, errlen, "--key needs --cert");
 	}
+	if (o->opportunistic && o->proto == PROTO_NONE)
+		return fail(err, errlen, "--opportunistic needs a STARTTLS "
+		    "--proto");
 	if (o->key == NULL)
 		o->key = o->cert;
+	if (o->ehlo == NULL)
+		o->ehlo = "localhost";
 	return 0;
 }
 
@@ -265,11 +303,10 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	while ((c = getopt_long(argc, argv, ":p:r:shqvV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (strcmp(optarg, "none") == 0)
-				o->proto = PROTO_NONE;
-			else {
+			if (parse_proto(optarg, &o->proto) == -1) {
 				fail(err, errlen, "--proto: unknown protocol "
-				    "'%s' (this version has: none)", optarg);
+				    "'%s' (none, smtp, imap, pop3, http-upgrade)",
+				    optarg);
 				return OPTS_ERROR;
 			}
 			break;
@@ -356,6 +393,18 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			break;
 		case OPT_KEYLOG:
 			o->keylog = optarg;
+			break;
+		case OPT_EHLO:
+			if (*optarg == '\0' || strlen(optarg) > 255 ||
+			    strpbrk(optarg, " \t\r\n") != NULL) {
+				fail(err, errlen, "--ehlo: expected a name of 1 "
+				    "to 255 characters without spaces");
+				return OPTS_ERROR;
+			}
+			o->ehlo = optarg;
+			break;
+		case OPT_OPPORTUNISTIC:
+			o->opportunistic = 1;
 			break;
 		case 'v':
 			if (o->verbosity < 3)

@@ -11,7 +11,11 @@
 #define PIN_LEN		32	/* SHA-256 */
 
 enum proto {
-	PROTO_NONE		/* TLS from the first byte */
+	PROTO_NONE,		/* TLS from the first byte */
+	PROTO_SMTP,		/* STARTTLS, RFC 3207 */
+	PROTO_IMAP,		/* STARTTLS, RFC 3501 */
+	PROTO_POP3,		/* STLS, RFC 2595 */
+	PROTO_HTTP		/* Upgrade: TLS/1.0, RFC 2817 */
 };
 
 enum role {
@@ -37,6 +41,8 @@ struct options {
 	unsigned	 idle_timeout_ms;	/* 0: none */
 	unsigned	 max_sessions;	/* 0: as many as descriptors allow */
 	const char	*keylog;
+	const char	*ehlo;		/* SMTP EHLO name */
+	int		 opportunistic;
 	int		 verbosity;	/* 0 -q, 1 default, 2 -v, 3 -vv */
 	struct address	 tls_addr;
 	struct address	 plain_addr;

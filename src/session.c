@@ -7,6 +7,7 @@
 
 #include "endpoint.h"
 #include "log.h"
+#include "proto/proto.h"
 #include "session.h"
 
 /*
@@ -32,6 +33,7 @@ struct session {
 	const struct options	*o;
 	struct tls_ctx		*tctx;
 	struct tls		*tls;
+	struct negotiation	*neg;		/* the STARTTLS opening */
 	struct side		 tside, pside;
 	uv_timer_t		 timer;
 	uint64_t		 last_active;
@@ -93,6 +95,8 @@ finish(struct session *s, int status, const char *fmt, ...)
 		tls_free(s->tls);
 		s->tls = NULL;
 	}
+	proto_free(s->neg);
+	s->neg = NULL;
 	for (struct side *sd = &s->tside; sd != NULL;
 	    sd = sd == &s->tside ? &s->pside : NULL) {
 		if (sd->conn != NULL)
@@ -139,43 +143,53 @@ on_timer(uv_timer_t *t)
 		uv_timer_start(&s->timer, on_timer, limit - idle, 0);
 }
 
+static struct side *
+other(struct side *sd)
+{
+	return sd == &sd->s->tside ? &sd->s->pside : &sd->s->tside;
+}
+
+/* Reading a side: through TLS when it has it, else its stream. */
+static int
+side_read(struct side *sd, int on)
+{
+	struct session	*s = sd->s;
+
+	if (sd == &s->tside && s->tls != NULL)
+		return tls_read(s->tls, on);
+	return stream_read(sd->st, on);
+}
+
 /* The sink has room again: read its source. */
 static void
 resume(struct side *src)
 {
-	struct session	*s = src->s;
-	int		 rc;
+	int	rc;
 
-	if (!src->paused || src->in_done || s->ending)
+	if (!src->paused || src->in_done || src->s->ending)
 		return;
 	src->paused = 0;
-	rc = src == &s->tside ? tls_read(s->tls, 1) : stream_read(src->st, 1);
-	if (rc != 0)
-		finish(s, 1, "read: %s", uv_strerror(rc));
+	if ((rc = side_read(src, 1)) != 0)
+		finish(src->s, 1, "read from %s: %s", side_name(src),
+		    uv_strerror(rc));
 }
 
 static void
-pause_if_full(struct side *src, struct side *sink)
+pause_if_full(struct side *src)
 {
-	struct session	*s = src->s;
-
-	if (stream_queued(sink->st) <= HIGH_WATER || src->paused)
+	if (stream_queued(other(src)->st) <= HIGH_WATER || src->paused)
 		return;
 	src->paused = 1;
-	if (src == &s->tside)
-		tls_read(s->tls, 0);
-	else
-		stream_read(src->st, 0);
+	side_read(src, 0);
 }
 
 static void
 on_written(struct stream *st, int status, void *arg)
 {
-	struct side	*sink = arg, *src;
+	struct side	*sink = arg;
 	struct session	*s = sink->s;
 
 	(void)st;
-	src = sink == &s->tside ? &s->pside : &s->tside;
 	if (status != 0) {
 		finish(s, 1, "write to %s: %s%s", side_name(sink),
 		    uv_strerror(status), sink->in_done ?
@@ -183,12 +197,50 @@ on_written(struct stream *st, int status, void *arg)
 		return;
 	}
 	if (stream_queued(sink->st) <= LOW_WATER)
-		resume(src);
+		resume(other(sink));
 	check_done(s);
 }
 
+/* Send bytes (malloc'ed; taken) to a side, encrypting for the TLS side. */
+static void
+deliver(struct side *dst, char *buf, size_t len)
+{
+	struct session	*s = dst->s;
+	int		 rc;
+
+	s->last_active = uv_now(s->loop);
+	if (dst == &s->tside && s->tls != NULL) {
+		rc = tls_write(s->tls, buf, len) == 0 ? 0 : UV_EIO;
+		free(buf);
+	} else
+		rc = stream_write(dst->st, buf, len);
+	if (rc != 0) {
+		finish(s, 1, "write to %s: %s", side_name(dst), uv_strerror(rc));
+		return;
+	}
+	pause_if_full(other(dst));
+}
+
+/* A direction ended: pass the end on (close_notify through TLS). */
+static void
+end_output(struct side *dst)
+{
+	struct session	*s = dst->s;
+	int		 rc;
+
+	if (dst == &s->tside && s->tls != NULL)
+		rc = tls_shutdown(s->tls) == 0 ? 0 : UV_EIO;
+	else
+		rc = stream_shutdown(dst->st);
+	if (rc != 0)
+		finish(s, 1, "cannot end output to %s: %s", side_name(dst),
+		    uv_strerror(rc));
+	else
+		check_done(s);
+}
+
 static char *
-plain_alloc(struct stream *st, size_t *len, void *arg)
+raw_alloc(struct stream *st, size_t *len, void *arg)
 {
 	(void)st;
 	(void)arg;
@@ -196,11 +248,12 @@ plain_alloc(struct stream *st, size_t *len, void *arg)
 	return malloc(PLAIN_READ);
 }
 
+/* Bytes read from a side without TLS, for the other side. */
 static void
-plain_read(struct stream *st, ssize_t n, char *buf, void *arg)
+raw_read(struct stream *st, ssize_t n, char *buf, void *arg)
 {
-	struct side	*p = arg;
-	struct session	*s = p->s;
+	struct side	*src = arg;
+	struct session	*s = src->s;
 
 	(void)st;
 	if (n <= 0)
@@ -208,44 +261,26 @@ plain_read(struct stream *st, ssize_t n, char *buf, void *arg)
 	if (n == 0)
 		return;
 	if (n == UV_EOF) {
-		log_debug("%send of input from %s", s->label, side_name(p));
-		p->in_done = 1;
-		stream_read(p->st, 0);
-		/* close_notify; the other direction keeps flowing. */
-		if (tls_shutdown(s->tls) != 0)
-			finish(s, 1, "write to %s failed", side_name(&s->tside));
-		else
-			check_done(s);
+		log_debug("%send of input from %s", s->label, side_name(src));
+		src->in_done = 1;
+		stream_read(src->st, 0);
+		end_output(other(src));
 		return;
 	}
 	if (n < 0) {
-		finish(s, 1, "read from %s: %s", side_name(p),
+		finish(s, 1, "read from %s: %s", side_name(src),
 		    uv_strerror((int)n));
 		return;
 	}
-	s->last_active = uv_now(s->loop);
-	if (tls_write(s->tls, buf, (size_t)n) != 0) {
-		free(buf);
-		finish(s, 1, "write to %s failed", side_name(&s->tside));
-		return;
-	}
-	free(buf);
-	pause_if_full(p, &s->tside);
+	deliver(other(src), buf, (size_t)n);
 }
 
 static void
 tls_data(void *arg, char *buf, size_t len)
 {
 	struct session	*s = arg;
-	int		 rc;
 
-	s->last_active = uv_now(s->loop);
-	if ((rc = stream_write(s->pside.st, buf, len)) != 0) {
-		finish(s, 1, "write to %s: %s", side_name(&s->pside),
-		    uv_strerror(rc));
-		return;
-	}
-	pause_if_full(&s->tside, &s->pside);
+	deliver(&s->pside, buf, len);
 }
 
 static void
@@ -260,11 +295,7 @@ tls_eof(void *arg, int clean)
 		log_debug("%s%s sent TLS close_notify", s->label,
 		    side_name(&s->tside));
 	s->tside.in_done = 1;
-	if (stream_shutdown(s->pside.st) != 0) {
-		finish(s, 1, "cannot end output to %s", side_name(&s->pside));
-		return;
-	}
-	check_done(s);
+	end_output(&s->pside);
 }
 
 static void
@@ -275,39 +306,77 @@ tls_error(void *arg, int status, const char *err)
 	finish(s, status, "%s: %s", side_name(&s->tside), err);
 }
 
+/* Both directions flow from now on. */
 static void
-tls_handshake(void *arg, int status, const char *err)
+relay(struct session *s)
 {
-	struct session	*s = arg;
-	char		 desc[1024];
-	int		 rc;
+	int	rc;
 
-	if (status != 0) {
-		finish(s, status, "%s: %s", side_name(&s->tside), err);
-		return;
-	}
+	proto_free(s->neg);
+	s->neg = NULL;
 	s->established = 1;
 	s->last_active = uv_now(s->loop);
 	uv_timer_stop(&s->timer);
 	if (s->o->idle_timeout_ms > 0)
 		uv_timer_start(&s->timer, on_timer, s->o->idle_timeout_ms, 0);
+	stream_set_reader(s->pside.st, raw_alloc, raw_read, &s->pside);
+	if ((rc = stream_read(s->pside.st, 1)) != 0)
+		finish(s, 1, "read from %s: %s", side_name(&s->pside),
+		    uv_strerror(rc));
+}
+
+/* Queue a copy of bytes for a side's stream, unencrypted. */
+static void
+send_copy(struct side *dst, const char *data, size_t len)
+{
+	char	*buf;
+	int	 rc;
+
+	if (len == 0)
+		return;
+	if ((buf = malloc(len)) == NULL) {
+		finish(dst->s, 1, "out of memory");
+		return;
+	}
+	memcpy(buf, data, len);
+	if ((rc = stream_write(dst->st, buf, len)) != 0)
+		finish(dst->s, 1, "write to %s: %s", side_name(dst),
+		    uv_strerror(rc));
+}
+
+static void
+tls_handshake(void *arg, int status, const char *err)
+{
+	struct session		*s = arg;
+	struct proto_out	 out;
+	char			 desc[1024];
+
+	if (status != 0) {
+		finish(s, status, "%s: %s", side_name(&s->tside), err);
+		return;
+	}
 	if (log_enabled(LOG_INFO)) {
 		tls_describe(s->tls, desc, sizeof(desc));
 		log_info("%sTLS established: %s", s->label, desc);
 	}
-	stream_set_reader(s->pside.st, plain_alloc, plain_read, &s->pside);
-	if ((rc = stream_read(s->pside.st, 1)) != 0)
-		finish(s, 1, "read from %s: %s", side_name(&s->pside),
-		    uv_strerror(rc));
+	if (s->neg != NULL) {
+		/* What the plain side would have seen first (the greeting). */
+		proto_out_init(&out);
+		proto_established(s->neg, &out);
+		send_copy(&s->pside, out.to_plain.data, out.to_plain.len);
+		proto_out_free(&out);
+		if (s->ending)
+			return;
+	}
+	relay(s);
 }
 
 static const struct tls_events tls_events = {
 	tls_handshake, tls_data, tls_eof, tls_error
 };
 
-/* Both sides are open: start TLS on the TLS side (--proto none). */
 static void
-start(struct session *s)
+start_tls(struct session *s)
 {
 	const struct options	*o = s->o;
 	const char		*name = NULL;
@@ -316,12 +385,100 @@ start(struct session *s)
 	if (o->role == ROLE_CLIENT)
 		name = o->servername ? o->servername :
 		    s->tside.addr->host[0] ? s->tside.addr->host : NULL;
-	stream_set_writer(s->tside.st, on_written, &s->tside);
-	stream_set_writer(s->pside.st, on_written, &s->pside);
-	s->tls = tls_start(s->tctx, s->tside.st, name, &tls_events, s, err,
-	    sizeof(err));
+	s->tls = tls_start(s->tctx, s->tside.st, name, o->proto != PROTO_NONE,
+	    &tls_events, s, err, sizeof(err));
 	if (s->tls == NULL)
 		finish(s, 5, "%s: %s", side_name(&s->tside), err);
+}
+
+/* Carry out what the protocol module asked for. */
+static void
+apply(struct session *s, struct proto_out *out)
+{
+	char	*line, *next;
+
+	for (line = out->log.data; line != NULL && *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		*next++ = '\0';
+		log_info("%s%s", s->label, line);
+	}
+	send_copy(&s->tside, out->to_tls.data, out->to_tls.len);
+	if (s->ending)
+		;
+	else if (out->fail)
+		finish(s, 4, "%s: %s", side_name(&s->tside), out->why);
+	else if (out->start_tls) {
+		stream_read(s->tside.st, 0);
+		start_tls(s);
+	} else if (out->fallback) {
+		log_warn("%s%s: %s", s->label, side_name(&s->tside), out->why);
+		send_copy(&s->pside, out->to_plain.data, out->to_plain.len);
+		stream_set_reader(s->tside.st, raw_alloc, raw_read, &s->tside);
+		relay(s);
+	}
+	proto_out_free(out);
+}
+
+/* Clear text from the TLS side during the opening. */
+static void
+neg_read(struct stream *st, ssize_t n, char *buf, void *arg)
+{
+	struct session		*s = arg;
+	struct proto_out	 out;
+
+	(void)st;
+	if (n > 0) {
+		proto_out_init(&out);
+		proto_from_tls(s->neg, buf, (size_t)n, &out);
+		free(buf);
+		apply(s, &out);
+		return;
+	}
+	free(buf);
+	if (n == UV_EOF)
+		finish(s, 4, "%s closed the connection during the %s opening",
+		    side_name(&s->tside), proto_name(s->o->proto));
+	else if (n < 0)
+		finish(s, 4, "read from %s during the %s opening: %s",
+		    side_name(&s->tside), proto_name(s->o->proto),
+		    uv_strerror((int)n));
+}
+
+/* Both sides are open: the protocol's clear-text opening, then TLS. */
+static void
+start(struct session *s)
+{
+	const struct options	*o = s->o;
+	struct proto_cfg	 cfg;
+	struct proto_out	 out;
+	int			 rc;
+
+	stream_set_writer(s->tside.st, on_written, &s->tside);
+	stream_set_writer(s->pside.st, on_written, &s->pside);
+	if (o->proto == PROTO_NONE) {
+		start_tls(s);
+		return;
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.proto = o->proto;
+	cfg.role = o->role;
+	cfg.ehlo = o->ehlo;
+	cfg.host = o->servername ? o->servername : s->tside.addr->host[0] ?
+	    s->tside.addr->host : "localhost";
+	cfg.opportunistic = o->opportunistic;
+	if ((s->neg = proto_new(&cfg)) == NULL) {
+		finish(s, 1, "out of memory");
+		return;
+	}
+	stream_set_reader(s->tside.st, raw_alloc, neg_read, s);
+	if ((rc = stream_read(s->tside.st, 1)) != 0) {
+		finish(s, 1, "read from %s: %s", side_name(&s->tside),
+		    uv_strerror(rc));
+		return;
+	}
+	proto_out_init(&out);
+	proto_start(s->neg, &out);
+	apply(s, &out);
 }
 
 static void

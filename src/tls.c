@@ -58,6 +58,8 @@ struct tls {
 	int			 dead;		/* tls_free called while busy */
 	int			 verify_failed;
 	int			 got_data;	/* application data arrived */
+	int			 got_bytes;	/* anything arrived at all */
+	int			 after_starttls;
 	char			 verify_err[512];
 };
 
@@ -622,6 +624,37 @@ out:
 		tls_free(t);
 }
 
+/*
+ * The first byte of a TLS connection is a record type (handshake, alert).
+ * Anything else is clear text: after a STARTTLS switch, bytes that someone
+ * slipped in behind the switch reply (response injection).
+ */
+static int
+looks_like_tls(struct tls *t, const char *buf, size_t len)
+{
+	char	shown[41];
+	size_t	i;
+
+	t->got_bytes = 1;
+	if (buf[0] >= 0x14 && buf[0] <= 0x17)
+		return 1;
+	for (i = 0; i < len && i < sizeof(shown) - 1; i++)
+		shown[i] = buf[i] >= 0x20 && buf[i] < 0x7f ? buf[i] : '.';
+	shown[i] = '\0';
+	t->done = 1;
+	if (t->after_starttls)
+		t->ev->handshake(t->arg, 4, "clear text arrived where the TLS "
+		    "handshake should be (injection?)");
+	else {
+		char	msg[120];
+
+		snprintf(msg, sizeof(msg), "the peer does not speak TLS: it "
+		    "sent '%s'", shown);
+		t->ev->handshake(t->arg, 5, msg);
+	}
+	return 0;
+}
+
 static void
 on_read(struct stream *st, ssize_t n, char *buf, void *arg)
 {
@@ -631,6 +664,8 @@ on_read(struct stream *st, ssize_t n, char *buf, void *arg)
 	(void)st;
 	(void)buf;	/* it points into t->in */
 	if (n == 0 || t->done)
+		return;
+	if (n > 0 && !t->got_bytes && !looks_like_tls(t, buf, (size_t)n))
 		return;
 	if (n > 0)
 		t->inlen += (size_t)n;
@@ -652,7 +687,8 @@ on_read(struct stream *st, ssize_t n, char *buf, void *arg)
 
 struct tls *
 tls_start(struct tls_ctx *c, struct stream *st, const char *name,
-    const struct tls_events *ev, void *arg, char *err, size_t errlen)
+    int after_starttls, const struct tls_events *ev, void *arg, char *err,
+    size_t errlen)
 {
 	struct tls	*t;
 	struct in6_addr	 ip;
@@ -667,6 +703,7 @@ tls_start(struct tls_ctx *c, struct stream *st, const char *name,
 	t->ev = ev;
 	t->arg = arg;
 	t->name = name;
+	t->after_starttls = after_starttls;
 	t->handshaking = 1;
 	rc = gnutls_init(&t->s, (server ? GNUTLS_SERVER | GNUTLS_NO_TICKETS :
 	    GNUTLS_CLIENT) | GNUTLS_NONBLOCK);

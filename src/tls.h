@@ -29,7 +29,8 @@ struct tls_ctx	*tls_ctx_new(const struct options *, char *, size_t, int *);
 void		 tls_ctx_free(struct tls_ctx *);
 
 struct tls	*tls_start(struct tls_ctx *, struct stream *, const char *name,
-		    const struct tls_events *, void *, char *, size_t);
+		    int after_starttls, const struct tls_events *, void *,
+		    char *, size_t);
 int		 tls_write(struct tls *, const char *, size_t);
 int		 tls_read(struct tls *, int on);
 int		 tls_shutdown(struct tls *);

@@ -8,7 +8,9 @@
 
 static int tap_n, tap_failed;
 
-static int
+#define TAP_UNUSED __attribute__((unused))
+
+static TAP_UNUSED int
 ok(int cond, const char *fmt, ...)
 {
 	va_list	ap;
@@ -23,7 +25,7 @@ ok(int cond, const char *fmt, ...)
 	return cond;
 }
 
-static int
+static TAP_UNUSED int
 is_str(const char *got, const char *want, const char *what)
 {
 	int	same = got != NULL && want != NULL && strcmp(got, want) == 0;
@@ -34,7 +36,7 @@ is_str(const char *got, const char *want, const char *what)
 	return same;
 }
 
-static int
+static TAP_UNUSED int
 is_int(long got, long want, const char *what)
 {
 	if (!ok(got == want, "%s", what))
@@ -42,7 +44,7 @@ is_int(long got, long want, const char *what)
 	return got == want;
 }
 
-static int
+static TAP_UNUSED int
 done_testing(void)
 {
 	printf("1..%d\n", tap_n);

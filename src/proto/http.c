@@ -1,0 +1,93 @@
+/* HTTP Upgrade to TLS, client role (RFC 2817 3.2): OPTIONS *, then 101. */
+#include "config.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "proto_impl.h"
+
+enum {
+	STATUS,
+	HEADERS
+};
+
+static void
+http_start(struct negotiation *p, struct proto_out *out)
+{
+	send_line(p, out, "OPTIONS * HTTP/1.1");
+	send_line(p, out, "Host: %s", p->cfg.host);
+	send_line(p, out, "Upgrade: TLS/1.0");
+	send_line(p, out, "Connection: Upgrade");
+	send_line(p, out, "%s", "");
+}
+
+/* A comma-separated header value holds the token TLS/1.x (any case). */
+static int
+has_tls_token(const char *s, size_t len)
+{
+	size_t	i = 0, start, end;
+
+	while (i < len) {
+		while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == ','))
+			i++;
+		start = i;
+		while (i < len && s[i] != ',')
+			i++;
+		end = i;
+		while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t'))
+			end--;
+		if (end - start >= 4 && strncasecmp(s + start, "TLS/", 4) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+http_line(struct negotiation *p, const char *s, size_t len, struct proto_out *out)
+{
+	int	shown = (int)(len > 80 ? 80 : len);
+
+	switch (p->state) {
+	case STATUS:
+		if (len < 12 || strncmp(s, "HTTP/1.", 7) != 0 || s[8] != ' ') {
+			fail(p, out, "malformed HTTP status line: '%.*s'", shown,
+			    s);
+			return;
+		}
+		if (strncmp(s + 9, "101", 3) != 0) {
+			if (p->cfg.opportunistic)
+				fail(p, out, "the server refused the upgrade "
+				    "('%.*s'); --opportunistic cannot help once "
+				    "it has answered", shown, s);
+			else
+				fail(p, out, "the server refused the upgrade: "
+				    "'%.*s'", shown, s);
+			return;
+		}
+		p->state = HEADERS;
+		return;
+	case HEADERS:
+		if (len == 0) {
+			if (!p->offered) {
+				fail(p, out, "101 without an Upgrade to TLS");
+				return;
+			}
+			switch_now(p, out);
+			return;
+		}
+		/* Folded continuation lines belong to the previous header. */
+		if (s[0] == ' ' || s[0] == '\t') {
+			if (p->reply_lines && has_tls_token(s, len))
+				p->offered = 1;
+			return;
+		}
+		p->reply_lines = len >= 8 && strncasecmp(s, "Upgrade:", 8) == 0;
+		if (p->reply_lines && has_tls_token(s + 8, len - 8))
+			p->offered = 1;
+		return;
+	}
+}
+
+const struct proto_ops http_client_ops = {
+	http_start, http_line, NULL
+};

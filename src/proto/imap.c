@@ -1,0 +1,143 @@
+/* IMAP client role (RFC 3501 6.2.1): * OK greeting, CAPABILITY, STARTTLS. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "proto_impl.h"
+
+enum {
+	GREETING,
+	CAPABILITY,
+	STARTTLS
+};
+
+/* Note each capability word; say whether STARTTLS was among them. */
+static int
+scan_caps(struct negotiation *p, const char *s, size_t len)
+{
+	size_t	n;
+	int	found = 0;
+
+	while (len > 0) {
+		while (len > 0 && *s == ' ') {
+			s++;
+			len--;
+		}
+		if ((n = word_len(s, len)) == 0)
+			break;
+		if (n == 8 && strncasecmp(s, "STARTTLS", 8) == 0)
+			found = 1;
+		else if (!(n == 10 && strncasecmp(s, "CAPABILITY", 10) == 0))
+			add_cap(p, s, n);
+		s += n;
+		len -= n;
+	}
+	return found;
+}
+
+/* "[CAPABILITY ...]" right after "* OK ": where it is, or NULL. */
+static const char *
+cap_code(const char *s, size_t len, size_t *codelen)
+{
+	const char	*end;
+
+	if (len < 17 || strncasecmp(s + 5, "[CAPABILITY ", 12) != 0)
+		return NULL;
+	if ((end = memchr(s + 5, ']', len - 5)) == NULL)
+		return NULL;
+	*codelen = (size_t)(end - (s + 5)) + 1;
+	return s + 5;
+}
+
+/* Tagged reply to our command N: status word after "aN ", or NULL. */
+static const char *
+tagged(struct negotiation *p, const char *s, size_t len, size_t *rest)
+{
+	char	tag[16];
+	size_t	n;
+
+	n = (size_t)snprintf(tag, sizeof(tag), "a%u ", p->tag);
+	if (len < n || strncmp(s, tag, n) != 0)
+		return NULL;
+	*rest = len - n;
+	return s + n;
+}
+
+static void
+imap_line(struct negotiation *p, const char *s, size_t len, struct proto_out *out)
+{
+	const char	*code, *st;
+	size_t		 clen, rest;
+	int		 shown = (int)(len > 80 ? 80 : len);
+
+	switch (p->state) {
+	case GREETING:
+		if (len >= 9 && strncasecmp(s, "* PREAUTH", 9) == 0) {
+			fail(p, out, "the server greets with PREAUTH: already "
+			    "logged in, STARTTLS is not possible");
+			return;
+		}
+		if (len < 4 || strncasecmp(s, "* OK", 4) != 0 ||
+		    (len > 4 && s[4] != ' ')) {
+			fail(p, out, "the server's greeting is not * OK: '%.*s'",
+			    shown, s);
+			return;
+		}
+		/* Capabilities seen before TLS are stale after it. */
+		if ((code = cap_code(s, len, &clen)) != NULL) {
+			p->offered = scan_caps(p, code + 12, clen - 13);
+			pbuf_add(&p->greeting, s, (size_t)(code - s));
+			rest = (size_t)(code - s) + clen;
+			while (rest < len && s[rest] == ' ')
+				rest++;
+			pbuf_add(&p->greeting, s + rest, len - rest);
+		} else
+			pbuf_add(&p->greeting, s, len);
+		pbuf_add(&p->greeting, "\r\n", 2);
+		p->tag++;
+		if (p->offered) {
+			send_line(p, out, "a%u STARTTLS", p->tag);
+			p->state = STARTTLS;
+		} else {
+			send_line(p, out, "a%u CAPABILITY", p->tag);
+			p->state = CAPABILITY;
+		}
+		return;
+	case CAPABILITY:
+		if (len >= 13 && strncasecmp(s, "* CAPABILITY ", 13) == 0) {
+			p->offered |= scan_caps(p, s + 13, len - 13);
+			return;
+		}
+		if ((st = tagged(p, s, len, &rest)) == NULL)
+			return;		/* other untagged data */
+		if (!word_eq(st, rest, "OK") || !p->offered) {
+			not_offered(p, out, "STARTTLS");
+			return;
+		}
+		p->tag++;
+		send_line(p, out, "a%u STARTTLS", p->tag);
+		p->state = STARTTLS;
+		return;
+	case STARTTLS:
+		if ((st = tagged(p, s, len, &rest)) == NULL)
+			return;
+		if (!word_eq(st, rest, "OK")) {
+			fail(p, out, "STARTTLS refused: '%.*s'", shown, s);
+			return;
+		}
+		switch_now(p, out);
+		return;
+	}
+}
+
+static void
+imap_established(struct negotiation *p, struct proto_out *out)
+{
+	pbuf_add(&out->to_plain, p->greeting.data, p->greeting.len);
+}
+
+const struct proto_ops imap_client_ops = {
+	NULL, imap_line, imap_established
+};

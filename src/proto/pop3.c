@@ -1,0 +1,78 @@
+/* POP3 client role (RFC 2595): +OK greeting, CAPA, STLS, +OK. */
+#include "config.h"
+
+#include <string.h>
+
+#include "proto_impl.h"
+
+enum {
+	GREETING,
+	CAPA_STATUS,
+	CAPA_LIST,
+	STLS
+};
+
+static int
+is_ok(const char *s, size_t len)
+{
+	return len >= 3 && strncmp(s, "+OK", 3) == 0 && (len == 3 || s[3] == ' ');
+}
+
+static void
+pop3_line(struct negotiation *p, const char *s, size_t len, struct proto_out *out)
+{
+	int	shown = (int)(len > 80 ? 80 : len);
+
+	switch (p->state) {
+	case GREETING:
+		if (!is_ok(s, len)) {
+			fail(p, out, "the server's greeting is not +OK: '%.*s'",
+			    shown, s);
+			return;
+		}
+		pbuf_add(&p->greeting, s, len);
+		pbuf_add(&p->greeting, "\r\n", 2);
+		send_line(p, out, "CAPA");
+		p->state = CAPA_STATUS;
+		return;
+	case CAPA_STATUS:
+		if (!is_ok(s, len)) {
+			/* No CAPA, so nothing says STLS is there. */
+			not_offered(p, out, "STLS");
+			return;
+		}
+		p->state = CAPA_LIST;
+		return;
+	case CAPA_LIST:
+		if (len == 1 && s[0] == '.') {
+			if (!p->offered) {
+				not_offered(p, out, "STLS");
+				return;
+			}
+			send_line(p, out, "STLS");
+			p->state = STLS;
+			return;
+		}
+		if (word_eq(s, len, "STLS"))
+			p->offered = 1;
+		add_cap(p, s, word_len(s, len));
+		return;
+	case STLS:
+		if (!is_ok(s, len)) {
+			fail(p, out, "STLS refused: '%.*s'", shown, s);
+			return;
+		}
+		switch_now(p, out);
+		return;
+	}
+}
+
+static void
+pop3_established(struct negotiation *p, struct proto_out *out)
+{
+	pbuf_add(&out->to_plain, p->greeting.data, p->greeting.len);
+}
+
+const struct proto_ops pop3_client_ops = {
+	NULL, pop3_line, pop3_established
+};

@@ -1,0 +1,95 @@
+/* SMTP client role (RFC 3207): greeting, EHLO, STARTTLS, 220. */
+#include "config.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "proto_impl.h"
+
+enum {
+	GREETING,
+	EHLO,
+	STARTTLS
+};
+
+/* A reply line: three digits, then '-' (more follow) or ' ' or nothing. */
+static int
+reply_code(const char *s, size_t len, int *last)
+{
+	if (len < 3 || !isdigit((unsigned char)s[0]) ||
+	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
+	    (len > 3 && s[3] != '-' && s[3] != ' '))
+		return -1;
+	*last = len == 3 || s[3] == ' ';
+	return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+}
+
+static void
+smtp_line(struct negotiation *p, const char *s, size_t len, struct proto_out *out)
+{
+	int	code, last;
+
+	if ((code = reply_code(s, len, &last)) == -1) {
+		fail(p, out, "malformed SMTP reply: '%.*s'",
+		    (int)(len > 80 ? 80 : len), s);
+		return;
+	}
+	switch (p->state) {
+	case GREETING:
+		pbuf_add(&p->greeting, s, len);
+		pbuf_add(&p->greeting, "\r\n", 2);
+		if (code != 220) {
+			fail(p, out, "the server's greeting is not 220: '%.*s'",
+			    (int)(len > 80 ? 80 : len), s);
+			return;
+		}
+		if (last) {
+			send_line(p, out, "EHLO %s", p->cfg.ehlo);
+			p->state = EHLO;
+		}
+		return;
+	case EHLO:
+		if (code != 250) {
+			if (last)
+				fail(p, out, "EHLO refused: '%.*s'",
+				    (int)(len > 80 ? 80 : len), s);
+			return;
+		}
+		/* The first line names the server; keywords follow. */
+		if (p->reply_lines++ > 0 && len > 4) {
+			if (word_eq(s + 4, len - 4, "STARTTLS"))
+				p->offered = 1;
+			add_cap(p, s + 4, word_len(s + 4, len - 4));
+		}
+		if (!last)
+			return;
+		if (!p->offered) {
+			not_offered(p, out, "STARTTLS");
+			return;
+		}
+		send_line(p, out, "STARTTLS");
+		p->state = STARTTLS;
+		return;
+	case STARTTLS:
+		if (!last)
+			return;
+		if (code != 220) {
+			fail(p, out, "STARTTLS refused: '%.*s'",
+			    (int)(len > 80 ? 80 : len), s);
+			return;
+		}
+		switch_now(p, out);
+		return;
+	}
+}
+
+/* The plain side sees the greeting as if it had connected itself. */
+static void
+smtp_established(struct negotiation *p, struct proto_out *out)
+{
+	pbuf_add(&out->to_plain, p->greeting.data, p->greeting.len);
+}
+
+const struct proto_ops smtp_client_ops = {
+	NULL, smtp_line, smtp_established
+};
