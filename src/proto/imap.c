@@ -107,6 +107,7 @@ imap_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 		return;
 	case CAPABILITY:
 		if (len >= 13 && strncasecmp(s, "* CAPABILITY ", 13) == 0) {
+			p->caps.len = 0;	/* the answer replaces the code */
 			p->offered |= scan_caps(p, s + 13, len - 13);
 			return;
 		}

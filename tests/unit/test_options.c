@@ -58,6 +58,18 @@ main(void)
 	    OPTS_RUN, "-r server with TLS-ADDRESS -");
 	is_str(o.key, "k", "--key is kept");
 	is_int(parse("-p", "none", "x:1", NULL), OPTS_RUN, "-p none");
+	is_str(o.ehlo, "localhost", "--ehlo defaults to localhost");
+	is_int(parse("-p", "smtp", "--ehlo=relay.example", "--opportunistic",
+	    "x:25", NULL), OPTS_RUN, "-p smtp --ehlo --opportunistic");
+	is_int(o.proto, PROTO_SMTP, "  smtp");
+	is_str(o.ehlo, "relay.example", "  --ehlo kept");
+	is_int(o.opportunistic, 1, "  --opportunistic kept");
+	parse("--proto=imap", "x:1", NULL);
+	is_int(o.proto, PROTO_IMAP, "--proto=imap");
+	parse("--proto=pop3", "x:1", NULL);
+	is_int(o.proto, PROTO_POP3, "--proto=pop3");
+	parse("--proto=http-upgrade", "x:1", NULL);
+	is_int(o.proto, PROTO_HTTP, "--proto=http-upgrade");
 
 	parse("--timeout=1.5", "--idle-timeout", "0.25", "x:1", NULL);
 	is_int(o.timeout_ms, 1500, "--timeout=1.5 is 1500 ms");
@@ -149,5 +161,11 @@ main(void)
 	    "--alpn");
 	refused(parse("--servername=", "x:1", NULL), "an empty servername",
 	    "--servername");
+	refused(parse("--opportunistic", "x:1", NULL),
+	    "--opportunistic without a STARTTLS protocol", "STARTTLS");
+	refused(parse("--ehlo=a b", "-p", "smtp", "x:1", NULL),
+	    "an EHLO name with a space", "--ehlo");
+	refused(parse("-s", "--self-signed", "-p", "smtp", "listen:1", "x:1",
+	    NULL), "STARTTLS in the server role (not yet)", "client role");
 	return done_testing();
 }

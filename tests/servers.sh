@@ -1,0 +1,115 @@
+# Real mail servers for the tests, from private configs in $T on loopback:
+# Dovecot (IMAP, POP3) and Exim (SMTP).  Sourced after lib.sh and make_pki.
+
+# start_dovecot: sets imap_port, pop3_port; user "test", password "secret",
+# one message in the inbox.  Its log says "TLS" for each login that was.
+start_dovecot() {
+	local d=$T/dovecot
+	mkdir -p "$d/run" "$d/state" "$d/home/test/Maildir/cur" \
+	    "$d/home/test/Maildir/new" "$d/home/test/Maildir/tmp"
+	imap_port=$(free_port)
+	pop3_port=$(free_port)
+	printf 'From: sender@example.org\r\nSubject: hello test\r\n\r\nthe body of the test message\r\n' \
+	    >"$d/home/test/Maildir/new/1.test:2,"
+	cat >"$d/dovecot.conf" <<CONF
+base_dir = $d/run
+state_dir = $d/state
+log_path = $d/dovecot.log
+listen = 127.0.0.1
+protocols = imap pop3
+ssl = required
+ssl_cert = <$PKI/good.pem
+ssl_key = <$PKI/good.key
+disable_plaintext_auth = yes
+auth_mechanisms = plain login
+first_valid_uid = 1
+mail_location = maildir:~/Maildir
+passdb {
+  driver = static
+  args = password=secret
+}
+userdb {
+  driver = static
+  args = uid=dovecot gid=dovecot home=$d/home/%u
+}
+service imap-login {
+  chroot =
+  inet_listener imap {
+    port = $imap_port
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service pop3-login {
+  chroot =
+  inet_listener pop3 {
+    port = $pop3_port
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+}
+service anvil {
+  chroot =
+}
+CONF
+	chmod 755 "$T" "$d"
+	chmod 644 "$PKI"/*.pem "$PKI"/*.key
+	chmod 755 "$PKI"
+	chown -R dovecot:dovecot "$d/home" "$d/state"
+	bg dovecot -F -c "$d/dovecot.conf"
+	wait_for_port "$imap_port" 20 && wait_for_port "$pop3_port" 20 ||
+	    bail "dovecot did not start: $(cat "$d/dovecot.log" 2>/dev/null)"
+	DOVECOT_LOG=$d/dovecot.log
+}
+
+# start_exim NAME [TLS]: an Exim daemon accepting mail for test.example into
+# $T/NAME/inbox; with TLS=no it does not offer STARTTLS.  Sets exim_port.
+start_exim() {
+	local d=$T/$1 adv='*'
+	[ "${2:-yes}" = yes ] || adv=
+	mkdir -p "$d/spool" "$d/log"
+	exim_port=$(free_port)
+	cat >"$d/exim.conf" <<CONF
+primary_hostname = mail.test.example
+daemon_smtp_ports = $exim_port
+local_interfaces = 127.0.0.1
+spool_directory = $d/spool
+log_file_path = $d/log/%slog
+exim_user = Debian-exim
+exim_group = Debian-exim
+tls_advertise_hosts = $adv
+tls_certificate = $PKI/good.pem
+tls_privatekey = $PKI/good.key
+domainlist local_domains = test.example
+acl_smtp_rcpt = acl_check_rcpt
+
+begin acl
+acl_check_rcpt:
+  accept domains = +local_domains
+  deny message = relay not permitted
+
+begin routers
+local:
+  driver = accept
+  domains = +local_domains
+  transport = to_file
+
+begin transports
+to_file:
+  driver = appendfile
+  file = $d/inbox
+  user = Debian-exim
+  group = Debian-exim
+  mode = 0644
+CONF
+	chmod 755 "$T" "$d"
+	chmod 644 "$PKI"/*.pem "$PKI"/*.key
+	chmod 755 "$PKI"
+	chown -R Debian-exim "$d/spool" "$d/log"
+	chown Debian-exim "$d"
+	bg exim4 -C "$d/exim.conf" -bdf
+	wait_for_port "$exim_port" 20 ||
+	    bail "exim did not start: $(cat "$d/log/paniclog" 2>/dev/null)"
+}
