@@ -131,6 +131,9 @@ on_timer(uv_timer_t *t)
 		if (s->tside.conn != NULL || s->pside.conn != NULL)
 			finish(s, 3, "connect timed out after %.3g s",
 			    s->o->timeout_ms / 1000.0);
+		else if (s->tls == NULL && s->neg != NULL)
+			finish(s, 5, "the %s opening timed out after %.3g s",
+			    proto_name(s->o->proto), s->o->timeout_ms / 1000.0);
 		else
 			finish(s, 5, "TLS handshake timed out after %.3g s",
 			    s->o->timeout_ms / 1000.0);

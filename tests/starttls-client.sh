@@ -7,7 +7,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 . "$top_srcdir/tests/servers.sh"
 require dovecot exim4 swaks python3 certtool
-plan 40
+plan 47
 make_pki
 start_dovecot
 start_exim exim
@@ -112,6 +112,74 @@ ok $? "imap listen mode: and logs in (inside TLS)"
 kill -TERM "$lpid"
 wait_pid "$lpid" 10
 
+"$RELAY" -v -p pop3 "${CA[@]}" "localhost:$pop3_port" listen:127.0.0.1:0 \
+    2>"$T/lpop.err" &
+lpid=$!
+bg_pids="$bg_pids $lpid"
+wait_for_line "$T/lpop.err" 'listening on' || bail "relay did not listen"
+lport=$(listen_port "$T/lpop.err")
+python3 - "$lport" >"$T/lpop.out" 2>&1 <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+f = s.makefile("rb")
+print(f.readline().decode().strip())
+s.sendall(b"USER test\r\nPASS secret\r\nRETR 1\r\nQUIT\r\n")
+for line in f:
+    print(line.decode().strip())
+PY
+grep -q 'the body of the test message' "$T/lpop.out"
+ok $? "pop3 listen mode: a plaintext client retrieves the message"
+kill -TERM "$lpid"
+wait_pid "$lpid" 10
+
+# A plaintext client that speaks before TLS is up: its bytes wait, and go
+# inside TLS (the test server echoes what it reads over TLS only).
+bg python3 "$H/fakeserver.py" smtp ok "$PKI/good.pem" "$PKI/good.key" >"$T/early.port"
+wait_for_line "$T/early.port" '^[0-9]+$'
+"$RELAY" -v -p smtp "${CA[@]}" "localhost:$(cat "$T/early.port")" \
+    listen:127.0.0.1:0 2>"$T/early.err" &
+lpid=$!
+bg_pids="$bg_pids $lpid"
+wait_for_line "$T/early.err" 'listening on' || bail "relay did not listen"
+python3 - "$(listen_port "$T/early.err")" >"$T/early.out" 2>&1 <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+s.sendall(b"EARLY-LINE\r\n")     # before the greeting, before TLS
+f = s.makefile("rb")
+for _ in range(4):
+    print(f.readline().decode().strip())
+PY
+sed -n 3,4p "$T/early.out" | tr '\n' ' ' | grep -q '^tls-ok EARLY-LINE'
+ok $? "early plaintext input is held and sent inside TLS"
+kill -TERM "$lpid"
+wait_pid "$lpid" 10
+
+# The opening is bounded in time: a server that greets and then stalls.
+bg python3 -c '
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept(); c.sendall(b"220-still\r\n"); time.sleep(60)' >"$T/stall.port"
+wait_for_line "$T/stall.port" '^[0-9]+$'
+timeout 30 "$RELAY" --timeout=0.5 -p smtp "${CA[@]}" "localhost:$(cat "$T/stall.port")" \
+    </dev/null >/dev/null 2>"$T/err"
+is "$?" 5 "a stalled opening ends at --timeout with status 5"
+grep -q 'smtp opening timed out' "$T/err"
+ok $? "and says the smtp opening timed out"
+
+# A server that closes the connection at the switch.
+for proto in smtp imap pop3; do
+	bg python3 "$H/fakeserver.py" "$proto" close "$PKI/good.pem" \
+	    "$PKI/good.key" >"$T/fs.port"
+	wait_for_line "$T/fs.port" '^[0-9]+$'
+	timeout 30 "$RELAY" -p "$proto" "${CA[@]}" "localhost:$(cat "$T/fs.port")" \
+	    </dev/null >/dev/null 2>"$T/err"
+	rc=$?
+	rm -f "$T/fs.port"
+	is "$rc" 4 "$proto: connection closed at the switch: status 4" ||
+	    sed 's/^/# /' "$T/err"
+done
+
 # A real server that does not offer STARTTLS.
 printf 'QUIT\r\n' | timeout 30 "$RELAY" -p smtp "${CA[@]}" "localhost:$plain_exim" \
     >"$T/out" 2>"$T/err"
@@ -137,6 +205,24 @@ printf 'GET /over-tls HTTP/1.1\r\nHost: localhost\r\n\r\n' |
 is "$?" 0 "http-upgrade: the session exits 0"
 grep -q 'over TLS you asked for /over-tls' "$T/out"
 ok $? "http-upgrade: the request was answered over TLS"
+
+# http-upgrade with a plaintext HTTP client in front.
+"$RELAY" -v -p http-upgrade "${CA[@]}" "localhost:$(cat "$T/http.port")" \
+    listen:127.0.0.1:0 2>"$T/lhttp.err" &
+lpid=$!
+bg_pids="$bg_pids $lpid"
+wait_for_line "$T/lhttp.err" 'listening on' || bail "relay did not listen"
+python3 - "$(listen_port "$T/lhttp.err")" >"$T/lhttp.out" 2>&1 <<'PY'
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=20)
+c.request("GET", "/via-listen")
+print(c.getresponse().read().decode().strip())
+PY
+grep -q 'over TLS you asked for /via-listen' "$T/lhttp.out"
+ok $? "http-upgrade listen mode: a plaintext HTTP client is answered over TLS"
+kill -TERM "$lpid"
+wait_pid "$lpid" 10
+
 
 # Hostile servers.
 for proto in smtp imap pop3 http-upgrade; do

@@ -140,6 +140,11 @@ def main():
         except (EOFError, OSError, ssl.SSLError):
             pass
         finally:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            f.close()
             c.close()
 
 
