@@ -7,7 +7,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 . "$top_srcdir/tests/servers.sh"
 require dovecot exim4 swaks python3 certtool
-plan 47
+plan 48
 make_pki
 start_dovecot
 start_exim exim
