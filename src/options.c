@@ -26,7 +26,8 @@ enum {
 	OPT_MAX_SESSIONS,
 	OPT_KEYLOG,
 	OPT_EHLO,
-	OPT_OPPORTUNISTIC
+	OPT_OPPORTUNISTIC,
+	OPT_ALLOW_PLAIN
 };
 
 static const struct option longopts[] = {
@@ -48,6 +49,7 @@ static const struct option longopts[] = {
 	{ "keylog",		required_argument,	NULL, OPT_KEYLOG },
 	{ "ehlo",		required_argument,	NULL, OPT_EHLO },
 	{ "opportunistic",	no_argument,		NULL, OPT_OPPORTUNISTIC },
+	{ "allow-plain",	no_argument,		NULL, OPT_ALLOW_PLAIN },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "quiet",		no_argument,		NULL, 'q' },
 	{ "help",		no_argument,		NULL, 'h' },
@@ -71,7 +73,7 @@ options_usage(FILE *f)
 "\n"
 "Mode:\n"
 "  -p, --proto=PROTO        none: TLS from the first byte (default); smtp,\n"
-"                           imap, pop3, http-upgrade: STARTTLS (client role)\n"
+"                           imap, pop3, http-upgrade: STARTTLS\n"
 "  -r, --role=ROLE          client (default) or server toward the TLS side\n"
 "  -s                       same as --role=server\n"
 "\n"
@@ -90,8 +92,10 @@ options_usage(FILE *f)
 "\n"
 "STARTTLS:\n"
 "      --ehlo=NAME          name sent in SMTP EHLO (default localhost)\n"
-"      --opportunistic      relay in clear text (with a warning) when the\n"
-"                           server does not offer the switch\n"
+"      --opportunistic      client: relay in clear text (with a warning) when\n"
+"                           the server does not offer the switch\n"
+"      --allow-plain        server: forward commands sent before the switch\n"
+"                           instead of refusing them\n"
 "\n"
 "Limits:\n"
 "      --timeout=SECONDS    connect + negotiation + handshake (default 30, 0: none)\n"
@@ -243,10 +247,6 @@ check(struct options *o, char *err, size_t errlen)
 		return fail(err, errlen, "TLS-ADDRESS is standard input/output, "
 		    "so PLAIN-ADDRESS must be something else");
 	if (server) {
-		if (o->proto != PROTO_NONE)
-			return fail(err, errlen, "--proto %s: this version "
-			    "does STARTTLS in the client role only",
-			    proto_name(o->proto));
 		if (o->opportunistic)
 			return fail(err, errlen,
 			    "--opportunistic is for the client role");
@@ -266,6 +266,9 @@ check(struct options *o, char *err, size_t errlen)
 			return fail(err, errlen,
 			    "--verify-client needs --cafile");
 	} else {
+		if (o->allow_plain)
+			return fail(err, errlen,
+			    "--allow-plain is for the server role");
 		if (o->self_signed)
 			return fail(err, errlen,
 			    "--self-signed is for the server role");
@@ -275,9 +278,9 @@ check(struct options *o, char *err, size_t errlen)
 		if (o->key != NULL && o->cert == NULL)
 			return fail(err, errlen, "--key needs --cert");
 	}
-	if (o->opportunistic && o->proto == PROTO_NONE)
-		return fail(err, errlen, "--opportunistic needs a STARTTLS "
-		    "--proto");
+	if ((o->opportunistic || o->allow_plain) && o->proto == PROTO_NONE)
+		return fail(err, errlen, "--%s needs a STARTTLS --proto",
+		    o->opportunistic ? "opportunistic" : "allow-plain");
 	if (o->key == NULL)
 		o->key = o->cert;
 	if (o->ehlo == NULL)
@@ -405,6 +408,9 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			break;
 		case OPT_OPPORTUNISTIC:
 			o->opportunistic = 1;
+			break;
+		case OPT_ALLOW_PLAIN:
+			o->allow_plain = 1;
 			break;
 		case 'v':
 			if (o->verbosity < 3)

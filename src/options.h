@@ -43,6 +43,7 @@ struct options {
 	const char	*keylog;
 	const char	*ehlo;		/* SMTP EHLO name */
 	int		 opportunistic;
+	int		 allow_plain;
 	int		 verbosity;	/* 0 -q, 1 default, 2 -v, 3 -vv */
 	struct address	 tls_addr;
 	struct address	 plain_addr;

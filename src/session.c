@@ -406,16 +406,20 @@ apply(struct session *s, struct proto_out *out)
 		log_info("%s%s", s->label, line);
 	}
 	send_copy(&s->tside, out->to_tls.data, out->to_tls.len);
+	/* Server role: commands for the backend go now. */
+	if (s->o->role == ROLE_SERVER || out->fallback)
+		send_copy(&s->pside, out->to_plain.data, out->to_plain.len);
 	if (s->ending)
 		;
 	else if (out->fail)
 		finish(s, 4, "%s: %s", side_name(&s->tside), out->why);
 	else if (out->start_tls) {
+		/* The backend's next words wait for TLS, in the kernel. */
 		stream_read(s->tside.st, 0);
+		stream_read(s->pside.st, 0);
 		start_tls(s);
 	} else if (out->fallback) {
 		log_warn("%s%s: %s", s->label, side_name(&s->tside), out->why);
-		send_copy(&s->pside, out->to_plain.data, out->to_plain.len);
 		stream_set_reader(s->tside.st, raw_alloc, raw_read, &s->tside);
 		relay(s);
 	}
@@ -438,12 +442,43 @@ neg_read(struct stream *st, ssize_t n, char *buf, void *arg)
 		return;
 	}
 	free(buf);
-	if (n == UV_EOF)
+	if (n == UV_EOF && s->o->role == ROLE_SERVER)
+		finish(s, 0, "the client left before TLS");
+	else if (n == UV_EOF)
 		finish(s, 4, "%s closed the connection during the %s opening",
 		    side_name(&s->tside), proto_name(s->o->proto));
 	else if (n < 0)
 		finish(s, 4, "read from %s during the %s opening: %s",
 		    side_name(&s->tside), proto_name(s->o->proto),
+		    uv_strerror((int)n));
+}
+
+/* Server role: the backend's words during the opening. */
+static void
+neg_plain_read(struct stream *st, ssize_t n, char *buf, void *arg)
+{
+	struct session		*s = arg;
+	struct proto_out	 out;
+
+	(void)st;
+	if (n > 0) {
+		proto_out_init(&out);
+		proto_from_plain(s->neg, buf, (size_t)n, &out);
+		free(buf);
+		apply(s, &out);
+		return;
+	}
+	free(buf);
+	if (n == UV_EOF) {
+		/* After QUIT, say: its last reply is on its way to the client. */
+		s->pside.in_done = 1;
+		stream_read(s->pside.st, 0);
+		if (stream_shutdown(s->tside.st) != 0)
+			finish(s, 1, "cannot end output to %s",
+			    side_name(&s->tside));
+	} else if (n < 0)
+		finish(s, 1, "read from %s during the %s opening: %s",
+		    side_name(&s->pside), proto_name(s->o->proto),
 		    uv_strerror((int)n));
 }
 
@@ -469,9 +504,18 @@ start(struct session *s)
 	cfg.host = o->servername ? o->servername : s->tside.addr->host[0] ?
 	    s->tside.addr->host : "localhost";
 	cfg.opportunistic = o->opportunistic;
+	cfg.allow_plain = o->allow_plain;
 	if ((s->neg = proto_new(&cfg)) == NULL) {
 		finish(s, 1, "out of memory");
 		return;
+	}
+	if (o->role == ROLE_SERVER) {
+		stream_set_reader(s->pside.st, raw_alloc, neg_plain_read, s);
+		if ((rc = stream_read(s->pside.st, 1)) != 0) {
+			finish(s, 1, "read from %s: %s", side_name(&s->pside),
+			    uv_strerror(rc));
+			return;
+		}
 	}
 	stream_set_reader(s->tside.st, raw_alloc, neg_read, s);
 	if ((rc = stream_read(s->tside.st, 1)) != 0) {

@@ -89,5 +89,5 @@ http_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 }
 
 const struct proto_ops http_client_ops = {
-	http_start, http_line, NULL
+	http_start, http_line, NULL, NULL
 };

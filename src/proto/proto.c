@@ -79,6 +79,44 @@ fail(struct negotiation *p, struct proto_out *out, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Server role: an answer of our own to the client. */
+void
+reply_line(struct negotiation *p, struct proto_out *out, const char *fmt, ...)
+{
+	char	line[PROTO_MAX_LINE];
+	va_list	ap;
+
+	(void)p;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	pbuf_str(&out->to_tls, line);
+	pbuf_add(&out->to_tls, "\r\n", 2);
+	pbuf_str(&out->log, "S: ");
+	pbuf_str(&out->log, line);
+	pbuf_add(&out->log, "\n", 1);
+}
+
+/* Server role: a client command for the backend; its reply comes next. */
+void
+forward_line(struct negotiation *p, struct proto_out *out, const char *s,
+    size_t len)
+{
+	pbuf_add(&out->to_plain, s, len);
+	pbuf_add(&out->to_plain, "\r\n", 2);
+	p->awaiting = 1;
+}
+
+/* Server role: a backend line for the client, as it is. */
+void
+relay_line(struct negotiation *p, struct proto_out *out, const char *s,
+    size_t len)
+{
+	(void)p;
+	pbuf_add(&out->to_tls, s, len);
+	pbuf_add(&out->to_tls, "\r\n", 2);
+}
+
 void
 switch_now(struct negotiation *p, struct proto_out *out)
 {
@@ -137,23 +175,25 @@ struct negotiation *
 proto_new(const struct proto_cfg *cfg)
 {
 	struct negotiation	*p;
+	int			 server;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	p->cfg = *cfg;
+	server = cfg->role == ROLE_SERVER;
 	switch (cfg->proto) {
 	case PROTO_SMTP:
-		p->ops = &smtp_client_ops;
+		p->ops = server ? &smtp_server_ops : &smtp_client_ops;
 		break;
 	case PROTO_IMAP:
-		p->ops = &imap_client_ops;
-		p->literals = 1;
+		p->ops = server ? &imap_server_ops : &imap_client_ops;
+		p->literals = !server;
 		break;
 	case PROTO_POP3:
-		p->ops = &pop3_client_ops;
+		p->ops = server ? &pop3_server_ops : &pop3_client_ops;
 		break;
 	case PROTO_HTTP:
-		p->ops = &http_client_ops;
+		p->ops = server ? &http_server_ops : &http_client_ops;
 		break;
 	default:
 		free(p);
@@ -169,6 +209,8 @@ proto_free(struct negotiation *p)
 		return;
 	free(p->greeting.data);
 	free(p->caps.data);
+	free(p->tl.held.data);
+	free(p->pl.held.data);
 	free(p);
 }
 
@@ -187,9 +229,9 @@ proto_established(struct negotiation *p, struct proto_out *out)
 }
 
 static void
-log_line(struct proto_out *out, const char *line, size_t len)
+log_line(struct proto_out *out, const char *who, const char *line, size_t len)
 {
-	pbuf_str(&out->log, "S: ");
+	pbuf_str(&out->log, who);
 	for (size_t i = 0; i < len; i++)
 		pbuf_add(&out->log, isprint((unsigned char)line[i]) ?
 		    &line[i] : "?", 1);
@@ -216,16 +258,82 @@ literal_size(const char *s, size_t len)
 }
 
 /*
- * Split the input into lines and hand them to the module.  Whatever is
- * left once the module has switched to TLS was sent before the handshake
- * by someone who did not wait for it: never let it near the TLS session.
+ * Hand the complete lines held from one side to the module, while it wants
+ * them: a server-role module waiting for the backend's reply to a command it
+ * forwarded leaves the client's next lines held, so that answers keep their
+ * order.  Whatever is still held from the TLS side once the module switched
+ * to TLS was sent by someone who did not wait for the switch: never let it
+ * near the TLS session.
  */
-void
-proto_from_tls(struct negotiation *p, const char *data, size_t len,
+static void
+drain(struct negotiation *p, struct lines *l, struct proto_out *out)
+{
+	int	 tls_side = l == &p->tl;
+	size_t	 n, end, from = 0, lit;
+	char	*nl, *line;
+
+	while (!p->done && !(tls_side && p->awaiting) && l->held.len > 0) {
+		end = from;
+		for (;;) {
+			nl = memchr(l->held.data + end, '\n', l->held.len - end);
+			if (nl == NULL)
+				break;
+			n = (size_t)(nl - l->held.data);
+			end = n + 1;
+			if (n > 0 && l->held.data[n - 1] == '\r')
+				n--;
+			/* IMAP: the literal's bytes, then the line goes on. */
+			if (!(tls_side && p->literals) ||
+			    (lit = literal_size(l->held.data, n)) == 0)
+				break;
+			if (l->held.len - end < lit) {
+				nl = NULL;
+				break;
+			}
+			end += lit;
+		}
+		if (nl == NULL) {
+			if (l->held.len >= PROTO_MAX_LINE)
+				fail(p, out, "a line longer than %d bytes",
+				    PROTO_MAX_LINE);
+			return;
+		}
+		if (n >= PROTO_MAX_LINE) {
+			fail(p, out, "a line longer than %d bytes",
+			    PROTO_MAX_LINE);
+			return;
+		}
+		if (++l->n > PROTO_MAX_LINES) {
+			fail(p, out, "more than %d lines", PROTO_MAX_LINES);
+			return;
+		}
+		/* Copy: the module may add to held lines (it never does now). */
+		if ((line = malloc(n + 1)) == NULL)
+			abort();
+		memcpy(line, l->held.data, n);
+		line[n] = '\0';
+		memmove(l->held.data, l->held.data + end, l->held.len - end);
+		l->held.len -= end;
+		/* Server role: "B:" for the backend, "S:" for our answers. */
+		log_line(out, p->cfg.role == ROLE_CLIENT ? "S: " :
+		    tls_side ? "C: " : "B: ", line, n);
+		if (tls_side)
+			p->ops->line(p, line, n, out);
+		else
+			p->ops->plain_line(p, line, n, out);
+		free(line);
+	}
+	if (p->done && out->start_tls && tls_side && l->held.len > 0)
+		fail(p, out, "%zu bytes arrived after the switch %s, before the "
+		    "TLS handshake (%s injection?)", l->held.len,
+		    p->cfg.role == ROLE_CLIENT ? "reply" : "command",
+		    p->cfg.role == ROLE_CLIENT ? "response" : "command");
+}
+
+static void
+feed(struct negotiation *p, struct lines *l, const char *data, size_t len,
     struct proto_out *out)
 {
-	size_t	i, n;
-
 	if (p->done) {
 		fail(p, out, "unexpected input after the opening");
 		return;
@@ -234,37 +342,32 @@ proto_from_tls(struct negotiation *p, const char *data, size_t len,
 		fail(p, out, "more than %d bytes of clear text", PROTO_MAX_BYTES);
 		return;
 	}
-	for (i = 0; i < len; i++) {
-		if (p->blen == sizeof(p->buf)) {
-			fail(p, out, "a line longer than %d bytes",
-			    PROTO_MAX_LINE);
-			return;
-		}
-		p->buf[p->blen++] = data[i];
-		if (p->literal > 0) {
-			p->literal--;
-			continue;
-		}
-		if (data[i] != '\n')
-			continue;
-		n = p->blen - 1;
-		if (n > 0 && p->buf[n - 1] == '\r')
-			n--;
-		if (p->literals && (p->literal = literal_size(p->buf, n)) > 0)
-			continue;
-		if (++p->nlines > PROTO_MAX_LINES) {
-			fail(p, out, "more than %d lines", PROTO_MAX_LINES);
-			return;
-		}
-		log_line(out, p->buf, n);
-		p->blen = 0;
-		p->ops->line(p, p->buf, n, out);
-		if (p->done) {
-			if (out->start_tls && i + 1 < len)
-				fail(p, out, "%zu bytes arrived after the switch "
-				    "reply, before the TLS handshake (response "
-				    "injection?)", len - i - 1);
-			return;
-		}
+	pbuf_add(&l->held, data, len);
+	drain(p, l, out);
+}
+
+void
+proto_from_tls(struct negotiation *p, const char *data, size_t len,
+    struct proto_out *out)
+{
+	feed(p, &p->tl, data, len, out);
+}
+
+void
+proto_from_plain(struct negotiation *p, const char *data, size_t len,
+    struct proto_out *out)
+{
+	if (p->ops->plain_line == NULL) {
+		fail(p, out, "unexpected input from the plain side");
+		return;
 	}
+	feed(p, &p->pl, data, len, out);
+}
+
+/* Server role: the backend's reply is complete; the client's next lines. */
+void
+reply_done(struct negotiation *p, struct proto_out *out)
+{
+	p->awaiting = 0;
+	drain(p, &p->tl, out);
 }

@@ -22,7 +22,8 @@ struct pbuf {
 
 struct proto_out {
 	struct pbuf	 to_tls;	/* clear text for the TLS-side peer, now */
-	struct pbuf	 to_plain;	/* for the plain side, once TLS is up */
+	struct pbuf	 to_plain;	/* for the plain side: client role once
+					   TLS is up; server role now */
 	struct pbuf	 log;		/* transcript lines ("C: ...", "S: ...") */
 	int		 start_tls;	/* switch now; nothing else follows */
 	int		 fallback;	/* --opportunistic: relay in clear text */
@@ -36,6 +37,7 @@ struct proto_cfg {
 	const char	*ehlo;		/* SMTP EHLO name */
 	const char	*host;		/* HTTP Host */
 	int		 opportunistic;
+	int		 allow_plain;	/* server: forward pre-TLS commands */
 };
 
 struct negotiation;
@@ -44,6 +46,8 @@ struct negotiation	*proto_new(const struct proto_cfg *);
 void		 proto_free(struct negotiation *);
 void		 proto_start(struct negotiation *, struct proto_out *);
 void		 proto_from_tls(struct negotiation *, const char *, size_t,
+		    struct proto_out *);
+void		 proto_from_plain(struct negotiation *, const char *, size_t,
 		    struct proto_out *);
 void		 proto_established(struct negotiation *, struct proto_out *);
 

@@ -6,21 +6,29 @@
 
 struct proto_ops {
 	void	(*start)(struct negotiation *, struct proto_out *);
-	/* One whole line, without its CRLF (IMAP: literals inline). */
+	/* One whole line from the TLS side, without its CRLF (IMAP client:
+	 * literals inline). */
 	void	(*line)(struct negotiation *, const char *, size_t,
 		    struct proto_out *);
+	/* Server role: one whole line from the plain side (the backend). */
+	void	(*plain_line)(struct negotiation *, const char *, size_t,
+		    struct proto_out *);
 	void	(*established)(struct negotiation *, struct proto_out *);
+};
+
+/* Input not yet consumed, from one side. */
+struct lines {
+	struct pbuf	 held;
+	unsigned	 n;		/* lines so far */
 };
 
 struct negotiation {
 	const struct proto_ops	*ops;
 	struct proto_cfg	 cfg;
-	char			 buf[PROTO_MAX_LINE];	/* the line so far */
-	size_t			 blen;
-	size_t			 literal;	/* IMAP literal bytes still due */
+	struct lines		 tl, pl;	/* TLS side, plain side */
 	int			 literals;	/* {N} at a line's end is one */
+	int			 awaiting;	/* a forwarded command's reply */
 	size_t			 total;
-	unsigned		 nlines;
 	int			 state;
 	int			 done;		/* the opening is over */
 	int			 offered;	/* the switch was advertised */
@@ -31,7 +39,8 @@ struct negotiation {
 };
 
 extern const struct proto_ops smtp_client_ops, imap_client_ops,
-    pop3_client_ops, http_client_ops;
+    pop3_client_ops, http_client_ops, smtp_server_ops, imap_server_ops,
+    pop3_server_ops, http_server_ops;
 
 void	 pbuf_add(struct pbuf *, const void *, size_t);
 void	 pbuf_str(struct pbuf *, const char *);
@@ -40,6 +49,13 @@ void	 send_line(struct negotiation *, struct proto_out *, const char *, ...)
 void	 fail(struct negotiation *, struct proto_out *, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	 switch_now(struct negotiation *, struct proto_out *);
+void	 reply_line(struct negotiation *, struct proto_out *, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	 forward_line(struct negotiation *, struct proto_out *, const char *,
+	    size_t);
+void	 relay_line(struct negotiation *, struct proto_out *, const char *,
+	    size_t);
+void	 reply_done(struct negotiation *, struct proto_out *);
 void	 not_offered(struct negotiation *, struct proto_out *, const char *);
 void	 add_cap(struct negotiation *, const char *, size_t);
 int	 word_eq(const char *, size_t, const char *);

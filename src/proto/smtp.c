@@ -91,5 +91,5 @@ smtp_established(struct negotiation *p, struct proto_out *out)
 }
 
 const struct proto_ops smtp_client_ops = {
-	NULL, smtp_line, smtp_established
+	NULL, smtp_line, NULL, smtp_established
 };

@@ -165,7 +165,15 @@ main(void)
 	    "--opportunistic without a STARTTLS protocol", "STARTTLS");
 	refused(parse("--ehlo=a b", "-p", "smtp", "x:1", NULL),
 	    "an EHLO name with a space", "--ehlo");
-	refused(parse("-s", "--self-signed", "-p", "smtp", "listen:1", "x:1",
-	    NULL), "STARTTLS in the server role (not yet)", "client role");
+	refused(parse("--allow-plain", "-p", "smtp", "x:1", NULL),
+	    "--allow-plain in the client role", "server role");
+	refused(parse("-s", "--self-signed", "--allow-plain", "listen:1", "x:1",
+	    NULL), "--allow-plain without a STARTTLS protocol", "STARTTLS");
+	refused(parse("-s", "--self-signed", "--opportunistic", "-p", "smtp",
+	    "listen:1", "x:1", NULL), "--opportunistic in the server role",
+	    "client role");
+	is_int(parse("-s", "--self-signed", "-p", "smtp", "--allow-plain",
+	    "listen:1", "x:1", NULL), OPTS_RUN, "-s -p smtp --allow-plain");
+	is_int(o.allow_plain, 1, "  --allow-plain kept");
 	return done_testing();
 }

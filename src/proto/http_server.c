@@ -1,0 +1,162 @@
+/*
+ * HTTP Upgrade to TLS, server role (RFC 2817): a request carrying
+ * "Upgrade: TLS/1.x" and "Connection: Upgrade" gets 101 and the handshake;
+ * if it was a real request and not OPTIONS *, it goes to the backend over
+ * the new connection (3.3).  Any other request gets 426.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "proto_impl.h"
+
+enum {
+	REQUEST,	/* the request line is due */
+	HEADERS
+};
+
+/* Flags in p->offered. */
+#define UPGRADE_TLS	1
+#define CONN_UPGRADE	2
+#define HAS_BODY	4
+#define OPTIONS_STAR	8
+#define LAST_UPGRADE	16	/* the header being folded is Upgrade */
+#define LAST_CONN	32
+
+static int
+has_token(const char *s, size_t len, const char *tok, size_t toklen)
+{
+	size_t	i = 0, start, end;
+
+	while (i < len) {
+		while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == ','))
+			i++;
+		start = i;
+		while (i < len && s[i] != ',')
+			i++;
+		end = i;
+		while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t'))
+			end--;
+		if (end - start >= toklen && strncasecmp(s + start, tok,
+		    toklen) == 0 && (toklen != 4 || end - start > 4 ||
+		    tok[3] != '/'))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+header(struct negotiation *p, const char *s, size_t len)
+{
+	const char	*v;
+	size_t		 vlen;
+
+	if (s[0] == ' ' || s[0] == '\t') {
+		v = s;
+		vlen = len;
+	} else {
+		p->offered &= ~(LAST_UPGRADE | LAST_CONN);
+		if ((v = memchr(s, ':', len)) == NULL)
+			return;
+		vlen = len - (size_t)(v - s) - 1;
+		if ((size_t)(v - s) == 7 && strncasecmp(s, "Upgrade", 7) == 0)
+			p->offered |= LAST_UPGRADE;
+		else if ((size_t)(v - s) == 10 &&
+		    strncasecmp(s, "Connection", 10) == 0)
+			p->offered |= LAST_CONN;
+		else if (((size_t)(v - s) == 14 &&
+		    strncasecmp(s, "Content-Length", 14) == 0 &&
+		    strtoul(v + 1, NULL, 10) > 0) || ((size_t)(v - s) == 17 &&
+		    strncasecmp(s, "Transfer-Encoding", 17) == 0))
+			p->offered |= HAS_BODY;
+		v++;
+	}
+	if ((p->offered & LAST_UPGRADE) && has_token(v, vlen, "TLS/", 4))
+		p->offered |= UPGRADE_TLS;
+	if ((p->offered & LAST_CONN) && has_token(v, vlen, "upgrade", 7))
+		p->offered |= CONN_UPGRADE;
+	/* The request as the backend will see it: without the upgrade. */
+	if (!(p->offered & (LAST_UPGRADE | LAST_CONN))) {
+		pbuf_add(&p->greeting, s, len);
+		pbuf_add(&p->greeting, "\r\n", 2);
+	}
+}
+
+static void
+refuse(struct negotiation *p, struct proto_out *out, const char *status)
+{
+	reply_line(p, out, "HTTP/1.1 %s", status);
+	reply_line(p, out, "Upgrade: TLS/1.0, HTTP/1.1");
+	reply_line(p, out, "Connection: Upgrade");
+	reply_line(p, out, "Content-Length: 0");
+	reply_line(p, out, "%s", "");
+	p->state = REQUEST;
+}
+
+static void
+http_line(struct negotiation *p, const char *s, size_t len,
+    struct proto_out *out)
+{
+	if (p->state == REQUEST) {
+		if (len == 0)
+			return;		/* RFC 7230 3.5: skip empty lines */
+		if (len < 14 || memmem(s, len, " HTTP/1.", 8) == NULL) {
+			fail(p, out, "not an HTTP/1 request: '%.*s'",
+			    (int)(len > 80 ? 80 : len), s);
+			return;
+		}
+		p->offered = len >= 18 && strncmp(s, "OPTIONS * HTTP/1.", 17) ==
+		    0 ? OPTIONS_STAR : 0;
+		p->greeting.len = 0;
+		pbuf_add(&p->greeting, s, len);
+		pbuf_add(&p->greeting, "\r\n", 2);
+		p->state = HEADERS;
+		return;
+	}
+	if (len > 0) {
+		header(p, s, len);
+		return;
+	}
+	if ((p->offered & (UPGRADE_TLS | CONN_UPGRADE)) !=
+	    (UPGRADE_TLS | CONN_UPGRADE)) {
+		if (p->cfg.allow_plain) {
+			/* Clear text from here on, this request first. */
+			pbuf_add(&p->greeting, "\r\n", 2);
+			pbuf_add(&out->to_plain, p->greeting.data,
+			    p->greeting.len);
+			p->done = 1;
+			out->fallback = 1;
+			snprintf(out->why, sizeof(out->why), "a request without "
+			    "Upgrade: TLS: --allow-plain, so relaying in CLEAR "
+			    "TEXT");
+			return;
+		}
+		refuse(p, out, "426 Upgrade Required");
+		return;
+	}
+	if (p->offered & HAS_BODY) {
+		refuse(p, out, "400 Bad Request");
+		return;
+	}
+	pbuf_add(&p->greeting, "\r\n", 2);
+	reply_line(p, out, "HTTP/1.1 101 Switching Protocols");
+	reply_line(p, out, "Upgrade: TLS/1.0, HTTP/1.1");
+	reply_line(p, out, "Connection: Upgrade");
+	reply_line(p, out, "%s", "");
+	switch_now(p, out);
+}
+
+/* RFC 2817 3.3: the upgraded request itself is answered over TLS. */
+static void
+http_established(struct negotiation *p, struct proto_out *out)
+{
+	if (!(p->offered & OPTIONS_STAR))
+		pbuf_add(&out->to_plain, p->greeting.data, p->greeting.len);
+}
+
+const struct proto_ops http_server_ops = {
+	NULL, http_line, NULL, http_established
+};

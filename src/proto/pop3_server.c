@@ -1,0 +1,90 @@
+/*
+ * POP3 server role (RFC 2595): STLS added to the backend's CAPA reply and
+ * answered here; USER, PASS, APOP and AUTH refused before TLS.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "proto_impl.h"
+
+enum {
+	GREETING,
+	READY,
+	STATUS,		/* the first line of a reply */
+	LIST		/* a multi-line reply, up to "." */
+};
+
+static void
+pop3_start(struct negotiation *p, struct proto_out *out)
+{
+	(void)out;
+	p->state = GREETING;
+	p->awaiting = 1;
+}
+
+static void
+pop3_plain_line(struct negotiation *p, const char *s, size_t len,
+    struct proto_out *out)
+{
+	switch (p->state) {
+	case STATUS:
+		relay_line(p, out, s, len);
+		/* p->offered: the command has a multi-line answer. */
+		if (p->offered && len >= 3 && strncmp(s, "+OK", 3) == 0) {
+			p->state = LIST;
+			p->reply_lines = 0;
+			return;
+		}
+		break;
+	case LIST:
+		if (len == 1 && s[0] == '.') {
+			if (p->offered == 2 && !p->reply_lines)
+				reply_line(p, out, "STLS");
+			relay_line(p, out, s, len);
+			break;
+		}
+		if (p->offered == 2 && word_eq(s, len, "STLS"))
+			p->reply_lines = 1;
+		relay_line(p, out, s, len);
+		return;
+	default:
+		relay_line(p, out, s, len);
+		break;
+	}
+	p->state = READY;
+	reply_done(p, out);
+}
+
+static void
+pop3_line(struct negotiation *p, const char *s, size_t len,
+    struct proto_out *out)
+{
+	size_t	n = word_len(s, len);
+
+	if (word_eq(s, len, "STLS")) {
+		reply_line(p, out, "+OK Begin TLS negotiation");
+		switch_now(p, out);
+		return;
+	}
+	if (!p->cfg.allow_plain && (word_eq(s, len, "USER") ||
+	    word_eq(s, len, "PASS") || word_eq(s, len, "APOP") ||
+	    word_eq(s, len, "AUTH"))) {
+		reply_line(p, out, "-ERR [AUTH] Must issue STLS first");
+		return;
+	}
+	/* 2: CAPA (STLS goes in), 1: other multi-line answers. */
+	if (word_eq(s, len, "CAPA"))
+		p->offered = 2;
+	else
+		p->offered = word_eq(s, len, "RETR") || word_eq(s, len, "TOP") ||
+		    ((word_eq(s, len, "LIST") || word_eq(s, len, "UIDL")) &&
+		    n == len);
+	p->state = STATUS;
+	forward_line(p, out, s, len);
+}
+
+const struct proto_ops pop3_server_ops = {
+	pop3_start, pop3_line, pop3_plain_line, NULL
+};
