@@ -1,10 +1,12 @@
 # Real mail servers for the tests, from private configs in $T on loopback:
 # Dovecot (IMAP, POP3) and Exim (SMTP).  Sourced after lib.sh and make_pki.
 
-# start_dovecot: sets imap_port, pop3_port; user "test", password "secret",
-# one message in the inbox.  Its log says "TLS" for each login that was.
+# start_dovecot [plain]: sets imap_port, pop3_port; user "test", password
+# "secret", one message in the inbox.  Its log says "TLS" for each login
+# that was.  "plain": no TLS at all, plaintext logins allowed (a backend).
 start_dovecot() {
-	local d=$T/dovecot
+	local d=$T/dovecot ssl=required plainauth=yes
+	[ "${1:-}" != plain ] || { ssl=no; plainauth=no; }
 	mkdir -p "$d/run" "$d/state" "$d/home/test/Maildir/cur" \
 	    "$d/home/test/Maildir/new" "$d/home/test/Maildir/tmp"
 	imap_port=$(free_port)
@@ -17,10 +19,10 @@ state_dir = $d/state
 log_path = $d/dovecot.log
 listen = 127.0.0.1
 protocols = imap pop3
-ssl = required
+ssl = $ssl
 ssl_cert = <$PKI/good.pem
 ssl_key = <$PKI/good.key
-disable_plaintext_auth = yes
+disable_plaintext_auth = $plainauth
 auth_mechanisms = plain login
 first_valid_uid = 1
 mail_location = maildir:~/Maildir

@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""A plaintext backend that writes down every line it receives.
+
+  recorder.py PROTO FILE      PROTO: smtp, imap, pop3, http-upgrade
+
+Prints its port, then for each connection greets as PROTO would, answers
+every line with a generic success, and appends each line to FILE.
+"""
+import socket
+import sys
+import threading
+
+GREETING = {"smtp": b"220 recorder ESMTP\r\n", "imap": b"* OK recorder\r\n",
+            "pop3": b"+OK recorder\r\n", "http-upgrade": b""}
+
+
+def serve(c, proto, path):
+    f = c.makefile("rb")
+    c.sendall(GREETING[proto])
+    with open(path, "ab", buffering=0) as log:
+        for line in f:
+            log.write(line)
+            if proto == "smtp":
+                c.sendall(b"250 ok\r\n")
+            elif proto == "imap":
+                c.sendall(line.split(b" ")[0] + b" OK done\r\n")
+            elif proto == "pop3":
+                c.sendall(b"+OK\r\n")
+            elif line in (b"\r\n", b"\n"):
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nrecorded\n")
+    c.close()
+
+
+def main():
+    proto, path = sys.argv[1], sys.argv[2]
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    print(srv.getsockname()[1], flush=True)
+    for _ in range(1000):
+        c, _ = srv.accept()
+        threading.Thread(target=serve, args=(c, proto, path), daemon=True).start()
+
+
+main()
