@@ -352,11 +352,17 @@ on_close(uv_handle_t *h)
 static void
 close_writer(struct stream *st)
 {
+	uv_os_fd_t	fd = -1;
+
 	st->wclose_pending = 0;
 	if (st->w.h != NULL) {
+		uv_fileno((uv_handle_t *)st->w.h, &fd);
 		st->w.h->data = st;
 		uv_close((uv_handle_t *)st->w.h, on_close);
 		st->w.h = NULL;
+		/* libuv never closes descriptors 0 to 2: stdout is ours to. */
+		if (fd >= 0 && fd <= 2)
+			close(fd);
 	} else if (st->w.fd != -1) {
 		close(st->w.fd);
 		st->w.fd = -1;

@@ -4,7 +4,7 @@
 # and half-close in each direction.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 require certtool python3
-plan 22
+plan 25
 make_pki
 random_file "$T/a" 12
 random_file "$T/b" 12
@@ -125,6 +125,36 @@ is "$crc/$?" 0/0 "pipes on both plain sides: both exit 0"
 is "$(sha "$T/p.cout")" "$(sha "$T/a")" "pipes: server -> client intact"
 for i in $(seq 100); do [ -s "$T/p.sout" ] && [ "$(stat -c %s "$T/p.sout")" -ge 12582912 ] && break; sleep 0.05; done
 is "$(sha "$T/p.sout")" "$(sha "$T/b")" "pipes: client -> server intact"
+
+# Half-close seen through pipes: once the server has ended, the client's
+# stdout (a FIFO) must reach EOF while its stdin (a FIFO) is still open, and
+# that input must still get through afterwards.  (libuv leaves descriptors
+# 0-2 open when it closes their handles; the relay closes stdout itself.)
+mkfifo "$T/hp.in" "$T/hp.out"
+(cat "$T/hp.out" >"$T/hp.got"; echo eof >"$T/hp.eof") &
+bg_pids="$bg_pids $!"
+"$RELAY" -v -s --cert "$PKI/good.pem" --key "$PKI/good.key" \
+    listen:127.0.0.1:0 - <"$T/a" >"$T/hp.sout" 2>"$T/hp.serr" &
+spid=$!
+bg_pids="$bg_pids $spid"
+wait_for_line "$T/hp.serr" 'listening on'
+port=$(listen_port "$T/hp.serr")
+"$RELAY" --cafile "$PKI/ca.pem" "localhost:$port" <"$T/hp.in" \
+    >"$T/hp.out" 2>"$T/hp.cerr" &
+cpid=$!
+bg_pids="$bg_pids $cpid"
+exec 7>"$T/hp.in"
+wait_for_line "$T/hp.eof" eof 60 && kill -0 "$cpid"
+ok $? "pipes: the client's stdout ends while its stdin is still open"
+is "$(sha "$T/hp.got")" "$(sha "$T/a")" "pipes: after the server's 12 MiB"
+head -c 1048576 "$T/b" >"$T/b1"
+cat "$T/b1" >&7
+exec 7>&-
+wait_pid "$cpid" 60
+crc=$?
+wait_pid "$spid" 60
+is "$crc/$?/$(sha "$T/hp.sout")" "0/0/$(sha "$T/b1")" \
+    "pipes: then the client's input still reaches the server; both exit 0"
 
 # fd:N: an inherited connected socket as TLS-ADDRESS.
 "$RELAY" -v -s --cert "$PKI/good.pem" --key "$PKI/good.key" \
