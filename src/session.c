@@ -536,6 +536,14 @@ on_connected(void *arg, struct stream *st, const char *err)
 
 	sd->conn = NULL;
 	if (st == NULL) {
+		/*
+		 * A STARTTLS client in front of a dead backend gets the
+		 * protocol's own "not available" (421 for SMTP), not silence.
+		 */
+		if (sd == &s->pside && s->o->role == ROLE_SERVER &&
+		    s->tside.st != NULL && proto_unavailable(s->o->proto))
+			send_copy(&s->tside, proto_unavailable(s->o->proto),
+			    strlen(proto_unavailable(s->o->proto)));
 		finish(s, 3, "%s", err);
 		return;
 	}

@@ -12,6 +12,8 @@
 void
 pbuf_add(struct pbuf *b, const void *data, size_t len)
 {
+	if (len == 0)
+		return;		/* data may be NULL: an empty buffer */
 	if (b->len + len + 1 > b->cap) {
 		size_t	cap = b->cap ? b->cap : 256;
 		char	*nd;
@@ -370,4 +372,23 @@ reply_done(struct negotiation *p, struct proto_out *out)
 {
 	p->awaiting = 0;
 	drain(p, &p->tl, out);
+}
+
+/* Server role: what a client is told when the backend cannot be reached. */
+const char *
+proto_unavailable(enum proto proto)
+{
+	switch (proto) {
+	case PROTO_SMTP:
+		return "421 4.3.2 Service not available, closing channel\r\n";
+	case PROTO_IMAP:
+		return "* BYE Service not available\r\n";
+	case PROTO_POP3:
+		return "-ERR Service not available\r\n";
+	case PROTO_HTTP:
+		return "HTTP/1.1 503 Service Unavailable\r\n"
+		    "Content-Length: 0\r\nConnection: close\r\n\r\n";
+	default:
+		return NULL;
+	}
 }

@@ -51,6 +51,8 @@ void		 proto_from_plain(struct negotiation *, const char *, size_t,
 		    struct proto_out *);
 void		 proto_established(struct negotiation *, struct proto_out *);
 
+const char	*proto_unavailable(enum proto);
+
 void		 proto_out_init(struct proto_out *);
 void		 proto_out_free(struct proto_out *);
 
