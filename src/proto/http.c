@@ -21,27 +21,6 @@ http_start(struct negotiation *p, struct proto_out *out)
 	send_line(p, out, "%s", "");
 }
 
-/* A comma-separated header value holds the token TLS/1.x (any case). */
-static int
-has_tls_token(const char *s, size_t len)
-{
-	size_t	i = 0, start, end;
-
-	while (i < len) {
-		while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == ','))
-			i++;
-		start = i;
-		while (i < len && s[i] != ',')
-			i++;
-		end = i;
-		while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t'))
-			end--;
-		if (end - start >= 4 && strncasecmp(s + start, "TLS/", 4) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 static void
 http_line(struct negotiation *p, const char *s, size_t len, struct proto_out *out)
 {
@@ -77,12 +56,12 @@ http_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 		}
 		/* Folded continuation lines belong to the previous header. */
 		if (s[0] == ' ' || s[0] == '\t') {
-			if (p->reply_lines && has_tls_token(s, len))
+			if (p->reply_lines && list_token(s, len, "TLS/"))
 				p->offered = 1;
 			return;
 		}
 		p->reply_lines = len >= 8 && strncasecmp(s, "Upgrade:", 8) == 0;
-		if (p->reply_lines && has_tls_token(s + 8, len - 8))
+		if (p->reply_lines && list_token(s + 8, len - 8, "TLS/"))
 			p->offered = 1;
 		return;
 	}

@@ -26,28 +26,6 @@ enum {
 #define LAST_UPGRADE	16	/* the header being folded is Upgrade */
 #define LAST_CONN	32
 
-static int
-has_token(const char *s, size_t len, const char *tok, size_t toklen)
-{
-	size_t	i = 0, start, end;
-
-	while (i < len) {
-		while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == ','))
-			i++;
-		start = i;
-		while (i < len && s[i] != ',')
-			i++;
-		end = i;
-		while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t'))
-			end--;
-		if (end - start >= toklen && strncasecmp(s + start, tok,
-		    toklen) == 0 && (toklen != 4 || end - start > 4 ||
-		    tok[3] != '/'))
-			return 1;
-	}
-	return 0;
-}
-
 static void
 header(struct negotiation *p, const char *s, size_t len)
 {
@@ -74,9 +52,9 @@ header(struct negotiation *p, const char *s, size_t len)
 			p->offered |= HAS_BODY;
 		v++;
 	}
-	if ((p->offered & LAST_UPGRADE) && has_token(v, vlen, "TLS/", 4))
+	if ((p->offered & LAST_UPGRADE) && list_token(v, vlen, "TLS/"))
 		p->offered |= UPGRADE_TLS;
-	if ((p->offered & LAST_CONN) && has_token(v, vlen, "upgrade", 7))
+	if ((p->offered & LAST_CONN) && list_token(v, vlen, "upgrade"))
 		p->offered |= CONN_UPGRADE;
 	/* The request as the backend will see it: without the upgrade. */
 	if (!(p->offered & (LAST_UPGRADE | LAST_CONN))) {
@@ -88,11 +66,11 @@ header(struct negotiation *p, const char *s, size_t len)
 static void
 refuse(struct negotiation *p, struct proto_out *out, const char *status)
 {
-	reply_line(p, out, "HTTP/1.1 %s", status);
-	reply_line(p, out, "Upgrade: TLS/1.0, HTTP/1.1");
-	reply_line(p, out, "Connection: Upgrade");
-	reply_line(p, out, "Content-Length: 0");
-	reply_line(p, out, "%s", "");
+	send_line(p, out, "HTTP/1.1 %s", status);
+	send_line(p, out, "Upgrade: TLS/1.0, HTTP/1.1");
+	send_line(p, out, "Connection: Upgrade");
+	send_line(p, out, "Content-Length: 0");
+	send_line(p, out, "%s", "");
 	p->state = REQUEST;
 }
 
@@ -142,10 +120,10 @@ http_line(struct negotiation *p, const char *s, size_t len,
 		return;
 	}
 	pbuf_add(&p->greeting, "\r\n", 2);
-	reply_line(p, out, "HTTP/1.1 101 Switching Protocols");
-	reply_line(p, out, "Upgrade: TLS/1.0, HTTP/1.1");
-	reply_line(p, out, "Connection: Upgrade");
-	reply_line(p, out, "%s", "");
+	send_line(p, out, "HTTP/1.1 101 Switching Protocols");
+	send_line(p, out, "Upgrade: TLS/1.0, HTTP/1.1");
+	send_line(p, out, "Connection: Upgrade");
+	send_line(p, out, "%s", "");
 	switch_now(p, out);
 }
 

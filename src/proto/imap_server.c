@@ -82,23 +82,23 @@ imap_line(struct negotiation *p, const char *s, size_t len,
 	size_t		 clen = len > tlen ? len - tlen - 1 : 0;
 
 	if (tlen == 0 || clen == 0) {
-		reply_line(p, out, "* BAD Missing tag or command");
+		send_line(p, out, "* BAD Missing tag or command");
 		return;
 	}
 	if (len > 0 && s[len - 1] == '}') {
-		reply_line(p, out, "%.*s BAD Literals are not accepted before "
+		send_line(p, out, "%.*s BAD Literals are not accepted before "
 		    "STARTTLS", (int)tlen, s);
 		return;
 	}
 	if (word_eq(cmd, clen, "STARTTLS")) {
-		reply_line(p, out, "%.*s OK Begin TLS negotiation now",
+		send_line(p, out, "%.*s OK Begin TLS negotiation now",
 		    (int)tlen, s);
 		switch_now(p, out);
 		return;
 	}
 	if (!p->cfg.allow_plain && (word_eq(cmd, clen, "LOGIN") ||
 	    word_eq(cmd, clen, "AUTHENTICATE"))) {
-		reply_line(p, out, "%.*s NO [PRIVACYREQUIRED] Must issue "
+		send_line(p, out, "%.*s NO [PRIVACYREQUIRED] Must issue "
 		    "STARTTLS first", (int)tlen, s);
 		return;
 	}

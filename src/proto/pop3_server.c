@@ -41,7 +41,7 @@ pop3_plain_line(struct negotiation *p, const char *s, size_t len,
 	case LIST:
 		if (len == 1 && s[0] == '.') {
 			if (p->offered == 2 && !p->reply_lines)
-				reply_line(p, out, "STLS");
+				send_line(p, out, "STLS");
 			relay_line(p, out, s, len);
 			break;
 		}
@@ -64,14 +64,14 @@ pop3_line(struct negotiation *p, const char *s, size_t len,
 	size_t	n = word_len(s, len);
 
 	if (word_eq(s, len, "STLS")) {
-		reply_line(p, out, "+OK Begin TLS negotiation");
+		send_line(p, out, "+OK Begin TLS negotiation");
 		switch_now(p, out);
 		return;
 	}
 	if (!p->cfg.allow_plain && (word_eq(s, len, "USER") ||
 	    word_eq(s, len, "PASS") || word_eq(s, len, "APOP") ||
 	    word_eq(s, len, "AUTH"))) {
-		reply_line(p, out, "-ERR [AUTH] Must issue STLS first");
+		send_line(p, out, "-ERR [AUTH] Must issue STLS first");
 		return;
 	}
 	/* 2: CAPA (STLS goes in), 1: other multi-line answers. */

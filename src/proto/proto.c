@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "proto_impl.h"
 
@@ -51,22 +52,50 @@ proto_out_free(struct proto_out *out)
 	proto_out_init(out);
 }
 
-/* Send one command line (CRLF added) and note it in the transcript. */
+/*
+ * A line of ours for the TLS-side peer (CRLF added), noted in the
+ * transcript: a command in the client role, an answer in the server role.
+ */
 void
 send_line(struct negotiation *p, struct proto_out *out, const char *fmt, ...)
 {
 	char	line[PROTO_MAX_LINE];
 	va_list	ap;
 
-	(void)p;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	pbuf_str(&out->to_tls, line);
 	pbuf_add(&out->to_tls, "\r\n", 2);
-	pbuf_str(&out->log, "C: ");
+	pbuf_str(&out->log, p->cfg.role == ROLE_CLIENT ? "C: " : "S: ");
 	pbuf_str(&out->log, line);
 	pbuf_add(&out->log, "\n", 1);
+}
+
+/*
+ * A comma-separated header value (RFC 7230 #list) holds tok, ignoring
+ * case; a tok ending in '/' ("TLS/") matches any version after it.
+ */
+int
+list_token(const char *s, size_t len, const char *tok)
+{
+	size_t	i = 0, start, end, n = strlen(tok);
+	int	prefix = n > 0 && tok[n - 1] == '/';
+
+	while (i < len) {
+		while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == ','))
+			i++;
+		start = i;
+		while (i < len && s[i] != ',')
+			i++;
+		end = i;
+		while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t'))
+			end--;
+		if ((prefix ? end - start > n : end - start == n) &&
+		    strncasecmp(s + start, tok, n) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 void
@@ -79,24 +108,6 @@ fail(struct negotiation *p, struct proto_out *out, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(out->why, sizeof(out->why), fmt, ap);
 	va_end(ap);
-}
-
-/* Server role: an answer of our own to the client. */
-void
-reply_line(struct negotiation *p, struct proto_out *out, const char *fmt, ...)
-{
-	char	line[PROTO_MAX_LINE];
-	va_list	ap;
-
-	(void)p;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	pbuf_str(&out->to_tls, line);
-	pbuf_add(&out->to_tls, "\r\n", 2);
-	pbuf_str(&out->log, "S: ");
-	pbuf_str(&out->log, line);
-	pbuf_add(&out->log, "\n", 1);
 }
 
 /* Server role: a client command for the backend; its reply comes next. */

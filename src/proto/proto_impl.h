@@ -49,8 +49,6 @@ void	 send_line(struct negotiation *, struct proto_out *, const char *, ...)
 void	 fail(struct negotiation *, struct proto_out *, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	 switch_now(struct negotiation *, struct proto_out *);
-void	 reply_line(struct negotiation *, struct proto_out *, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
 void	 forward_line(struct negotiation *, struct proto_out *, const char *,
 	    size_t);
 void	 relay_line(struct negotiation *, struct proto_out *, const char *,
@@ -59,6 +57,7 @@ void	 reply_done(struct negotiation *, struct proto_out *);
 void	 not_offered(struct negotiation *, struct proto_out *, const char *);
 void	 add_cap(struct negotiation *, const char *, size_t);
 int	 word_eq(const char *, size_t, const char *);
+int	 list_token(const char *, size_t, const char *);
 size_t	 word_len(const char *, size_t);
 
 #endif

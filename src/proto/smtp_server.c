@@ -63,12 +63,12 @@ smtp_plain_line(struct negotiation *p, const char *s, size_t len,
 	    word_eq(kw, kwlen, "CHUNKING"))) {
 		if (!last)
 			return;
-		reply_line(p, out, "250 STARTTLS");
+		send_line(p, out, "250 STARTTLS");
 	} else if (!last)
 		relay_line(p, out, s, len);
 	else {
-		reply_line(p, out, "250-%.*s", (int)kwlen, kw);
-		reply_line(p, out, "250 STARTTLS");
+		send_line(p, out, "250-%.*s", (int)kwlen, kw);
+		send_line(p, out, "250 STARTTLS");
 	}
 	if (last) {
 		p->state = READY;
@@ -93,10 +93,10 @@ smtp_line(struct negotiation *p, const char *s, size_t len,
 	}
 	if (word_eq(s, len, "STARTTLS")) {
 		if (n != len) {
-			reply_line(p, out, "501 5.5.4 Syntax: STARTTLS");
+			send_line(p, out, "501 5.5.4 Syntax: STARTTLS");
 			return;
 		}
-		reply_line(p, out, "220 2.0.0 Ready to start TLS");
+		send_line(p, out, "220 2.0.0 Ready to start TLS");
 		switch_now(p, out);
 		return;
 	}
@@ -110,7 +110,7 @@ smtp_line(struct negotiation *p, const char *s, size_t len,
 		/* Remember DATA: its 354 lets the message through. */
 		p->offered = word_eq(s, len, "DATA") ? 354 : 0;
 	} else {
-		reply_line(p, out, "530 5.7.0 Must issue a STARTTLS command "
+		send_line(p, out, "530 5.7.0 Must issue a STARTTLS command "
 		    "first");
 		return;
 	}
