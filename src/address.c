@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -195,7 +197,25 @@ address_parse(const char *s, struct address *a, char *err, size_t errlen)
 int
 address_is_listen(const struct address *a)
 {
-	return a->kind == ADDR_TCP_LISTEN || a->kind == ADDR_UNIX_LISTEN;
+	return a->kind == ADDR_TCP_LISTEN || a->kind == ADDR_UNIX_LISTEN ||
+	    a->fd_listens;
+}
+
+/*
+ * fd:N handed over listening (systemd socket activation with Accept=no):
+ * the program accepts on it.  A connected one (inetd, Accept=yes) is one
+ * session.
+ */
+int
+address_fd_listens(struct address *a)
+{
+	int		on = 0;
+	socklen_t	len = sizeof(on);
+
+	if (a->kind == ADDR_FD &&
+	    getsockopt(a->fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on)
+		a->fd_listens = 1;
+	return a->fd_listens;
 }
 
 int

@@ -20,11 +20,13 @@ struct address {
 	char		 port[32];	/* number or service name */
 	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int		 fd;
+	int		 fd_listens;	/* fd:N is a listening socket (systemd) */
 	const char	*text;		/* as given, for messages */
 };
 
 int	address_parse(const char *, struct address *, char *, size_t);
 int	address_is_listen(const struct address *);
 int	address_host_is_ip(const struct address *);
+int	address_fd_listens(struct address *);
 
 #endif

@@ -39,6 +39,7 @@ struct listener {
 	void			*arg;
 	char			 name[300];
 	int			 unlink_path;
+	int			 is_pipe;	/* a Unix-domain socket */
 };
 
 static void
@@ -381,6 +382,37 @@ listen_unix(struct listener *l, char *err, size_t errlen)
 	return 0;
 }
 
+/* An inherited listening socket (systemd): TCP or Unix-domain. */
+static int
+listen_fd(struct listener *l, char *err, size_t errlen)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+	int			rc;
+
+	if (getsockname(l->addr->fd, (struct sockaddr *)&ss, &len) == -1) {
+		snprintf(err, errlen, "%s: %s", l->addr->text, strerror(errno));
+		return -1;
+	}
+	if (ss.ss_family == AF_UNIX) {
+		l->is_pipe = 1;
+		uv_pipe_init(l->loop, &l->u.pipe, 0);
+		rc = uv_pipe_open(&l->u.pipe, l->addr->fd);
+	} else {
+		uv_tcp_init(l->loop, &l->u.tcp);
+		rc = uv_tcp_open(&l->u.tcp, l->addr->fd);
+	}
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&l->u, SOMAXCONN, on_connection);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", l->addr->text,
+		    uv_strerror(rc));
+		return -1;
+	}
+	snprintf(l->name, sizeof(l->name), "%s", l->addr->text);
+	return 0;
+}
+
 struct listener *
 listener_new(uv_loop_t *loop, const struct address *a, accept_cb cb,
     void *arg, char *err, size_t errlen)
@@ -396,7 +428,9 @@ listener_new(uv_loop_t *loop, const struct address *a, accept_cb cb,
 	l->addr = a;
 	l->cb = cb;
 	l->arg = arg;
-	rc = a->kind == ADDR_UNIX_LISTEN ? listen_unix(l, err, errlen) :
+	l->is_pipe = a->kind == ADDR_UNIX_LISTEN;
+	rc = a->kind == ADDR_FD ? listen_fd(l, err, errlen) :
+	    a->kind == ADDR_UNIX_LISTEN ? listen_unix(l, err, errlen) :
 	    listen_tcp(l, err, errlen);
 	l->u.tcp.data = l;
 	if (rc == -1) {
@@ -414,7 +448,7 @@ listener_accept(struct listener *l, struct stream **stp, char *peer,
 	struct stream	*st;
 	int		 rc;
 
-	if (l->addr->kind == ADDR_UNIX_LISTEN) {
+	if (l->is_pipe) {
 		h = malloc(sizeof(uv_pipe_t));
 		if (h != NULL)
 			uv_pipe_init(l->loop, (uv_pipe_t *)h, 0);
@@ -434,7 +468,7 @@ listener_accept(struct listener *l, struct stream **stp, char *peer,
 		uv_close((uv_handle_t *)h, (uv_close_cb)free);
 		return -1;
 	}
-	if (l->addr->kind == ADDR_UNIX_LISTEN)
+	if (l->is_pipe)
 		snprintf(peer, peerlen, "%s", l->name);
 	else {
 		struct sockaddr_storage	ss;

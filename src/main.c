@@ -106,6 +106,12 @@ main(int argc, char **argv)
 		    "--pin or --insecure", o.tls_addr.text);
 		return 2;
 	}
+	address_fd_listens(&o.tls_addr);
+	address_fd_listens(&o.plain_addr);
+	if (address_is_listen(&o.tls_addr) && address_is_listen(&o.plain_addr)) {
+		log_err("at most one of the addresses may listen");
+		return 2;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if ((tctx = tls_ctx_new(&o, err, sizeof(err), &status)) == NULL) {
 		log_err("%s", err);

@@ -1,0 +1,47 @@
+#!/bin/bash
+# systemd socket activation (Accept=no): the listening socket arrives as
+# fd 3 (LISTEN_FDS=1) and the relay accepts on it, many sessions, then exits
+# 0 on SIGTERM.  Here a Python parent plays systemd.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+require python3 certtool
+plan 3
+make_pki
+bg python3 "$top_srcdir/tests/helpers/echo.py" >"$T/echo.port"
+wait_for_line "$T/echo.port" '^[0-9]+$' || bail "echo backend did not start"
+cat >"$T/activate.py" <<'PY'
+import os, signal, socket, ssl, subprocess, sys
+relay, cert, key, ca, echo = sys.argv[1:6]
+lsock = socket.socket()
+lsock.bind(("127.0.0.1", 0))
+lsock.listen(16)
+port = lsock.getsockname()[1]
+if lsock.fileno() != 3:
+    os.dup2(lsock.fileno(), 3)
+os.set_inheritable(3, True)
+env = dict(os.environ, LISTEN_FDS="1")
+p = subprocess.Popen([relay, "-s", "--cert", cert, "--key", key, "fd:3",
+                      "127.0.0.1:" + echo], pass_fds=(3,), env=env)
+if lsock.fileno() != 3:
+    os.close(3)
+lsock.close()
+ctx = ssl.create_default_context(cafile=ca)
+good = 0
+for i in range(3):
+    t = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=20),
+                        server_hostname="localhost")
+    t.sendall(b"session %d\n" % i)
+    if t.recv(100) == b"session %d\n" % i:
+        good += 1
+    t.close()
+print(good, "sessions echoed")
+p.send_signal(signal.SIGTERM)
+print("exit", p.wait(timeout=20))
+PY
+timeout 60 python3 "$T/activate.py" "$RELAY" "$PKI/good.pem" "$PKI/good.key" \
+    "$PKI/ca.pem" "$(cat "$T/echo.port")" >"$T/out" 2>"$T/err"
+rc=$?
+ok $rc "the activation script ran"
+[ $rc -eq 0 ] || sed "s/^/# /" "$T/err"
+is "$(sed -n 1p "$T/out")" "3 sessions echoed" "three sessions accepted on the inherited fd 3"
+is "$(sed -n 2p "$T/out")" "exit 0" "SIGTERM: exit 0"
+finish
