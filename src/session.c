@@ -328,12 +328,11 @@ relay(struct session *s)
 		    uv_strerror(rc));
 }
 
-/* Queue a copy of bytes for a side's stream, unencrypted. */
+/* Queue a copy of bytes for a side (through TLS once it is up). */
 static void
 send_copy(struct side *dst, const char *data, size_t len)
 {
 	char	*buf;
-	int	 rc;
 
 	if (len == 0)
 		return;
@@ -342,9 +341,7 @@ send_copy(struct side *dst, const char *data, size_t len)
 		return;
 	}
 	memcpy(buf, data, len);
-	if ((rc = stream_write(dst->st, buf, len)) != 0)
-		finish(dst->s, 1, "write to %s: %s", side_name(dst),
-		    uv_strerror(rc));
+	deliver(dst, buf, len);
 }
 
 static void
@@ -367,6 +364,9 @@ tls_handshake(void *arg, int status, const char *err)
 		proto_out_init(&out);
 		proto_established(s->neg, &out);
 		send_copy(&s->pside, out.to_plain.data, out.to_plain.len);
+		/* Server role: what a protocol says first inside TLS. */
+		if (!s->ending)
+			send_copy(&s->tside, out.to_tls.data, out.to_tls.len);
 		proto_out_free(&out);
 		if (s->ending)
 			return;

@@ -286,6 +286,15 @@ drain(struct negotiation *p, struct lines *l, struct proto_out *out)
 	char	*nl, *line;
 
 	while (!p->done && !(tls_side && p->awaiting) && l->held.len > 0) {
+		if (p->ops->data != NULL) {
+			if ((end = p->ops->data(p, tls_side, l->held.data,
+			    l->held.len, out)) == 0)
+				break;
+			memmove(l->held.data, l->held.data + end,
+			    l->held.len - end);
+			l->held.len -= end;
+			continue;
+		}
 		end = from;
 		for (;;) {
 			nl = memchr(l->held.data + end, '\n', l->held.len - end);
@@ -370,7 +379,8 @@ void
 proto_from_plain(struct negotiation *p, const char *data, size_t len,
     struct proto_out *out)
 {
-	if (p->ops->plain_line == NULL) {
+	if (p->ops->plain_line == NULL && (p->ops->data == NULL ||
+	    p->cfg.role == ROLE_CLIENT)) {
 		fail(p, out, "unexpected input from the plain side");
 		return;
 	}

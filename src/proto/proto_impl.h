@@ -14,6 +14,14 @@ struct proto_ops {
 	void	(*plain_line)(struct negotiation *, const char *, size_t,
 		    struct proto_out *);
 	void	(*established)(struct negotiation *, struct proto_out *);
+	/*
+	 * Protocols without lines (XMPP, PostgreSQL, LDAP) set this instead
+	 * of line/plain_line: the bytes held from one side (tls_side: 1 the
+	 * TLS-side peer, 0 the backend); returns how many it used, 0 to wait
+	 * for more.  It bounds its own messages; the total is bounded here.
+	 */
+	size_t	(*data)(struct negotiation *, int tls_side, const char *,
+		    size_t, struct proto_out *);
 };
 
 /* Input not yet consumed, from one side. */
