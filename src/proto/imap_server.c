@@ -1,7 +1,7 @@
 /*
  * IMAP server role (RFC 3501 6.2.1): STARTTLS and LOGINDISABLED added to
- * the backend's capabilities, STARTTLS answered here, LOGIN and
- * AUTHENTICATE refused before TLS.
+ * the backend's capabilities, STARTTLS answered here, every command but
+ * CAPABILITY, NOOP, LOGOUT and ID refused before TLS.
  */
 #include "config.h"
 
@@ -96,8 +96,14 @@ imap_line(struct negotiation *p, const char *s, size_t len,
 		switch_now(p, out);
 		return;
 	}
-	if (!p->cfg.allow_plain && (word_eq(cmd, clen, "LOGIN") ||
-	    word_eq(cmd, clen, "AUTHENTICATE"))) {
+	/*
+	 * Only what RFC 3501 allows before login, and ID, reaches the backend:
+	 * nothing done in clear text (a SELECT, say) can shape the session
+	 * that goes on inside TLS.
+	 */
+	if (!p->cfg.allow_plain && !word_eq(cmd, clen, "CAPABILITY") &&
+	    !word_eq(cmd, clen, "NOOP") && !word_eq(cmd, clen, "LOGOUT") &&
+	    !word_eq(cmd, clen, "ID")) {
 		send_line(p, out, "%.*s NO [PRIVACYREQUIRED] Must issue "
 		    "STARTTLS first", (int)tlen, s);
 		return;

@@ -1,6 +1,6 @@
 /*
  * POP3 server role (RFC 2595): STLS added to the backend's CAPA reply and
- * answered here; USER, PASS, APOP and AUTH refused before TLS.
+ * answered here; every command but CAPA and QUIT refused before TLS.
  */
 #include "config.h"
 
@@ -68,9 +68,9 @@ pop3_line(struct negotiation *p, const char *s, size_t len,
 		switch_now(p, out);
 		return;
 	}
-	if (!p->cfg.allow_plain && (word_eq(s, len, "USER") ||
-	    word_eq(s, len, "PASS") || word_eq(s, len, "APOP") ||
-	    word_eq(s, len, "AUTH"))) {
+	/* Before TLS only CAPA and QUIT reach the backend (see imap_server.c). */
+	if (!p->cfg.allow_plain && !word_eq(s, len, "CAPA") &&
+	    !word_eq(s, len, "QUIT")) {
 		send_line(p, out, "-ERR [AUTH] Must issue STLS first");
 		return;
 	}

@@ -193,7 +193,8 @@ imap(void)
 		{ 'b', "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n" },
 		{ 'c', "a1 CAPABILITY\r\n" },
 		{ 'b', "* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\na1 OK done\r\n" },
-		{ 'c', "a2 LOGIN u p\r\na3 AUTHENTICATE PLAIN\r\na4 STARTTLS\r\n" },
+		{ 'c', "a2 LOGIN u p\r\na3 AUTHENTICATE PLAIN\r\n"
+		    "a5 SELECT INBOX\r\na4 STARTTLS\r\n" },
 		END
 	}, inject[] = {
 		{ 'b', "* OK ready\r\n" },
@@ -202,13 +203,15 @@ imap(void)
 		{ 'b', "* OK ready\r\n" }, { 'c', "a ID {4}\r\n" }, END
 	};
 
-	dialogue("imap: STARTTLS and LOGINDISABLED added, LOGIN refused",
+	dialogue("imap: STARTTLS and LOGINDISABLED added, LOGIN and SELECT "
+	    "refused",
 	    PROTO_IMAP, 0, good, SWITCH,
 	    "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN STARTTLS LOGINDISABLED] ready\r\n"
 	    "* CAPABILITY IMAP4rev1 AUTH=PLAIN STARTTLS LOGINDISABLED\r\n"
 	    "a1 OK done\r\n"
 	    "a2 NO [PRIVACYREQUIRED] Must issue STARTTLS first\r\n"
 	    "a3 NO [PRIVACYREQUIRED] Must issue STARTTLS first\r\n"
+	    "a5 NO [PRIVACYREQUIRED] Must issue STARTTLS first\r\n"
 	    "a4 OK Begin TLS negotiation now\r\n", "a1 CAPABILITY\r\n", NULL);
 	dialogue("imap: a STARTTLS\\r\\nb LOGIN in one write (command injection)",
 	    PROTO_IMAP, 0, inject, FAIL, NULL, "", "injection");
@@ -224,7 +227,7 @@ pop3(void)
 		{ 'b', "+OK ready\r\n" },
 		{ 'c', "CAPA\r\n" },
 		{ 'b', "+OK\r\nUSER\r\nSASL PLAIN\r\n.\r\n" },
-		{ 'c', "USER x\r\nPASS y\r\nSTLS\r\n" },
+		{ 'c', "USER x\r\nPASS y\r\nRETR 1\r\nSTLS\r\n" },
 		END
 	}, inject[] = {
 		{ 'b', "+OK ready\r\n" }, { 'c', "STLS\r\nUSER x\r\n" }, END
@@ -235,9 +238,11 @@ pop3(void)
 		{ 'c', "QUIT\r\n" }, END
 	};
 
-	dialogue("pop3: STLS added to CAPA, USER and PASS refused", PROTO_POP3,
-	    0, good, SWITCH, "+OK ready\r\n+OK\r\nUSER\r\nSASL PLAIN\r\nSTLS\r\n"
+	dialogue("pop3: STLS added to CAPA, USER, PASS and RETR refused",
+	    PROTO_POP3, 0, good, SWITCH,
+	    "+OK ready\r\n+OK\r\nUSER\r\nSASL PLAIN\r\nSTLS\r\n"
 	    ".\r\n-ERR [AUTH] Must issue STLS first\r\n"
+	    "-ERR [AUTH] Must issue STLS first\r\n"
 	    "-ERR [AUTH] Must issue STLS first\r\n+OK Begin TLS negotiation\r\n",
 	    "CAPA\r\n", NULL);
 	dialogue("pop3: STLS\\r\\nUSER x in one write (command injection)",
