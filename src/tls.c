@@ -627,7 +627,7 @@ out:
 /*
  * The first byte of a TLS connection is a record type (handshake, alert).
  * Anything else is clear text: after a STARTTLS switch, bytes that someone
- * slipped in behind the switch reply (response injection).
+ * slipped in behind the switch command or its reply (injection).
  */
 static int
 looks_like_tls(struct tls *t, const char *buf, size_t len)
@@ -643,8 +643,10 @@ looks_like_tls(struct tls *t, const char *buf, size_t len)
 	shown[i] = '\0';
 	t->done = 1;
 	if (t->after_starttls)
-		t->ev->handshake(t->arg, 4, "clear text arrived where the TLS "
-		    "handshake should be (injection?)");
+		t->ev->handshake(t->arg, 4, t->ctx->o->role == ROLE_SERVER ?
+		    "clear text arrived where the ClientHello should be "
+		    "(command injection?)" : "clear text arrived where the "
+		    "ServerHello should be (response injection?)");
 	else {
 		char	msg[120];
 

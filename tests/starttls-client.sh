@@ -1,13 +1,12 @@
 #!/bin/bash
 # STARTTLS in the client role against real servers started here from
 # private configs (Dovecot for IMAP and POP3, Exim for SMTP) and an RFC 2817
-# server, in stdio and listen plain-side modes; then every hostile server:
-# switch not offered, refused, connection closed at the switch, and forged
-# responses behind the switch reply (same packet and a later one).
+# server, in stdio and listen plain-side modes, and a real server without
+# STARTTLS.  The hostile servers are in tests/attacks/.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 . "$top_srcdir/tests/servers.sh"
 require dovecot exim4 swaks python3 certtool
-plan 48
+plan 33
 make_pki
 start_dovecot
 start_exim exim
@@ -167,19 +166,6 @@ is "$?" 5 "a stalled opening ends at --timeout with status 5"
 grep -q 'smtp opening timed out' "$T/err"
 ok $? "and says the smtp opening timed out"
 
-# A server that closes the connection at the switch.
-for proto in smtp imap pop3; do
-	bg python3 "$H/fakeserver.py" "$proto" close "$PKI/good.pem" \
-	    "$PKI/good.key" >"$T/fs.port"
-	wait_for_line "$T/fs.port" '^[0-9]+$'
-	timeout 30 "$RELAY" -p "$proto" "${CA[@]}" "localhost:$(cat "$T/fs.port")" \
-	    </dev/null >/dev/null 2>"$T/err"
-	rc=$?
-	rm -f "$T/fs.port"
-	is "$rc" 4 "$proto: connection closed at the switch: status 4" ||
-	    sed 's/^/# /' "$T/err"
-done
-
 # A real server that does not offer STARTTLS.
 printf 'QUIT\r\n' | timeout 30 "$RELAY" -p smtp "${CA[@]}" "localhost:$plain_exim" \
     >"$T/out" 2>"$T/err"
@@ -222,29 +208,4 @@ grep -q 'over TLS you asked for /via-listen' "$T/lhttp.out"
 ok $? "http-upgrade listen mode: a plaintext HTTP client is answered over TLS"
 kill -TERM "$lpid"
 wait_pid "$lpid" 10
-
-
-# Hostile servers.
-for proto in smtp imap pop3 http-upgrade; do
-	for mode in notoffered inject inject-later; do
-		bg python3 "$H/fakeserver.py" "$proto" "$mode" "$PKI/good.pem" \
-		    "$PKI/good.key" >"$T/fs.port"
-		wait_for_line "$T/fs.port" '^[0-9]+$'
-		printf 'x\r\n' | timeout 30 "$RELAY" -p "$proto" "${CA[@]}" \
-		    "localhost:$(cat "$T/fs.port")" >"$T/out" 2>"$T/err"
-		rc=$?
-		case $mode in
-		notoffered) re='does not offer|refused the upgrade' ;;
-		*) re='injection' ;;
-		esac
-		if [ $rc -eq 4 ] && grep -Eq "$re" "$T/err" &&
-		    ! grep -q INJECTED "$T/out"; then
-			ok 0 "$proto $mode: status 4, said why, nothing forged relayed"
-		else
-			ok 1 "$proto $mode: status 4 (got $rc), said why, nothing forged relayed"
-			sed 's/^/# /' "$T/err"
-		fi
-		rm -f "$T/fs.port"
-	done
-done
 finish

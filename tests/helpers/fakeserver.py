@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Scripted STARTTLS servers for the client-role tests, honest or hostile.
 
-  fakeserver.py PROTO MODE CERT KEY
+  fakeserver.py PROTO MODE CERT KEY [CLEARTEXT-LOG]
 
 PROTO: smtp, imap, pop3, http-upgrade.  Prints its port, then serves
-connections one after another until killed.  MODE:
+connections one after another until killed, writing each line it read in
+clear text to CLEARTEXT-LOG.  Its capabilities include X-STALE-CAP, which
+must never reach the plain side.  MODE:
   ok           offers the switch, answers it, does TLS, then (http-upgrade:
                answers one HTTP request, RFC 2817) or writes "tls-ok" and
                echoes lines until EOF
@@ -27,10 +29,16 @@ FORGED = {
 }
 
 
-def readline(f):
+CLEARTEXT = None
+
+
+def readline(f, clear=True):
     line = f.readline(8192)
     if not line:
         raise EOFError
+    if clear and CLEARTEXT:
+        with open(CLEARTEXT, "ab") as log:
+            log.write(line)
     return line
 
 
@@ -47,7 +55,7 @@ def opening(proto, mode, c, f):
         readline(f)
         reply = b"454 4.7.0 not now\r\n" if mode == "refuse" else b"220 2.0.0 go\r\n"
     elif proto == "imap":
-        caps = b"IMAP4rev1 STARTTLS" if offer else b"IMAP4rev1"
+        caps = b"IMAP4rev1 X-STALE-CAP" + (b" STARTTLS" if offer else b"")
         c.sendall(b"* OK [CAPABILITY " + caps + b"] fake ready\r\n")
         line = readline(f)
         if b"CAPABILITY" in line:
@@ -60,7 +68,7 @@ def opening(proto, mode, c, f):
     elif proto == "pop3":
         c.sendall(b"+OK fake ready\r\n")
         readline(f)
-        c.sendall(b"+OK\r\nUSER\r\n" + (b"STLS\r\n" if offer else b"") + b".\r\n")
+        c.sendall(b"+OK\r\nUSER\r\nX-STALE-CAP\r\n" + (b"STLS\r\n" if offer else b"") + b".\r\n")
         if not offer:
             return False
         readline(f)
@@ -100,8 +108,8 @@ def after(proto, mode, c, ctx):
     f = t.makefile("rb")
     if proto == "http-upgrade":
         # RFC 2817 3.2: after OPTIONS * is upgraded, requests come over TLS.
-        request = readline(f)
-        while readline(f) not in (b"\r\n", b"\n"):
+        request = readline(f, False)
+        while readline(f, False) not in (b"\r\n", b"\n"):
             pass
         body = b"over TLS you asked for " + request.split(b" ")[1] + b"\n"
         t.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
@@ -110,7 +118,7 @@ def after(proto, mode, c, ctx):
         t.sendall(b"tls-ok\r\n")
         try:
             while True:
-                t.sendall(readline(f))
+                t.sendall(readline(f, False))
         except (EOFError, OSError, ssl.SSLError):
             pass
     try:
@@ -120,7 +128,9 @@ def after(proto, mode, c, ctx):
 
 
 def main():
+    global CLEARTEXT
     proto, mode, cert, key = sys.argv[1:5]
+    CLEARTEXT = sys.argv[5] if len(sys.argv) > 5 else None
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     srv = socket.socket()

@@ -1,7 +1,8 @@
 #!/bin/bash
 # RFC 6125 name checks (client role): wildcards match one whole left-most
 # label only, and an IP address only the certificate's IP addresses.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$top_srcdir/tests/lib.sh"
 require certtool python3
 plan 8
 make_pki
