@@ -68,5 +68,6 @@ http_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 }
 
 const struct proto_ops http_client_ops = {
-	http_start, http_line, NULL, NULL
+	.start = http_start,
+	.line = http_line,
 };

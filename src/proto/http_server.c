@@ -136,5 +136,6 @@ http_established(struct negotiation *p, struct proto_out *out)
 }
 
 const struct proto_ops http_server_ops = {
-	NULL, http_line, NULL, http_established
+	.line = http_line,
+	.established = http_established,
 };

@@ -140,5 +140,6 @@ imap_established(struct negotiation *p, struct proto_out *out)
 }
 
 const struct proto_ops imap_client_ops = {
-	NULL, imap_line, NULL, imap_established
+	.line = imap_line,
+	.established = imap_established,
 };

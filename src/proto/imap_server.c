@@ -116,5 +116,7 @@ imap_line(struct negotiation *p, const char *s, size_t len,
 }
 
 const struct proto_ops imap_server_ops = {
-	imap_start, imap_line, imap_plain_line, NULL
+	.start = imap_start,
+	.line = imap_line,
+	.plain_line = imap_plain_line,
 };

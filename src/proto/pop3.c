@@ -74,5 +74,6 @@ pop3_established(struct negotiation *p, struct proto_out *out)
 }
 
 const struct proto_ops pop3_client_ops = {
-	NULL, pop3_line, NULL, pop3_established
+	.line = pop3_line,
+	.established = pop3_established,
 };

@@ -86,5 +86,7 @@ pop3_line(struct negotiation *p, const char *s, size_t len,
 }
 
 const struct proto_ops pop3_server_ops = {
-	pop3_start, pop3_line, pop3_plain_line, NULL
+	.start = pop3_start,
+	.line = pop3_line,
+	.plain_line = pop3_plain_line,
 };

@@ -91,5 +91,6 @@ smtp_established(struct negotiation *p, struct proto_out *out)
 }
 
 const struct proto_ops smtp_client_ops = {
-	NULL, smtp_line, NULL, smtp_established
+	.line = smtp_line,
+	.established = smtp_established,
 };

@@ -118,5 +118,7 @@ smtp_line(struct negotiation *p, const char *s, size_t len,
 }
 
 const struct proto_ops smtp_server_ops = {
-	smtp_start, smtp_line, smtp_plain_line, NULL
+	.start = smtp_start,
+	.line = smtp_line,
+	.plain_line = smtp_plain_line,
 };
