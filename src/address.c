@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "address.h"
 
@@ -166,6 +167,21 @@ address_parse(const char *s, struct address *a, char *err, size_t errlen)
 		a->fd = (int)n;
 		return 0;
 	}
+	if (strcmp(s, "systemd") == 0) {
+		a->kind = ADDR_FD;
+		a->systemd = 1;
+		return 0;
+	}
+	if (starts(s, "systemd:", &rest)) {
+		a->kind = ADDR_FD;
+		a->systemd = 1;
+		if (rest[0] == '\0' || strlen(rest) >= sizeof(a->path) ||
+		    strchr(rest, ':') != NULL)
+			return fail(err, errlen, s, "systemd: takes a socket name "
+			    "(FileDescriptorName=)");
+		strcpy(a->path, rest);
+		return 0;
+	}
 	if (starts(s, "unix-listen:", &rest)) {
 		a->kind = ADDR_UNIX_LISTEN;
 		return parse_path(rest, a, err, errlen);
@@ -190,7 +206,7 @@ address_parse(const char *s, struct address *a, char *err, size_t errlen)
 	else if (strchr(s, ':') == NULL)
 		return fail(err, errlen, s,
 		    "expected HOST:PORT, listen:[HOST:]PORT, unix:PATH, "
-		    "unix-listen:PATH, fd:N or -");
+		    "unix-listen:PATH, fd:N, systemd[:NAME] or -");
 	return parse_hostport(s, 0, a, err, errlen);
 }
 
@@ -216,6 +232,54 @@ address_fd_listens(struct address *a)
 	    getsockopt(a->fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on)
 		a->fd_listens = 1;
 	return a->fd_listens;
+}
+
+/*
+ * systemd[:NAME]: a socket systemd passed (sd_listen_fds(3)): LISTEN_PID
+ * must be this process, or the variables were meant for another one (a
+ * parent that did not unset them); NAME picks one by LISTEN_FDNAMES.
+ */
+int
+address_systemd(struct address *a, char *err, size_t errlen)
+{
+	const char	*pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	const char	*names = getenv("LISTEN_FDNAMES"), *p;
+	char		*end;
+	long		 n, i;
+	size_t		 len = strlen(a->path);
+
+	if (!a->systemd)
+		return 0;
+	if (pid == NULL || fds == NULL)
+		return fail(err, errlen, a->text, "no sockets were passed "
+		    "(LISTEN_PID and LISTEN_FDS are not set)");
+	errno = 0;
+	n = strtol(pid, &end, 10);
+	if (*end != '\0' || errno != 0 || n != (long)getpid())
+		return fail(err, errlen, a->text, "LISTEN_PID is %s, not this "
+		    "process (%ld): the sockets were passed to another one",
+		    pid, (long)getpid());
+	n = strtol(fds, &end, 10);
+	if (*end != '\0' || errno != 0 || n < 1 || n > 1000)
+		return fail(err, errlen, a->text, "LISTEN_FDS is '%s'", fds);
+	if (len == 0) {
+		if (n > 1)
+			return fail(err, errlen, a->text, "%ld sockets were "
+			    "passed: name one, systemd:NAME", n);
+		a->fd = 3;
+		return 0;
+	}
+	for (i = 0, p = names; p != NULL && i < n; i++) {
+		if (strncmp(p, a->path, len) == 0 &&
+		    (p[len] == ':' || p[len] == '\0')) {
+			a->fd = 3 + (int)i;
+			return 0;
+		}
+		if ((p = strchr(p, ':')) != NULL)
+			p++;
+	}
+	return fail(err, errlen, a->text, "no socket named '%s' among "
+	    "LISTEN_FDNAMES '%s'", a->path, names ? names : "");
 }
 
 int

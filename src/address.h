@@ -11,7 +11,7 @@ enum addr_kind {
 	ADDR_TCP_LISTEN,	/* "listen:[HOST:]PORT", "tcp-listen:[HOST:]PORT" */
 	ADDR_UNIX,		/* "unix:PATH" */
 	ADDR_UNIX_LISTEN,	/* "unix-listen:PATH" */
-	ADDR_FD			/* "fd:N" */
+	ADDR_FD			/* "fd:N", "systemd[:NAME]" */
 };
 
 struct address {
@@ -21,6 +21,7 @@ struct address {
 	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int		 fd;
 	int		 fd_listens;	/* fd:N is a listening socket (systemd) */
+	int		 systemd;	/* fd from LISTEN_FDS; name in path */
 	const char	*text;		/* as given, for messages */
 };
 
@@ -28,5 +29,6 @@ int	address_parse(const char *, struct address *, char *, size_t);
 int	address_is_listen(const struct address *);
 int	address_host_is_ip(const struct address *);
 int	address_fd_listens(struct address *);
+int	address_systemd(struct address *, char *, size_t);
 
 #endif

@@ -106,6 +106,15 @@ main(int argc, char **argv)
 		    "--pin or --insecure", o.tls_addr.text);
 		return 2;
 	}
+	if (address_systemd(&o.tls_addr, err, sizeof(err)) != 0 ||
+	    address_systemd(&o.plain_addr, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		return 3;
+	}
+	/* Not for the programs this one may start or be followed by. */
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
 	address_fd_listens(&o.tls_addr);
 	address_fd_listens(&o.plain_addr);
 	if (address_is_listen(&o.tls_addr) && address_is_listen(&o.plain_addr)) {

@@ -71,6 +71,8 @@ options_usage(FILE *f)
 "  unix:PATH, unix-listen:PATH  the same over a Unix-domain socket\n"
 "  fd:N                     an inherited descriptor: connected (inetd), or\n"
 "                           listening (systemd socket activation)\n"
+"  systemd, systemd:NAME    the socket systemd passed (LISTEN_FDS), checked\n"
+"                           against LISTEN_PID; by FileDescriptorName\n"
 "\n"
 "Mode:\n"
 "  -p, --proto=PROTO        none: TLS from the first byte (default); smtp,\n"

@@ -26,6 +26,7 @@ struct side {
 	struct connector	*conn;	/* connect under way */
 	int			 in_done;	/* its input has ended */
 	int			 paused;	/* reading stopped: sink is full */
+	uint64_t		 relayed;	/* bytes relayed to this side */
 };
 
 struct session {
@@ -37,6 +38,7 @@ struct session {
 	struct side		 tside, pside;
 	uv_timer_t		 timer;
 	uint64_t		 last_active;
+	uint64_t		 started;
 	int			 established;
 	int			 ending;
 	int			 status;
@@ -54,6 +56,21 @@ static const char *
 side_name(const struct side *sd)
 {
 	return address_is_listen(sd->addr) ? "peer" : sd->addr->text;
+}
+
+/* -v: one line that says what the session was, once it is over. */
+static void
+summary(struct session *s)
+{
+	char	desc[1024] = "no TLS";
+
+	if (s->tls != NULL && s->established)
+		tls_describe(s->tls, desc, sizeof(desc));
+	log_info("%ssummary: %s, %s; %llu bytes to %s, %llu bytes to %s, "
+	    "%.3g s", s->label, proto_name(s->o->proto), desc,
+	    (unsigned long long)s->tside.relayed, side_name(&s->tside),
+	    (unsigned long long)s->pside.relayed, side_name(&s->pside),
+	    (uv_now(s->loop) - s->started) / 1000.0);
 }
 
 static void
@@ -90,6 +107,8 @@ finish(struct session *s, int status, const char *fmt, ...)
 		va_end(ap);
 		log_msg(status != 0 ? LOG_ERR : LOG_INFO, "%s%s", s->label, msg);
 	}
+	if (s->established && log_enabled(LOG_INFO))
+		summary(s);
 	s->closing = 1;		/* the timer */
 	if (s->tls != NULL) {
 		tls_free(s->tls);
@@ -275,6 +294,7 @@ raw_read(struct stream *st, ssize_t n, char *buf, void *arg)
 		    uv_strerror((int)n));
 		return;
 	}
+	other(src)->relayed += (size_t)n;
 	deliver(other(src), buf, (size_t)n);
 }
 
@@ -283,6 +303,7 @@ tls_data(void *arg, char *buf, size_t len)
 {
 	struct session	*s = arg;
 
+	s->pside.relayed += len;
 	deliver(&s->pside, buf, len);
 }
 
@@ -598,6 +619,7 @@ session_new(uv_loop_t *loop, const struct options *o, struct tls_ctx *tctx,
 	s->tside.st = tls_st;
 	s->pside.st = plain_st;
 	uv_timer_init(loop, &s->timer);
+	s->started = uv_now(loop);
 	s->timer.data = s;
 	if (o->timeout_ms > 0)
 		uv_timer_start(&s->timer, on_timer, o->timeout_ms, 0);

@@ -3,7 +3,7 @@
 # --keylog and SSLKEYLOGFILE, --alpn, --timeout, --idle-timeout, --insecure.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 require python3 certtool
-plan 21
+plan 23
 make_pki
 
 usage() {	# DESCRIPTION ARGS...: status 2 and one line on stderr
@@ -60,6 +60,10 @@ pair -- --keylog "$T/keys"
 is "$crc/$src/$(cat "$T/p.cout")" 0/0/hello "--keylog: the session works"
 grep -Eq '^CLIENT_TRAFFIC_SECRET_0 [0-9a-f]{64} [0-9a-f]+$' "$T/keys"
 ok $? "--keylog writes NSS key-log lines"
+grep -Eq 'summary: none, \(TLS1\.3\).*AES-128-GCM.*peer CN=localhost, verified yes; 0 bytes to localhost:[0-9]+, 6 bytes to -, [0-9.e-]+ s$' "$T/p.cerr"
+ok $? "-v: the client's last line sums the session up" || sed 's/^/# /' "$T/p.cerr"
+grep -q 'summary: none, (TLS1.3).*; 6 bytes to peer, 0 bytes to -' "$T/p.serr"
+ok $? "-v: and so does the server's" || sed 's/^/# /' "$T/p.serr"
 
 SSLKEYLOGFILE=$T/envkeys pair --
 grep -q '^SERVER_TRAFFIC_SECRET_0 ' "$T/envkeys"

@@ -60,6 +60,10 @@ main(void)
 	is_str(a.path, "/run/x.sock", "unix: keeps the path");
 	address_parse("fd:17", &a, err, sizeof(err));
 	is_int(a.fd, 17, "fd:17 is descriptor 17");
+	good("systemd", ADDR_FD, NULL, NULL);
+	address_parse("systemd:smtp", &a, err, sizeof(err));
+	ok(a.systemd && strcmp(a.path, "smtp") == 0,
+	    "systemd:smtp names the socket smtp");
 	address_parse("listen:1", &a, err, sizeof(err));
 	ok(address_is_listen(&a), "listen: listens");
 	address_parse("unix-listen:/a", &a, err, sizeof(err));
@@ -94,6 +98,8 @@ main(void)
 	bad("fd:-1", "descriptor number");
 	bad("fd:abc", "descriptor number");
 	bad("fd:3x", "descriptor number");
+	bad("systemd:", "socket name");
+	bad("systemd:a:b", "socket name");
 	bad("unix:", "missing path");
 	bad("unix-listen:", "missing path");
 	memset(longpath, 'p', sizeof(longpath));
