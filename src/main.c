@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,16 @@ main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+#if defined(M_TRIM_THRESHOLD) && defined(M_MMAP_THRESHOLD)
+	/*
+	 * Each read takes a 64 KiB buffer that is freed once written.  By
+	 * default glibc gives the freed top of the heap back to the kernel
+	 * and maps it again on the next read: page faults on every byte
+	 * relayed.  Keep a few MiB for the whole process instead.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+#endif
 	if ((tctx = tls_ctx_new(&o, err, sizeof(err), &status)) == NULL) {
 		log_err("%s", err);
 		return status;

@@ -296,20 +296,36 @@ stream_write(struct stream *st, char *buf, size_t len)
 		free(buf);
 		return 0;
 	}
+	/*
+	 * Nothing queued: write now, and most of the time that is all (no
+	 * request, no buffer kept).  What the kernel did not take is queued.
+	 */
+	b = uv_buf_init(buf, (unsigned)len);
+	if (st->queued == 0) {
+		if ((n = uv_try_write(st->w.h, &b, 1)) == (ssize_t)len) {
+			free(buf);
+			return 0;
+		}
+		if (n < 0 && n != UV_EAGAIN && n != UV_ENOSYS) {
+			free(buf);
+			return (int)n;
+		}
+		if (n > 0)
+			b = uv_buf_init(buf + n, (unsigned)(len - (size_t)n));
+	}
 	if ((wr = malloc(sizeof(*wr))) == NULL) {
 		free(buf);
 		return UV_ENOMEM;
 	}
 	wr->st = st;
 	wr->buf = buf;
-	wr->len = len;
-	b = uv_buf_init(buf, (unsigned)len);
+	wr->len = b.len;
 	if ((rc = uv_write(&wr->req, st->w.h, &b, 1, on_write)) != 0) {
 		free(buf);
 		free(wr);
 		return rc;
 	}
-	st->queued += len;
+	st->queued += b.len;
 	return 0;
 }
 

@@ -759,7 +759,21 @@ int
 tls_write(struct tls *t, const char *buf, size_t len)
 {
 	ssize_t	n;
+	size_t	need;
+	char	*nb;
 
+	/*
+	 * Room for all the records up front (per record at most 256 bytes of
+	 * header, tag and padding), so push() never grows the buffer by
+	 * copying it.
+	 */
+	need = t->outlen + len + (len / MAX_RECORD + 1) * 256;
+	if (need > t->outcap) {
+		if ((nb = realloc(t->out, need)) == NULL)
+			return -1;
+		t->out = nb;
+		t->outcap = need;
+	}
 	while (len > 0) {
 		n = gnutls_record_send(t->s, buf, len);
 		if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_AGAIN)

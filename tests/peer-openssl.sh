@@ -78,6 +78,6 @@ feed /dev/null "$T/cout4" | timeout 90 "$RELAY" -v --cafile "$PKI/ca.pem" \
     "localhost:$port" >"$T/cout4" 2>"$T/cerr4"
 crc=${PIPESTATUS[1]}
 wait_pid "$spid" 30
-is "$crc/$(sha "$T/cout4")/$(grep -c 'TLS1.2' "$T/cerr4")" "0/$(sha "$T/a")/1" \
+is "$crc/$(sha "$T/cout4")/$(grep -c 'TLS established: (TLS1.2)' "$T/cerr4")" "0/$(sha "$T/a")/1" \
     "TLS 1.2 s_server: exit 0, data intact, -v says TLS1.2"
 finish
