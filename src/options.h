@@ -15,7 +15,9 @@ enum proto {
 	PROTO_SMTP,		/* STARTTLS, RFC 3207 */
 	PROTO_IMAP,		/* STARTTLS, RFC 3501 */
 	PROTO_POP3,		/* STLS, RFC 2595 */
-	PROTO_HTTP		/* Upgrade: TLS/1.0, RFC 2817 */
+	PROTO_HTTP,		/* Upgrade: TLS/1.0, RFC 2817 */
+	PROTO_POSTGRES,		/* SSLRequest, PostgreSQL protocol 3.0 */
+	PROTO_LDAP		/* StartTLS extended operation, RFC 4511 */
 };
 
 enum role {

@@ -564,7 +564,7 @@ on_connected(void *arg, struct stream *st, const char *err)
 		if (sd == &s->pside && s->o->role == ROLE_SERVER &&
 		    s->tside.st != NULL && proto_unavailable(s->o->proto))
 			send_copy(&s->tside, proto_unavailable(s->o->proto),
-			    strlen(proto_unavailable(s->o->proto)));
+			    proto_unavailable_len(s->o->proto));
 		finish(s, 3, "%s", err);
 		return;
 	}

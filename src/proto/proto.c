@@ -208,6 +208,12 @@ proto_new(const struct proto_cfg *cfg)
 	case PROTO_HTTP:
 		p->ops = server ? &http_server_ops : &http_client_ops;
 		break;
+	case PROTO_POSTGRES:
+		p->ops = server ? &postgres_server_ops : &postgres_client_ops;
+		break;
+	case PROTO_LDAP:
+		p->ops = server ? &ldap_server_ops : &ldap_client_ops;
+		break;
 	default:
 		free(p);
 		return NULL;
@@ -395,6 +401,17 @@ reply_done(struct negotiation *p, struct proto_out *out)
 	drain(p, &p->tl, out);
 }
 
+/*
+ * Binary protocols' "unavailable": a PostgreSQL ErrorResponse (FATAL 08006
+ * connection_failure) and an LDAP Notice of Disconnection (RFC 4511 4.4.1:
+ * messageID 0, unavailable).
+ */
+static const char pg_unavailable[] = "E\0\0\0\100SFATAL\0VFATAL\0C08006\0"
+    "Mthe database server is not available\0" "\0";
+static const char ldap_unavailable[] = "\x30\x49\x02\x01\x00\x78\x44"
+    "\x0a\x01\x34\x04\x00\x04\x25" "the directory server is not available"
+    "\x8a\x16" "1.3.6.1.4.1.1466.20036";
+
 /* Server role: what a client is told when the backend cannot be reached. */
 const char *
 proto_unavailable(enum proto proto)
@@ -409,7 +426,22 @@ proto_unavailable(enum proto proto)
 	case PROTO_HTTP:
 		return "HTTP/1.1 503 Service Unavailable\r\n"
 		    "Content-Length: 0\r\nConnection: close\r\n\r\n";
+	case PROTO_POSTGRES:
+		return pg_unavailable;
+	case PROTO_LDAP:
+		return ldap_unavailable;
 	default:
 		return NULL;
 	}
+}
+
+/* Its length: binary ones hold NUL bytes. */
+size_t
+proto_unavailable_len(enum proto proto)
+{
+	if (proto == PROTO_POSTGRES)
+		return sizeof(pg_unavailable) - 1;
+	if (proto == PROTO_LDAP)
+		return sizeof(ldap_unavailable) - 1;
+	return proto_unavailable(proto) ? strlen(proto_unavailable(proto)) : 0;
 }

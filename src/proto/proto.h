@@ -52,6 +52,7 @@ void		 proto_from_plain(struct negotiation *, const char *, size_t,
 void		 proto_established(struct negotiation *, struct proto_out *);
 
 const char	*proto_unavailable(enum proto);
+size_t		 proto_unavailable_len(enum proto);
 
 void		 proto_out_init(struct proto_out *);
 void		 proto_out_free(struct proto_out *);

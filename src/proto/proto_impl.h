@@ -49,6 +49,8 @@ struct negotiation {
 extern const struct proto_ops smtp_client_ops, imap_client_ops,
     pop3_client_ops, http_client_ops, smtp_server_ops, imap_server_ops,
     pop3_server_ops, http_server_ops;
+extern const struct proto_ops postgres_client_ops, postgres_server_ops,
+    ldap_client_ops, ldap_server_ops;
 
 void	 pbuf_add(struct pbuf *, const void *, size_t);
 void	 pbuf_str(struct pbuf *, const char *);

@@ -1,0 +1,439 @@
+/*
+ * The binary STARTTLS state machines, both roles: PostgreSQL (SSLRequest)
+ * and LDAP (StartTLS extended operation), and the BER reader.  A dialogue
+ * is a list of steps, bytes from the TLS-side peer or the plain side, each
+ * fed whole, split in two at every byte and byte by byte: every way must
+ * give both sides the same bytes and the same outcome.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "proto/ber.h"
+#include "proto/proto.h"
+#include "tap.h"
+
+#define LDAP_STARTTLS_REQ "0\x1d\x02\x01\x01w\x18\x80\x16" "1.3.6.1.4.1.1466.20037"
+#define LDAP_STARTTLS_REQ300 "0\x1e\x02\x02\x01,w\x18\x80\x16" "1.3.6.1.4.1.1466.20037"
+#define LDAP_OK "0$\x02\x01\x01x\x1f\x0a\x01\x00\x04\x00\x04\x00\x8a\x16" "1.3.6.1.4.1.1466.20037"
+#define LDAP_OK300 "0%\x02\x02\x01,x\x1f\x0a\x01\x00\x04\x00\x04\x00\x8a\x16" "1.3.6.1.4.1.1466.20037"
+#define LDAP_OK_NONAME "0\x0c\x02\x01\x01x\x07\x0a\x01\x00\x04\x00\x04\x00"
+#define LDAP_OK_LONGFORM "0\x81\x9d\x02\x01\x01x\x81\x97\x0a\x01\x00\x04\x00\x04xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\x8a\x16" "1.3.6.1.4.1.1466.20037"
+#define LDAP_PROTOERR "0*\x02\x01\x01x%\x0a\x01\x02\x04\x00\x04\x1eunsupported extended operation"
+#define LDAP_UNAVAIL "0\x1e\x02\x01\x01x\x19\x0a\x01" "4\x04\x00\x04\x12TLS not configured"
+#define LDAP_NOTICE "0.\x02\x01\x00x)\x0a\x01" "4\x04\x00\x04\x0agoing away\x8a\x16" "1.3.6.1.4.1.1466.20036"
+#define LDAP_OK_ID2 "0$\x02\x01\x02x\x1f\x0a\x01\x00\x04\x00\x04\x00\x8a\x16" "1.3.6.1.4.1.1466.20037"
+#define LDAP_OK_OTHERNAME "0\x13\x02\x01\x01x\x0e\x0a\x01\x00\x04\x00\x04\x00\x8a\x05" "1.2.3"
+#define LDAP_BIND "0%\x02\x01\x02` \x02\x01\x03\x04\x13" "cn=admin,dc=example\x80\x06secret"
+#define LDAP_BIND_REFUSED "0\x1d\x02\x01\x02" "a\x18\x0a\x01\x0d\x04\x00\x04\x11StartTLS required"
+#define LDAP_SEARCH "0%\x02\x01\x03" "c \x04\x00\x0a\x01\x00\x0a\x01\x00\x02\x01\x00\x02\x01\x00\x01\x01\x00\x87\x0bobjectClass0\x00"
+#define LDAP_SEARCH_REFUSED "0\x1d\x02\x01\x03" "e\x18\x0a\x01\x0d\x04\x00\x04\x11StartTLS required"
+#define LDAP_WHOAMI "0\x1e\x02\x01\x04w\x19\x80\x17" "1.3.6.1.4.1.4203.1.11.3"
+#define LDAP_WHOAMI_REFUSED "0\x1d\x02\x01\x04x\x18\x0a\x01\x0d\x04\x00\x04\x11StartTLS required"
+#define LDAP_UNBIND "0\x05\x02\x01\x05" "B\x00"
+#define LDAP_UNKNOWN "0\x05\x02\x01\x06G\x00"
+#define LDAP_INDEF "0\x80\x02\x01\x01x\x07\x0a\x01\x00\x04\x00\x04\x00\x00\x00"
+#define LDAP_TOOBIG "0\x82@\x01"
+#define LDAP_LEN5 "0\x85\x00\x00\x00\x00\x05"
+#define LDAP_NOTSEQ "1\x03\x02\x01\x01"
+#define PG_SSLREQ "\x00\x00\x00\x08\x04\xd2\x16/"
+#define PG_GSSREQ "\x00\x00\x00\x08\x04\xd2\x16" "0"
+#define PG_STARTUP "\x00\x00\x00)\x00\x03\x00\x00user\x00postgres\x00" "database\x00postgres\x00\x00"
+#define PG_CANCEL "\x00\x00\x00\x10\x04\xd2\x16.\x00\x00\x04\xd2\x00\x00\x16."
+#define PG_ERR "E\x00\x00\x00\x17SFATAL\x00" "C28000\x00Mno\x00\x00"
+#define PG_SSL_REQUIRED "E\x00\x00\x00(SFATAL\x00VFATAL\x00" "C28000\x00MSSL required\x00\x00"
+#define PG_TOOLONG "\x00\x00'\x11\x00\x03\x00\x00"
+#define PG_TOOSHORT "\x00\x00\x00\x04\x00\x03\x00\x00"
+
+enum outcome { PENDING, SWITCH, FAIL, FALLBACK };
+
+struct step {
+	char		 from;		/* 't' the TLS-side peer, 'p' plain side */
+	const char	*bytes;
+	size_t		 len;
+};
+
+#define T(s)	{ 't', s, sizeof(s) - 1 }
+#define P(s)	{ 'p', s, sizeof(s) - 1 }
+#define END	{ 0, NULL, 0 }
+
+struct buf {
+	char	 b[2048];
+	size_t	 len;
+};
+
+struct want {
+	enum outcome	 outcome;
+	const char	*to_tls;	/* NULL: not checked */
+	size_t		 tls_len;
+	const char	*to_plain;
+	size_t		 plain_len;
+	const char	*why;
+};
+
+#define B(s)	s, sizeof(s) - 1
+#define ANY	NULL, 0
+
+struct result {
+	enum outcome	 outcome;
+	struct buf	 to_tls, to_plain;
+	char		 why[512];
+};
+
+static void
+append(struct buf *b, const struct pbuf *pb)
+{
+	size_t	n = pb->len;
+
+	if (n > sizeof(b->b) - b->len)
+		n = sizeof(b->b) - b->len;
+	if (n > 0)
+		memcpy(b->b + b->len, pb->data, n);
+	b->len += n;
+}
+
+static void
+collect(struct result *r, struct proto_out *out)
+{
+	append(&r->to_tls, &out->to_tls);
+	append(&r->to_plain, &out->to_plain);
+	if (out->why[0] != '\0')
+		snprintf(r->why, sizeof(r->why), "%s", out->why);
+	if (out->fail)
+		r->outcome = FAIL;
+	else if (out->start_tls)
+		r->outcome = SWITCH;
+	else if (out->fallback)
+		r->outcome = FALLBACK;
+	proto_out_free(out);
+}
+
+/* split: 0 whole, -1 byte by byte, k > 0 cut every step at byte k. */
+static void
+run(enum proto proto, enum role role, int flag, const struct step *steps,
+    int split, struct result *r)
+{
+	struct proto_cfg	 pc = { proto, role, "localhost", "localhost",
+				    role == ROLE_CLIENT && flag,
+				    role == ROLE_SERVER && flag };
+	struct negotiation	*p = proto_new(&pc);
+	struct proto_out	 out;
+	const struct step	*st;
+	size_t			 i, cut;
+
+	memset(r, 0, sizeof(*r));
+	proto_out_init(&out);
+	proto_start(p, &out);
+	collect(r, &out);
+	for (st = steps; st->bytes != NULL && (r->outcome == PENDING ||
+	    r->outcome == FALLBACK); st++) {
+		/* After a fallback the relay carries the TLS side's bytes. */
+		if (r->outcome == FALLBACK) {
+			if (st->from == 't')
+				append(&r->to_plain, &(struct pbuf){ (char *)
+				    st->bytes, st->len, st->len });
+			continue;
+		}
+		for (i = 0; i < st->len && r->outcome == PENDING; i += cut) {
+			cut = split == 0 ? st->len : split < 0 ? 1 :
+			    i == 0 && (size_t)split < st->len ? (size_t)split :
+			    st->len - i;
+			proto_out_init(&out);
+			if (st->from == 't')
+				proto_from_tls(p, st->bytes + i, cut, &out);
+			else
+				proto_from_plain(p, st->bytes + i, cut, &out);
+			collect(r, &out);
+		}
+		/* TLS-side bytes not fed after the switch reach the TLS engine,
+		 * which takes clear text for injection (status 4). */
+		if (r->outcome == FALLBACK && i < st->len)
+			append(&r->to_plain, &(struct pbuf){ (char *)st->bytes +
+			    i, st->len - i, st->len - i });
+		if (r->outcome == SWITCH && (i < st->len ||
+		    (st[1].bytes != NULL && st[1].from == 't'))) {
+			r->outcome = FAIL;
+			snprintf(r->why, sizeof(r->why), "injection");
+		}
+	}
+	if (r->outcome == SWITCH) {
+		proto_out_init(&out);
+		proto_established(p, &out);
+		collect(r, &out);
+	}
+	proto_free(p);
+}
+
+static const char *const names[] = { "PENDING", "SWITCH", "FAIL", "FALLBACK" };
+
+static int
+same_buf(const struct buf *b, const char *want, size_t len)
+{
+	return b->len == len && memcmp(b->b, want, len) == 0;
+}
+
+static void
+show(const char *what, const struct buf *b)
+{
+	printf("# %s (%zu bytes):", what, b->len);
+	for (size_t i = 0; i < b->len && i < 64; i++)
+		printf(" %02x", (unsigned char)b->b[i]);
+	putchar('\n');
+}
+
+static void
+dialogue(const char *what, enum proto proto, enum role role, int flag,
+    const struct step *steps, struct want w)
+{
+	struct result	whole, part;
+	size_t		maxlen = 0;
+	int		same = 1;
+
+	run(proto, role, flag, steps, 0, &whole);
+	if (!ok(whole.outcome == w.outcome, "%s: %s", what, names[w.outcome]))
+		printf("# got %s: %s\n", names[whole.outcome], whole.why);
+	if (w.to_tls != NULL && !ok(same_buf(&whole.to_tls, w.to_tls,
+	    w.tls_len), "  what the TLS-side peer got"))
+		show("got", &whole.to_tls);
+	if (w.to_plain != NULL && !ok(same_buf(&whole.to_plain, w.to_plain,
+	    w.plain_len), "  what the plain side got"))
+		show("got", &whole.to_plain);
+	if (w.why != NULL && !ok(strstr(whole.why, w.why) != NULL,
+	    "  the reason says '%s'", w.why))
+		printf("# got '%s'\n", whole.why);
+	for (const struct step *st = steps; st->bytes != NULL; st++)
+		if (st->len > maxlen)
+			maxlen = st->len;
+	for (int k = -1; k < (int)maxlen && same; k++) {
+		if (k == 0)
+			continue;
+		run(proto, role, flag, steps, k, &part);
+		same = part.outcome == whole.outcome &&
+		    part.to_tls.len == whole.to_tls.len &&
+		    memcmp(part.to_tls.b, whole.to_tls.b, part.to_tls.len) == 0 &&
+		    part.to_plain.len == whole.to_plain.len &&
+		    memcmp(part.to_plain.b, whole.to_plain.b,
+		    part.to_plain.len) == 0;
+		if (!same)
+			printf("# differs with split %d: %s / %s\n", k,
+			    names[part.outcome], part.why);
+	}
+	ok(same, "  the same split at every byte and byte by byte");
+}
+
+static void
+postgres_client(void)
+{
+	static const struct step good[] = { T("S"), END },
+	    no[] = { T("N"), END },
+	    err[] = { T(PG_ERR), END },
+	    odd[] = { T("X"), END },
+	    inject[] = { T("S" PG_ERR), END },
+	    inject_later[] = { T("S"), T("Z"), END },
+	    no_more[] = { T("NZ"), T("Y"), END };
+	const enum proto pg = PROTO_POSTGRES;
+
+	dialogue("postgres client: SSLRequest, 'S'", pg, ROLE_CLIENT, 0, good,
+	    (struct want){ SWITCH, B(PG_SSLREQ), B(""), NULL });
+	dialogue("postgres client: 'N' fails closed", pg, ROLE_CLIENT, 0, no,
+	    (struct want){ FAIL, ANY, B(""), "does not offer SSL" });
+	dialogue("postgres client: 'N' with --opportunistic: clear text", pg,
+	    ROLE_CLIENT, 1, no, (struct want){ FALLBACK, ANY, B(""),
+	    "CLEAR TEXT" });
+	dialogue("postgres client: an ErrorResponse", pg, ROLE_CLIENT, 0, err,
+	    (struct want){ FAIL, ANY, ANY, "error" });
+	dialogue("postgres client: another byte", pg, ROLE_CLIENT, 1, odd,
+	    (struct want){ FAIL, ANY, ANY, "0x58" });
+	dialogue("postgres client: bytes after 'S', same read (CVE-2021-23222)",
+	    pg, ROLE_CLIENT, 0, inject, (struct want){ FAIL, ANY, B(""),
+	    "injection" });
+	dialogue("postgres client: bytes after 'S', a later read", pg,
+	    ROLE_CLIENT, 0, inject_later, (struct want){ FAIL, ANY, B(""),
+	    "injection" });
+	dialogue("postgres client: --opportunistic relays what follows 'N'", pg,
+	    ROLE_CLIENT, 1, no_more, (struct want){ FALLBACK, ANY, B("ZY"),
+	    "CLEAR TEXT" });
+}
+
+static void
+postgres_server(void)
+{
+	static const struct step good[] = { T(PG_SSLREQ), END },
+	    gss[] = { T(PG_GSSREQ), T(PG_SSLREQ), END },
+	    startup[] = { T(PG_STARTUP), END },
+	    cancel[] = { T(PG_CANCEL), END },
+	    plain[] = { T(PG_STARTUP "Q"), END },
+	    inject[] = { T(PG_SSLREQ PG_STARTUP), END },
+	    inject_later[] = { T(PG_SSLREQ), T(PG_STARTUP), END },
+	    toolong[] = { T(PG_TOOLONG), END },
+	    tooshort[] = { T(PG_TOOSHORT), END },
+	    backend[] = { P("R"), END };
+	const enum proto pg = PROTO_POSTGRES;
+
+	dialogue("postgres server: SSLRequest gets 'S'", pg, ROLE_SERVER, 0,
+	    good, (struct want){ SWITCH, B("S"), B(""), NULL });
+	dialogue("postgres server: GSSENCRequest gets 'N', then SSLRequest",
+	    pg, ROLE_SERVER, 0, gss, (struct want){ SWITCH, B("NS"), B(""),
+	    NULL });
+	dialogue("postgres server: a StartupMessage in clear text is refused",
+	    pg, ROLE_SERVER, 0, startup, (struct want){ FAIL,
+	    B(PG_SSL_REQUIRED), B(""), "SSL required" });
+	dialogue("postgres server: a CancelRequest in clear text is refused",
+	    pg, ROLE_SERVER, 0, cancel, (struct want){ FAIL,
+	    B(PG_SSL_REQUIRED), B(""), "CancelRequest" });
+	dialogue("postgres server: --allow-plain relays the StartupMessage on",
+	    pg, ROLE_SERVER, 1, plain, (struct want){ FALLBACK, B(""),
+	    B(PG_STARTUP "Q"), "CLEAR TEXT" });
+	dialogue("postgres server: a StartupMessage behind SSLRequest, same "
+	    "read", pg, ROLE_SERVER, 0, inject, (struct want){ FAIL, ANY, B(""),
+	    "injection" });
+	dialogue("postgres server: a StartupMessage behind SSLRequest, later",
+	    pg, ROLE_SERVER, 0, inject_later, (struct want){ FAIL, ANY, B(""),
+	    "injection" });
+	dialogue("postgres server: a length over 10000", pg, ROLE_SERVER, 0,
+	    toolong, (struct want){ FAIL, B(""), B(""), "length 10001" });
+	dialogue("postgres server: a length under 8", pg, ROLE_SERVER, 0,
+	    tooshort, (struct want){ FAIL, B(""), B(""), "length 4" });
+	dialogue("postgres server: the backend may not speak first", pg,
+	    ROLE_SERVER, 0, backend, (struct want){ FAIL, B(""), B(""),
+	    "backend" });
+}
+
+static void
+ldap_client(void)
+{
+	static const struct step good[] = { T(LDAP_OK), END },
+	    noname[] = { T(LDAP_OK_NONAME), END },
+	    longform[] = { T(LDAP_OK_LONGFORM), END },
+	    protoerr[] = { T(LDAP_PROTOERR), END },
+	    unavail[] = { T(LDAP_UNAVAIL), END },
+	    notice[] = { T(LDAP_NOTICE), END },
+	    otherid[] = { T(LDAP_OK_ID2), END },
+	    othername[] = { T(LDAP_OK_OTHERNAME), END },
+	    inject[] = { T(LDAP_OK LDAP_OK_ID2), END },
+	    inject_later[] = { T(LDAP_OK), T(LDAP_OK_ID2), END },
+	    refuse_more[] = { T(LDAP_PROTOERR LDAP_OK), END },
+	    indef[] = { T(LDAP_INDEF), END },
+	    toobig[] = { T(LDAP_TOOBIG), END },
+	    len5[] = { T(LDAP_LEN5), END },
+	    notseq[] = { T(LDAP_NOTSEQ), END };
+	const enum proto l = PROTO_LDAP;
+
+	dialogue("ldap client: StartTLS, success", l, ROLE_CLIENT, 0, good,
+	    (struct want){ SWITCH, B(LDAP_STARTTLS_REQ), B(""), NULL });
+	dialogue("ldap client: success without responseName", l, ROLE_CLIENT,
+	    0, noname, (struct want){ SWITCH, ANY, B(""), NULL });
+	dialogue("ldap client: a long-form length", l, ROLE_CLIENT, 0, longform,
+	    (struct want){ SWITCH, ANY, B(""), NULL });
+	dialogue("ldap client: protocolError fails closed", l, ROLE_CLIENT, 0,
+	    protoerr, (struct want){ FAIL, ANY, B(""), "resultCode 2" });
+	dialogue("ldap client: protocolError with --opportunistic", l,
+	    ROLE_CLIENT, 1, protoerr, (struct want){ FALLBACK, ANY, B(""),
+	    "CLEAR TEXT" });
+	dialogue("ldap client: unavailable", l, ROLE_CLIENT, 0, unavail,
+	    (struct want){ FAIL, ANY, B(""), "does not offer StartTLS" });
+	dialogue("ldap client: a Notice of Disconnection", l, ROLE_CLIENT, 0,
+	    notice, (struct want){ FAIL, ANY, B(""), "closing" });
+	dialogue("ldap client: another messageID", l, ROLE_CLIENT, 0, otherid,
+	    (struct want){ FAIL, ANY, B(""), "messageID 2" });
+	dialogue("ldap client: another responseName", l, ROLE_CLIENT, 0,
+	    othername, (struct want){ FAIL, ANY, B(""), "another operation" });
+	dialogue("ldap client: a response behind success, same read", l,
+	    ROLE_CLIENT, 0, inject, (struct want){ FAIL, ANY, B(""),
+	    "injection" });
+	dialogue("ldap client: a response behind success, later", l,
+	    ROLE_CLIENT, 0, inject_later, (struct want){ FAIL, ANY, B(""),
+	    "injection" });
+	dialogue("ldap client: --opportunistic relays what follows a refusal",
+	    l, ROLE_CLIENT, 1, refuse_more, (struct want){ FALLBACK, ANY,
+	    B(LDAP_OK), "CLEAR TEXT" });
+	dialogue("ldap client: an indefinite length", l, ROLE_CLIENT, 0, indef,
+	    (struct want){ FAIL, ANY, B(""), "definite-length" });
+	dialogue("ldap client: a message over 16 KiB", l, ROLE_CLIENT, 0,
+	    toobig, (struct want){ FAIL, ANY, B(""), "at most 16384" });
+	dialogue("ldap client: a 5-byte length", l, ROLE_CLIENT, 0, len5,
+	    (struct want){ FAIL, ANY, B(""), "definite-length" });
+	dialogue("ldap client: not a SEQUENCE", l, ROLE_CLIENT, 0, notseq,
+	    (struct want){ FAIL, ANY, B(""), "not an LDAP message" });
+}
+
+static void
+ldap_server(void)
+{
+	static const struct step good[] = { T(LDAP_STARTTLS_REQ), END },
+	    id300[] = { T(LDAP_STARTTLS_REQ300), END },
+	    bind[] = { T(LDAP_BIND), T(LDAP_SEARCH LDAP_WHOAMI),
+		T(LDAP_UNBIND), T(LDAP_STARTTLS_REQ), END },
+	    plain[] = { T(LDAP_BIND LDAP_SEARCH), END },
+	    inject[] = { T(LDAP_STARTTLS_REQ LDAP_BIND), END },
+	    inject_later[] = { T(LDAP_STARTTLS_REQ), T(LDAP_BIND), END },
+	    notice[] = { P(LDAP_NOTICE), END },
+	    unknown[] = { T(LDAP_UNKNOWN), END },
+	    indef[] = { T(LDAP_INDEF), END },
+	    toobig[] = { T(LDAP_TOOBIG), END };
+	const enum proto l = PROTO_LDAP;
+
+	dialogue("ldap server: StartTLS gets success", l, ROLE_SERVER, 0, good,
+	    (struct want){ SWITCH, B(LDAP_OK), B(""), NULL });
+	dialogue("ldap server: the same messageID (300)", l, ROLE_SERVER, 0,
+	    id300, (struct want){ SWITCH, B(LDAP_OK300), B(""), NULL });
+	dialogue("ldap server: Bind, Search, WhoAmI get confidentialityRequired",
+	    l, ROLE_SERVER, 0, bind, (struct want){ SWITCH,
+	    B(LDAP_BIND_REFUSED LDAP_SEARCH_REFUSED LDAP_WHOAMI_REFUSED LDAP_OK),
+	    B(""), NULL });
+	dialogue("ldap server: --allow-plain relays the Bind on", l,
+	    ROLE_SERVER, 1, plain, (struct want){ FALLBACK, B(""),
+	    B(LDAP_BIND LDAP_SEARCH), "CLEAR TEXT" });
+	dialogue("ldap server: a Bind behind StartTLS, same read", l,
+	    ROLE_SERVER, 0, inject, (struct want){ FAIL, B(LDAP_OK), B(""),
+	    "injection" });
+	dialogue("ldap server: a Bind behind StartTLS, later", l, ROLE_SERVER,
+	    0, inject_later, (struct want){ FAIL, B(LDAP_OK), B(""),
+	    "injection" });
+	dialogue("ldap server: the backend's Notice goes to the client", l,
+	    ROLE_SERVER, 0, notice, (struct want){ PENDING, B(LDAP_NOTICE),
+	    B(""), NULL });
+	dialogue("ldap server: an unknown operation", l, ROLE_SERVER, 0,
+	    unknown, (struct want){ FAIL, B(""), B(""), "unknown" });
+	dialogue("ldap server: an indefinite length", l, ROLE_SERVER, 0, indef,
+	    (struct want){ FAIL, B(""), B(""), "definite-length" });
+	dialogue("ldap server: a message over 16 KiB", l, ROLE_SERVER, 0,
+	    toobig, (struct want){ FAIL, B(""), B(""), "at most 16384" });
+}
+
+/* The dead-backend messages parse as what they claim to be. */
+static void
+unavailable(void)
+{
+	const char	*pg = proto_unavailable(PROTO_POSTGRES);
+	const char	*l = proto_unavailable(PROTO_LDAP);
+	size_t		 pglen = proto_unavailable_len(PROTO_POSTGRES);
+	size_t		 llen = proto_unavailable_len(PROTO_LDAP), total = 0;
+	struct ldap_msg	 m;
+	unsigned long	 n;
+
+	n = (unsigned long)(unsigned char)pg[1] << 24 |
+	    (unsigned long)(unsigned char)pg[2] << 16 |
+	    (unsigned long)(unsigned char)pg[3] << 8 | (unsigned char)pg[4];
+	ok(pg[0] == 'E' && n == pglen - 1 && pg[pglen - 1] == '\0' &&
+	    pg[pglen - 2] == '\0' && memmem(pg, pglen, "C08006", 7) != NULL,
+	    "postgres: the dead backend's ErrorResponse (08006) is well formed");
+	ok(ber_msg_len(l, llen, &total) == 1 && total == llen &&
+	    ber_ldap_msg(l, llen, &m) == 0 && m.id == 0 && m.op == 0x78 &&
+	    memcmp(l + llen - 22, "1.3.6.1.4.1.1466.20036", 22) == 0,
+	    "ldap: the dead backend's Notice of Disconnection is well formed");
+	is_int((long)proto_unavailable_len(PROTO_SMTP),
+	    (long)strlen(proto_unavailable(PROTO_SMTP)),
+	    "text protocols: the length of the text");
+}
+
+int
+main(void)
+{
+	postgres_client();
+	postgres_server();
+	ldap_client();
+	ldap_server();
+	unavailable();
+	return done_testing();
+}
