@@ -15,7 +15,10 @@ enum proto {
 	PROTO_SMTP,		/* STARTTLS, RFC 3207 */
 	PROTO_IMAP,		/* STARTTLS, RFC 3501 */
 	PROTO_POP3,		/* STLS, RFC 2595 */
-	PROTO_HTTP		/* Upgrade: TLS/1.0, RFC 2817 */
+	PROTO_HTTP,		/* Upgrade: TLS/1.0, RFC 2817 */
+	PROTO_LMTP,		/* STARTTLS after LHLO, RFC 2033 */
+	PROTO_NNTP,		/* STARTTLS, RFC 4642 */
+	PROTO_SIEVE		/* ManageSieve STARTTLS, RFC 5804 */
 };
 
 enum role {

@@ -5,7 +5,8 @@
 # $T/NAME-crashes for tests/fuzz/corpus/NAME (a regression input).
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 targets="smtp_client imap_client pop3_client http_client smtp_server imap_server pop3_server http_server options"
-plan 9
+targets="$targets lmtp_client nntp_client sieve_client lmtp_server nntp_server sieve_server"
+plan $(echo $targets | wc -w)
 for t in $targets; do
 	bin=$top_builddir/tests/fuzz/$t
 	corpus=$top_srcdir/tests/fuzz/corpus/$t
