@@ -115,3 +115,66 @@ CONF
 	wait_for_port "$exim_port" 20 ||
 	    bail "exim did not start: $(cat "$d/log/paniclog" 2>/dev/null)"
 }
+
+# start_dovecot_line NAME [plain]: a Dovecot in $T/NAME for LMTP and
+# ManageSieve; sets lmtp_port and sieve_port.  User "test", password
+# "secret"; LMTP delivers to its Maildir.  STARTTLS offered (login only
+# inside TLS) with the test PKI; "plain": no TLS at all (a backend).
+start_dovecot_line() {
+	local d=$T/$1 ssl=yes plainauth=yes
+	[ "${2:-}" != plain ] || { ssl=no; plainauth=no; }
+	mkdir -p "$d/run" "$d/state" "$d/home/test/Maildir"
+	lmtp_port=$(free_port)
+	sieve_port=$(free_port)
+	cat >"$d/dovecot.conf" <<CONF
+base_dir = $d/run
+state_dir = $d/state
+log_path = $d/dovecot.log
+listen = 127.0.0.1
+protocols = lmtp sieve
+ssl = $ssl
+ssl_cert = <$PKI/good.pem
+ssl_key = <$PKI/good.key
+verbose_ssl = yes
+disable_plaintext_auth = $plainauth
+auth_mechanisms = plain login
+first_valid_uid = 1
+mail_location = maildir:~/Maildir
+lmtp_user_concurrency_limit = 0
+passdb {
+  driver = static
+  args = password=secret
+}
+userdb {
+  driver = static
+  args = uid=dovecot gid=dovecot home=$d/home/%u
+}
+plugin {
+  sieve = file:~/sieve;active=~/.dovecot.sieve
+}
+service lmtp {
+  inet_listener lmtp {
+    port = $lmtp_port
+  }
+  unix_listener lmtp {
+    mode = 0
+  }
+}
+service managesieve-login {
+  chroot =
+  inet_listener sieve {
+    port = $sieve_port
+  }
+}
+service anvil {
+  chroot =
+}
+CONF
+	chmod 755 "$T" "$d"
+	chmod 644 "$PKI"/*.pem "$PKI"/*.key
+	chmod 755 "$PKI"
+	chown -R dovecot:dovecot "$d/home" "$d/state"
+	bg dovecot -F -c "$d/dovecot.conf"
+	wait_for_port "$lmtp_port" 20 && wait_for_port "$sieve_port" 20 ||
+	    bail "dovecot did not start: $(cat "$d/dovecot.log" 2>/dev/null)"
+}
