@@ -2,25 +2,30 @@
 # LMTP, NNTP and ManageSieve in both roles.  Client role: the relay in
 # front of Dovecot's LMTP and ManageSieve with TLS (swaks --protocol LMTP
 # and a scripted ManageSieve client on its plain side; Dovecot's log must
-# say TLS), and of a scripted NNTP STARTTLS server (no NNTP server is
-# packaged that starts quickly from a private config); hostile servers for
-# each.  Server role: openssl s_client -starttls and gnutls-cli
-# --starttls-proto in front of Dovecot without TLS and of a scripted NNTP
-# backend; commands refused before TLS, command injection, dead backends.
+# say TLS), of INN's nnrpd with TLS, and of a scripted NNTP server; hostile
+# servers for each.  Server role: openssl s_client -starttls and gnutls-cli
+# --starttls-proto in front of Dovecot and nnrpd without TLS and of a
+# scripted NNTP backend (articles, posting); commands refused before TLS,
+# command injection, dead backends.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 . "$top_srcdir/tests/servers.sh"
 require dovecot swaks gnutls-cli openssl python3 certtool
-[ -x /usr/lib/dovecot/lmtp ] && [ -x /usr/lib/dovecot/managesieve ] || {
-	[ "${CI:-}" != true ] || bail "dovecot-lmtpd and dovecot-managesieved are missing"
-	echo "1..0 # SKIP dovecot-lmtpd or dovecot-managesieved is not installed"
+[ -x /usr/lib/dovecot/lmtp ] && [ -x /usr/lib/dovecot/managesieve ] &&
+    [ -x /usr/lib/news/bin/nnrpd ] || {
+	[ "${CI:-}" != true ] || bail "dovecot-lmtpd, dovecot-managesieved or inn2 is missing"
+	echo "1..0 # SKIP dovecot-lmtpd, dovecot-managesieved or inn2 is not installed"
 	exit 0
 }
-plan 60
+plan 67
 make_pki
 start_dovecot_line dtls
 tls_lmtp=$lmtp_port tls_sieve=$sieve_port
 start_dovecot_line dplain plain
 plain_lmtp=$lmtp_port plain_sieve=$sieve_port
+start_inn inntls
+tls_nntp=$nntp_port
+start_inn innplain plain
+plain_nntp=$nntp_port
 H=$top_srcdir/tests/helpers
 CA=(--cafile "$PKI/ca.pem")
 SRV=(-s --cert "$PKI/good.pem" --key "$PKI/good.key")
@@ -106,6 +111,19 @@ ok $? "sieve: Dovecot's log shows the login came over TLS"
 [ "$(grep -c '^"IMPLEMENTATION"' "$T/csieve.out")" = 1 ] &&
     ! grep -q '"STARTTLS"' "$T/csieve.out" && grep -q '^"relayed"' "$T/csieve.out"
 ok $? "sieve: the client sees the capabilities sent inside TLS, once"
+
+# NNTP: INN's nnrpd.
+printf 'CAPABILITIES\r\nGROUP test.group\r\nQUIT\r\n' | timeout 30 "$RELAY" -v \
+    -p nntp "${CA[@]}" "localhost:$tls_nntp" >"$T/out" 2>"$T/err"
+rc=$?
+tr -d '\r' <"$T/out" >"$T/out.txt"
+[ $rc -eq 0 ] && head -n 1 "$T/out.txt" | grep -q '^20[01] .*InterNetNews NNRP'
+ok $? "nntp: through the relay to INN exits 0, the plain side gets its greeting"
+# INN offers SASL PLAIN only inside TLS, and STARTTLS only outside.
+grep -q '^SASL .* PLAIN' "$T/out.txt" && ! grep -q '^STARTTLS' "$T/out.txt"
+ok $? "nntp: INN's capabilities inside TLS: PLAIN, no STARTTLS"
+grep -q '^211 0 1 0 test.group' "$T/out.txt" && grep -q '^205' "$T/out.txt"
+ok $? "nntp: INN answered GROUP and QUIT inside TLS"
 
 # NNTP: a scripted STARTTLS server.
 peer nntpok nntp ok "$PKI/good.pem" "$PKI/good.key"
@@ -216,6 +234,16 @@ is "$?" 0 "sieve: our client role through our server role logs in"
     [ "$(grep -c '^"IMPLEMENTATION"' "$T/csieve2.out")" = 1 ] &&
     ! grep -q STARTTLS "$T/csieve2.out"
 ok $? "sieve: the script was stored, the plain client saw one capability list"
+
+# NNTP in front of INN's nnrpd without TLS.
+relay sinn "127.0.0.1:$plain_nntp" "${SRV[@]}" -p nntp
+until='^205'
+for tool in s_client gnutls-cli; do
+	client_run $tool nntp "$port_sinn" 'GROUP test.group' QUIT
+	is "$rc" 0 "nntp: $tool -starttls nntp in front of INN exits 0"
+	grep -q '^211 0 1 0 test.group' "$T/out"
+	ok $? "nntp: $tool reads INN's group through the relay"
+done
 
 # NNTP in front of a scripted plaintext backend.
 peer nntpb nntp backend "$T/nntp.rec"
