@@ -15,7 +15,7 @@ enum {
 	READY,
 	STATUS,		/* the first line of a response */
 	LIST,		/* a multi-line response, up to "." */
-	ARTICLE		/* POST, IHAVE: the client's article, up to "." */
+	ARTICLE		/* POST, IHAVE: the client's article to "." */
 };
 
 /* The forwarded command (p->offered), for what its response means. */

@@ -314,7 +314,7 @@ drain(struct negotiation *p, struct lines *l, struct proto_out *out)
 			end = n + 1;
 			if (n > 0 && l->held.data[n - 1] == '\r')
 				n--;
-			/* IMAP, ManageSieve: the literal's bytes, then the line goes on. */
+			/* IMAP, ManageSieve: the literal, then more line. */
 			if (!(p->literals & (tls_side ? LITERALS_TLS :
 			    LITERALS_PLAIN)) ||
 			    (lit = literal_size(l->held.data, n)) == 0)

@@ -25,8 +25,8 @@ sieve_line(struct negotiation *p, const char *s, size_t len,
 		pbuf_add(&p->greeting, s, len);
 		pbuf_add(&p->greeting, "\r\n", 2);
 		if (word_eq(s, len, "NO") || word_eq(s, len, "BYE")) {
-			fail(p, out, "the server refused the connection: '%.*s'",
-			    shown, s);
+			fail(p, out, "the server refused the connection: "
+			    "'%.*s'", shown, s);
 			return;
 		}
 		if (!word_eq(s, len, "OK")) {

@@ -14,7 +14,7 @@ enum {
 	GREETING,
 	READY,
 	REPLY,		/* lines up to OK, NO or BYE */
-	SASL		/* --allow-plain: the client's answer to a challenge */
+	SASL		/* --allow-plain: the answer to a challenge */
 };
 
 /* The forwarded command (p->offered). */

@@ -56,8 +56,8 @@ smtp_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 		if (code != 250) {
 			if (last)
 				fail(p, out, "%s refused: '%.*s'",
-				    p->cfg.proto == PROTO_LMTP ? "LHLO" : "EHLO",
-				    (int)(len > 80 ? 80 : len), s);
+				    p->cfg.proto == PROTO_LMTP ? "LHLO" :
+				    "EHLO", (int)(len > 80 ? 80 : len), s);
 			return;
 		}
 		/* The first line names the server; keywords follow. */
