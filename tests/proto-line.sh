@@ -16,7 +16,7 @@ require dovecot swaks gnutls-cli openssl python3 certtool
 	echo "1..0 # SKIP dovecot-lmtpd, dovecot-managesieved or inn2 is not installed"
 	exit 0
 }
-plan 67
+plan 68
 make_pki
 start_dovecot_line dtls
 tls_lmtp=$lmtp_port tls_sieve=$sieve_port
@@ -288,6 +288,7 @@ def talk(port, greet_lines, cmd):
 talk(sys.argv[1], 1, b"MAIL FROM:<a@example.org>\r\n")
 talk(sys.argv[2], 1, b"AUTHINFO USER test\r\n")
 talk(sys.argv[3], 6, b'AUTHENTICATE "PLAIN" "AHRlc3QAc2VjcmV0"\r\n')
+talk(sys.argv[2], 1, b"COMPRESS DEFLATE\r\n")
 PY
 is "$(sed -n 1p "$T/refused")" "530 5.7.0 Must issue a STARTTLS command first" \
     "lmtp: MAIL before TLS gets 530"
@@ -295,7 +296,10 @@ is "$(sed -n 2p "$T/refused")" "483 Encryption required: issue STARTTLS first" \
     "nntp: AUTHINFO before TLS gets 483"
 is "$(sed -n 3p "$T/refused")" 'NO (ENCRYPT-NEEDED) "Must issue STARTTLS first"' \
     "sieve: AUTHENTICATE before TLS gets NO (ENCRYPT-NEEDED)"
-! grep -q 'MAIL\|AUTHINFO\|AUTHENTICATE' "$T/rec.lmtp" "$T/rec.nntp" "$T/rec.sieve"
+is "$(sed -n 4p "$T/refused")" "502 COMPRESS is not available before STARTTLS" \
+    "nntp: COMPRESS before TLS gets 502"
+! grep -q 'MAIL\|AUTHINFO\|AUTHENTICATE\|COMPRESS' "$T/rec.lmtp" "$T/rec.nntp" \
+    "$T/rec.sieve"
 ok $? "none of them reached the backend"
 
 # Command injection: the command behind STARTTLS never reaches the backend.

@@ -2,7 +2,8 @@
  * NNTP server role (RFC 4642, RFC 3977): STARTTLS added to the backend's
  * CAPABILITIES list and answered here; AUTHINFO refused before TLS, and
  * listed without arguments, which says none of its commands is usable now
- * (RFC 4643).
+ * (RFC 4643).  COMPRESS (RFC 8054) is neither listed nor allowed before
+ * TLS: compressed data are not lines.
  */
 #include "config.h"
 
@@ -83,7 +84,7 @@ nntp_plain_line(struct negotiation *p, const char *s, size_t len,
 			p->reply_lines = 1;
 		if (caps && !p->cfg.allow_plain && word_eq(s, len, "AUTHINFO"))
 			send_line(p, out, "AUTHINFO");
-		else
+		else if (!caps || !word_eq(s, len, "COMPRESS"))
 			relay_line(p, out, s, len);
 		return;
 	case ARTICLE:
@@ -118,6 +119,11 @@ nntp_line(struct negotiation *p, const char *s, size_t len,
 		}
 		send_line(p, out, "382 Continue with TLS negotiation");
 		switch_now(p, out);
+		return;
+	}
+	if (word_eq(s, len, "COMPRESS")) {
+		send_line(p, out, "502 COMPRESS is not available before "
+		    "STARTTLS");
 		return;
 	}
 	if (!p->cfg.allow_plain && word_eq(s, len, "AUTHINFO")) {

@@ -334,8 +334,9 @@ nntp(void)
 	static const struct step good[] = {
 		{ 'b', "200 news.example ready\r\n" },
 		{ 'c', "CAPABILITIES\r\n" },
-		{ 'b', NNTP_CAPS "AUTHINFO USER\r\n.\r\n" },
-		{ 'c', "AUTHINFO USER x\r\nauthinfo pass y\r\nSTARTTLS\r\n" },
+		{ 'b', NNTP_CAPS "AUTHINFO USER\r\nCOMPRESS DEFLATE\r\n.\r\n" },
+		{ 'c', "AUTHINFO USER x\r\nauthinfo pass y\r\nCOMPRESS DEFLATE\r\n"
+		    "STARTTLS\r\n" },
 		END
 	}, listed[] = {
 		{ 'b', "201 ready\r\n" }, { 'c', "CAPABILITIES\r\n" },
@@ -404,11 +405,13 @@ nntp(void)
 	    NULL, "longer than 4096");
 	free(s);
 
-	server("nntp: STARTTLS listed, AUTHINFO refused and listed bare",
-	    PROTO_NNTP, 0, good, SWITCH, "200 news.example ready\r\n"
+	server("nntp: STARTTLS listed, AUTHINFO listed bare and refused, "
+	    "COMPRESS neither", PROTO_NNTP, 0, good, SWITCH,
+	    "200 news.example ready\r\n"
 	    NNTP_CAPS "AUTHINFO\r\nSTARTTLS\r\n.\r\n"
 	    "483 Encryption required: issue STARTTLS first\r\n"
 	    "483 Encryption required: issue STARTTLS first\r\n"
+	    "502 COMPRESS is not available before STARTTLS\r\n"
 	    "382 Continue with TLS negotiation\r\n", "CAPABILITIES\r\n", NULL);
 	server("nntp: STARTTLS listed once", PROTO_NNTP, 0, listed, PENDING,
 	    "201 ready\r\n" NNTP_CAPS "STARTTLS\r\n.\r\n", "CAPABILITIES\r\n",
