@@ -1,6 +1,7 @@
 /*
  * ManageSieve server role (RFC 5804): "STARTTLS" added to the backend's
- * capabilities and answered here, AUTHENTICATE refused before TLS.  The
+ * capabilities and answered here, AUTHENTICATE refused before TLS (and no
+ * SASL mechanism listed).  The
  * backend greeted once, in clear text; inside TLS the client is owed the
  * capabilities again (2.2): ours, from its greeting, without "STARTTLS".
  */
@@ -52,7 +53,11 @@ sieve_plain_line(struct negotiation *p, const char *s, size_t len,
 		return;
 	}
 	if (!is_end(s, len)) {
-		relay_line(p, out, s, len);
+		/* No mechanism is usable before TLS: say so, as Dovecot does. */
+		if (caps && !p->cfg.allow_plain && word_eq(s, len, "\"SASL\""))
+			send_line(p, out, "\"SASL\" \"\"");
+		else
+			relay_line(p, out, s, len);
 		if (p->state == GREETING) {
 			pbuf_add(&p->greeting, s, len);
 			pbuf_add(&p->greeting, "\r\n", 2);

@@ -437,9 +437,11 @@ nntp(void)
 	free(s);
 }
 
-#define SIEVE_CAPS	"\"IMPLEMENTATION\" \"Dovecot Pigeonhole\"\r\n" \
-			"\"SIEVE\" \"fileinto reject\"\r\n\"SASL\" \"PLAIN\"\r\n" \
-			"\"VERSION\" \"1.0\"\r\n"
+#define SIEVE_IMPL	"\"IMPLEMENTATION\" \"Dovecot Pigeonhole\"\r\n" \
+			"\"SIEVE\" \"fileinto reject\"\r\n"
+#define SIEVE_CAPS	SIEVE_IMPL "\"SASL\" \"PLAIN\"\r\n\"VERSION\" \"1.0\"\r\n"
+/* Before TLS no mechanism is offered. */
+#define SIEVE_PRE	SIEVE_IMPL "\"SASL\" \"\"\r\n\"VERSION\" \"1.0\"\r\n"
 #define SIEVE_ENCRYPT	"NO (ENCRYPT-NEEDED) \"Must issue STARTTLS first\"\r\n"
 
 static void
@@ -462,6 +464,8 @@ sieve(void)
 	}, literal_done[] = {
 		{ 'b', SIEVE_CAPS "OK\r\n" }, { 'c', "GETSCRIPT \"a\"\r\nLOGOUT\r\n" },
 		{ 'b', "{6}\r\nOK x\r\n\r\nOK\r\n" }, END
+	}, plain_caps[] = {
+		{ 'b', SIEVE_CAPS "OK\r\n" }, END
 	}, putscript[] = {
 		{ 'b', SIEVE_CAPS "OK\r\n" },
 		{ 'c', "PUTSCRIPT \"a\" {10+}\r\nSTARTTLS\r\n\r\n" }, END
@@ -509,19 +513,22 @@ sieve(void)
 
 	server("sieve: STARTTLS added, AUTHENTICATE refused, capabilities "
 	    "again inside TLS", PROTO_SIEVE, 0, good, SWITCH,
-	    SIEVE_CAPS "\"STARTTLS\"\r\nOK \"ready\"\r\n" SIEVE_ENCRYPT
+	    SIEVE_PRE "\"STARTTLS\"\r\nOK \"ready\"\r\n" SIEVE_ENCRYPT
 	    "OK \"Begin TLS negotiation now\"\r\n"
 	    SIEVE_CAPS "OK \"TLS negotiation successful\"\r\n", "", NULL);
 	server("sieve: CAPABILITY before TLS gets STARTTLS", PROTO_SIEVE, 0,
-	    capability, SWITCH, SIEVE_CAPS "\"STARTTLS\"\r\nOK \"ready\"\r\n"
-	    SIEVE_CAPS "\"STARTTLS\"\r\nOK \"done\"\r\n"
+	    capability, SWITCH, SIEVE_PRE "\"STARTTLS\"\r\nOK \"ready\"\r\n"
+	    SIEVE_PRE "\"STARTTLS\"\r\nOK \"done\"\r\n"
 	    "OK \"Begin TLS negotiation now\"\r\n"
 	    SIEVE_CAPS "OK \"TLS negotiation successful\"\r\n",
 	    "CAPABILITY\r\n", NULL);
 	server("sieve: STARTTLS listed once, and not inside TLS", PROTO_SIEVE,
-	    0, listed, SWITCH, "\"STARTTLS\"\r\n" SIEVE_CAPS "OK\r\n"
+	    0, listed, SWITCH, "\"STARTTLS\"\r\n" SIEVE_PRE "OK\r\n"
 	    "OK \"Begin TLS negotiation now\"\r\n"
 	    SIEVE_CAPS "OK \"TLS negotiation successful\"\r\n", "", NULL);
+	server("sieve: --allow-plain: the SASL mechanisms are kept",
+	    PROTO_SIEVE, 1, plain_caps, PENDING,
+	    SIEVE_CAPS "\"STARTTLS\"\r\nOK\r\n", "", NULL);
 	server("sieve: a literal in a reply that looks like its end",
 	    PROTO_SIEVE, 0, literal, PENDING, NULL, "GETSCRIPT \"a\"\r\n", NULL);
 	server("sieve: after the reply's OK, LOGOUT goes", PROTO_SIEVE, 0,
