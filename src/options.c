@@ -78,6 +78,7 @@ options_usage(FILE *f)
 "  -p, --proto=PROTO        none: TLS from the first byte (default); smtp,\n"
 "                           imap, pop3, http-upgrade: STARTTLS\n"
 "                           postgres (SSLRequest), ldap (StartTLS)\n"
+"                           lmtp, nntp, sieve (ManageSieve): STARTTLS\n"
 "  -r, --role=ROLE          client (default) or server toward the TLS side\n"
 "  -s                       same as --role=server\n"
 "\n"
@@ -123,7 +124,10 @@ static const char *const proto_names[] = {
 	[PROTO_POP3] = "pop3",
 	[PROTO_HTTP] = "http-upgrade",
 	[PROTO_POSTGRES] = "postgres",
-	[PROTO_LDAP] = "ldap"
+	[PROTO_LDAP] = "ldap",
+	[PROTO_LMTP] = "lmtp",
+	[PROTO_NNTP] = "nntp",
+	[PROTO_SIEVE] = "sieve"
 };
 
 const char *
@@ -315,7 +319,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			if (parse_proto(optarg, &o->proto) == -1) {
 				fail(err, errlen, "--proto: unknown protocol "
 				    "'%s' (none, smtp, imap, pop3, http-upgrade, "
-				    "postgres, ldap)",
+				    "postgres, ldap, lmtp, nntp, sieve)",
 				    optarg);
 				return OPTS_ERROR;
 			}

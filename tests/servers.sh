@@ -115,3 +115,132 @@ CONF
 	wait_for_port "$exim_port" 20 ||
 	    bail "exim did not start: $(cat "$d/log/paniclog" 2>/dev/null)"
 }
+
+# start_dovecot_line NAME [plain]: a Dovecot in $T/NAME for LMTP and
+# ManageSieve; sets lmtp_port and sieve_port.  User "test", password
+# "secret"; LMTP delivers to its Maildir.  STARTTLS offered (login only
+# inside TLS) with the test PKI; "plain": no TLS at all (a backend).
+start_dovecot_line() {
+	local d=$T/$1 ssl=yes plainauth=yes
+	[ "${2:-}" != plain ] || { ssl=no; plainauth=no; }
+	mkdir -p "$d/run" "$d/state" "$d/home/test/Maildir"
+	lmtp_port=$(free_port)
+	sieve_port=$(free_port)
+	cat >"$d/dovecot.conf" <<CONF
+base_dir = $d/run
+state_dir = $d/state
+log_path = $d/dovecot.log
+listen = 127.0.0.1
+protocols = lmtp sieve
+ssl = $ssl
+ssl_cert = <$PKI/good.pem
+ssl_key = <$PKI/good.key
+verbose_ssl = yes
+disable_plaintext_auth = $plainauth
+auth_mechanisms = plain login
+first_valid_uid = 1
+mail_location = maildir:~/Maildir
+lmtp_user_concurrency_limit = 0
+passdb {
+  driver = static
+  args = password=secret
+}
+userdb {
+  driver = static
+  args = uid=dovecot gid=dovecot home=$d/home/%u
+}
+plugin {
+  sieve = file:~/sieve;active=~/.dovecot.sieve
+}
+service lmtp {
+  inet_listener lmtp {
+    port = $lmtp_port
+  }
+  unix_listener lmtp {
+    mode = 0
+  }
+}
+service managesieve-login {
+  chroot =
+  inet_listener sieve {
+    port = $sieve_port
+  }
+}
+service anvil {
+  chroot =
+}
+CONF
+	chmod 755 "$T" "$d"
+	chmod 644 "$PKI"/*.pem "$PKI"/*.key
+	chmod 755 "$PKI"
+	chown -R dovecot:dovecot "$d/home" "$d/state"
+	bg dovecot -F -c "$d/dovecot.conf"
+	wait_for_port "$lmtp_port" 20 && wait_for_port "$sieve_port" 20 ||
+	    bail "dovecot did not start: $(cat "$d/dovecot.log" 2>/dev/null)"
+}
+
+# start_inn NAME [plain]: INN's reader, nnrpd, from a private config in
+# $T/NAME; sets nntp_port.  One empty group, test.group; posting allowed,
+# so it greets 200 (gnutls-cli waits for that).  STARTTLS works with the
+# test PKI; with "plain" nnrpd still lists it but cannot start TLS.
+start_inn() {
+	local d=$T/$1 tls
+	tls="tlscapath: $PKI
+tlscafile: $PKI/ca.pem
+tlscertfile: $PKI/good.pem
+tlskeyfile: $d/etc/key.pem"
+	[ "${2:-}" != plain ] || tls=
+	mkdir -p "$d/etc" "$d/db" "$d/run" "$d/log" "$d/tmp" "$d/over" \
+	    "$d/spool/articles" "$d/spool/incoming" "$d/spool/outgoing"
+	nntp_port=$(free_port)
+	cat >"$d/etc/inn.conf" <<CONF
+domain: test.example
+pathhost: news.test.example
+pathnews: /usr/lib/news
+pathbin: /usr/lib/news/bin
+mta: /bin/false
+pathetc: $d/etc
+pathdb: $d/db
+pathrun: $d/run
+pathlog: $d/log
+pathtmp: $d/tmp
+pathoverview: $d/over
+pathspool: $d/spool
+patharticles: $d/spool/articles
+pathincoming: $d/spool/incoming
+pathoutgoing: $d/spool/outgoing
+ovmethod: tradindexed
+hismethod: hisv6
+readerswhenstopped: true
+nnrpdloadlimit: 0
+$tls
+CONF
+	printf 'method timehash {\n  newsgroups: *\n  class: 0\n}\n' \
+	    >"$d/etc/storage.conf"
+	cat >"$d/etc/readers.conf" <<CONF
+auth "all" {
+  hosts: "*"
+  default: "<all>"
+}
+access "all" {
+  users: "*"
+  newsgroups: "*"
+  access: RP
+}
+CONF
+	echo 'test.group 0000000000 0000000001 y' >"$d/db/active"
+	: >"$d/db/newsgroups"
+	chmod 755 "$T" "$d"
+	chmod 644 "$PKI"/*.pem "$PKI"/*.key
+	chmod 755 "$PKI"
+	# nnrpd refuses a key that others may read.
+	install -m 600 "$PKI/good.key" "$d/etc/key.pem"
+	chown -R news:news "$d"
+	# The (empty) overview that nnrpd reads.
+	su news -s /bin/sh -c "INNCONF=$d/etc/inn.conf \
+	    /usr/lib/news/bin/makehistory -O -x -F" >"$d/makehistory.log" 2>&1 ||
+	    bail "makehistory failed: $(cat "$d/makehistory.log")"
+	INNCONF=$d/etc/inn.conf bg /usr/lib/news/bin/nnrpd -D -f -b 127.0.0.1 \
+	    -p "$nntp_port"
+	wait_for_port "$nntp_port" 20 || bail "nnrpd did not start"
+}

@@ -104,5 +104,6 @@ ldap_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 }
 
 const struct proto_ops ldap_client_ops = {
-	ldap_start, NULL, NULL, NULL, ldap_data
+	.start = ldap_start,
+	.data = ldap_data,
 };

@@ -120,5 +120,5 @@ ldap_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 }
 
 const struct proto_ops ldap_server_ops = {
-	NULL, NULL, NULL, NULL, ldap_data
+	.data = ldap_data,
 };

@@ -51,5 +51,6 @@ pg_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 }
 
 const struct proto_ops postgres_client_ops = {
-	pg_start, NULL, NULL, NULL, pg_data
+	.start = pg_start,
+	.data = pg_data,
 };

@@ -78,5 +78,5 @@ pg_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 }
 
 const struct proto_ops postgres_server_ops = {
-	NULL, NULL, NULL, NULL, pg_data
+	.data = pg_data,
 };

@@ -196,11 +196,12 @@ proto_new(const struct proto_cfg *cfg)
 	server = cfg->role == ROLE_SERVER;
 	switch (cfg->proto) {
 	case PROTO_SMTP:
+	case PROTO_LMTP:
 		p->ops = server ? &smtp_server_ops : &smtp_client_ops;
 		break;
 	case PROTO_IMAP:
 		p->ops = server ? &imap_server_ops : &imap_client_ops;
-		p->literals = !server;
+		p->literals = server ? 0 : LITERALS_TLS;
 		break;
 	case PROTO_POP3:
 		p->ops = server ? &pop3_server_ops : &pop3_client_ops;
@@ -213,6 +214,15 @@ proto_new(const struct proto_cfg *cfg)
 		break;
 	case PROTO_LDAP:
 		p->ops = server ? &ldap_server_ops : &ldap_client_ops;
+		break;
+	case PROTO_NNTP:
+		p->ops = server ? &nntp_server_ops : &nntp_client_ops;
+		break;
+	case PROTO_SIEVE:
+		/* Strings may be literals; a server's only in its replies. */
+		p->ops = server ? &sieve_server_ops : &sieve_client_ops;
+		p->literals = server ? LITERALS_TLS | LITERALS_PLAIN :
+		    LITERALS_TLS;
 		break;
 	default:
 		free(p);
@@ -310,8 +320,9 @@ drain(struct negotiation *p, struct lines *l, struct proto_out *out)
 			end = n + 1;
 			if (n > 0 && l->held.data[n - 1] == '\r')
 				n--;
-			/* IMAP: the literal's bytes, then the line goes on. */
-			if (!(tls_side && p->literals) ||
+			/* IMAP, ManageSieve: the literal, then more line. */
+			if (!(p->literals & (tls_side ? LITERALS_TLS :
+			    LITERALS_PLAIN)) ||
 			    (lit = literal_size(l->held.data, n)) == 0)
 				break;
 			if (l->held.len - end < lit) {
@@ -418,6 +429,7 @@ proto_unavailable(enum proto proto)
 {
 	switch (proto) {
 	case PROTO_SMTP:
+	case PROTO_LMTP:
 		return "421 4.3.2 Service not available, closing channel\r\n";
 	case PROTO_IMAP:
 		return "* BYE Service not available\r\n";
@@ -430,6 +442,10 @@ proto_unavailable(enum proto proto)
 		return pg_unavailable;
 	case PROTO_LDAP:
 		return ldap_unavailable;
+	case PROTO_NNTP:
+		return "400 Service temporarily unavailable\r\n";
+	case PROTO_SIEVE:
+		return "BYE (TRYLATER) \"Service not available\"\r\n";
 	default:
 		return NULL;
 	}

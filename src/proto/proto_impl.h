@@ -34,7 +34,10 @@ struct negotiation {
 	const struct proto_ops	*ops;
 	struct proto_cfg	 cfg;
 	struct lines		 tl, pl;	/* TLS side, plain side */
-	int			 literals;	/* {N} at a line's end is one */
+	int			 literals;	/* {N} at a line's end is one,
+						   from these sides: */
+#define LITERALS_TLS	1
+#define LITERALS_PLAIN	2
 	int			 awaiting;	/* a forwarded command's reply */
 	size_t			 total;
 	int			 state;
@@ -48,7 +51,8 @@ struct negotiation {
 
 extern const struct proto_ops smtp_client_ops, imap_client_ops,
     pop3_client_ops, http_client_ops, smtp_server_ops, imap_server_ops,
-    pop3_server_ops, http_server_ops;
+    pop3_server_ops, http_server_ops, nntp_client_ops, nntp_server_ops,
+    sieve_client_ops, sieve_server_ops;
 extern const struct proto_ops postgres_client_ops, postgres_server_ops,
     ldap_client_ops, ldap_server_ops;
 

@@ -1,4 +1,7 @@
-/* SMTP client role (RFC 3207): greeting, EHLO, STARTTLS, 220. */
+/*
+ * SMTP client role (RFC 3207): greeting, EHLO, STARTTLS, 220; LMTP (RFC
+ * 2033) is the same with LHLO.
+ */
 #include "config.h"
 
 #include <ctype.h>
@@ -44,15 +47,17 @@ smtp_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 			return;
 		}
 		if (last) {
-			send_line(p, out, "EHLO %s", p->cfg.ehlo);
+			send_line(p, out, "%s %s", p->cfg.proto == PROTO_LMTP ?
+			    "LHLO" : "EHLO", p->cfg.ehlo);
 			p->state = EHLO;
 		}
 		return;
 	case EHLO:
 		if (code != 250) {
 			if (last)
-				fail(p, out, "EHLO refused: '%.*s'",
-				    (int)(len > 80 ? 80 : len), s);
+				fail(p, out, "%s refused: '%.*s'",
+				    p->cfg.proto == PROTO_LMTP ? "LHLO" :
+				    "EHLO", (int)(len > 80 ? 80 : len), s);
 			return;
 		}
 		/* The first line names the server; keywords follow. */

@@ -1,7 +1,8 @@
 /*
  * SMTP server role (RFC 3207): the backend's greeting and replies go to the
  * client, its EHLO reply with STARTTLS added; STARTTLS is answered here;
- * before TLS only EHLO, HELO, NOOP, RSET and QUIT reach the backend.
+ * before TLS only EHLO, HELO, NOOP, RSET and QUIT reach the backend.  LMTP
+ * (RFC 2033) is the same with LHLO, and without HELO.
  */
 #include "config.h"
 
@@ -19,6 +20,14 @@ enum {
 	DATA_BODY	/* --allow-plain: message lines go through */
 };
 
+/* The forwarded command (p->offered), for what its reply means. */
+enum {
+	OTHER,
+	DATA,		/* 354: the message comes next */
+	RCPT,		/* LMTP: 2xx, one more reply after the message */
+	MESSAGE		/* the message's end: p->tag replies in LMTP */
+};
+
 static void
 smtp_start(struct negotiation *p, struct proto_out *out)
 {
@@ -33,6 +42,38 @@ is_last(const char *s, size_t len)
 	return len < 4 || s[3] != '-';
 }
 
+static const char *
+hello(struct negotiation *p)
+{
+	return p->cfg.proto == PROTO_LMTP ? "LHLO" : "EHLO";
+}
+
+/* A reply line for a command that is not EHLO. */
+static void
+reply_line(struct negotiation *p, const char *s, size_t len,
+    struct proto_out *out)
+{
+	relay_line(p, out, s, len);
+	if (!is_last(s, len) || p->state == READY || p->state == DATA_BODY)
+		return;
+	if (p->offered == DATA && strncmp(s, "354", 3) == 0) {
+		p->state = DATA_BODY;
+		p->awaiting = 0;
+		return;
+	}
+	if (p->offered == RCPT && s[0] == '2')
+		p->tag++;
+	if (p->offered == MESSAGE && p->cfg.proto == PROTO_LMTP &&
+	    p->tag > 1) {
+		p->tag--;
+		return;
+	}
+	if (p->offered == MESSAGE)
+		p->tag = 0;
+	p->state = READY;
+	reply_done(p, out);
+}
+
 static void
 smtp_plain_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
@@ -42,17 +83,7 @@ smtp_plain_line(struct negotiation *p, const char *s, size_t len,
 	int		 last = is_last(s, len);
 
 	if (p->state != EHLO_REPLY || strncmp(s, "250", 3) != 0) {
-		relay_line(p, out, s, len);
-		if (last && p->state != READY && p->state != DATA_BODY) {
-			/* 354: the client sends the message next. */
-			p->state = p->state == REPLY && p->offered == 354 &&
-			    strncmp(s, "354", 3) == 0 ? DATA_BODY : READY;
-			p->offered = 0;
-			if (p->state == DATA_BODY)
-				p->awaiting = 0;
-			else
-				reply_done(p, out);
-		}
+		reply_line(p, s, len, out);
 		return;
 	}
 	/*
@@ -87,6 +118,7 @@ smtp_line(struct negotiation *p, const char *s, size_t len,
 		pbuf_add(&out->to_plain, "\r\n", 2);
 		if (len == 1 && s[0] == '.') {
 			p->state = REPLY;
+			p->offered = MESSAGE;
 			p->awaiting = 1;
 		}
 		return;
@@ -100,15 +132,22 @@ smtp_line(struct negotiation *p, const char *s, size_t len,
 		switch_now(p, out);
 		return;
 	}
-	if (word_eq(s, len, "EHLO")) {
+	/* A new hello, a new transaction or none: no recipients yet. */
+	if (word_eq(s, len, hello(p)) || word_eq(s, len, "MAIL") ||
+	    word_eq(s, len, "RSET"))
+		p->tag = 0;
+	p->offered = OTHER;
+	if (word_eq(s, len, hello(p))) {
 		p->state = EHLO_REPLY;
 		p->reply_lines = 0;
-	} else if (word_eq(s, len, "HELO") || word_eq(s, len, "NOOP") ||
-	    word_eq(s, len, "RSET") || word_eq(s, len, "QUIT") ||
-	    p->cfg.allow_plain) {
+	} else if ((word_eq(s, len, "HELO") && p->cfg.proto == PROTO_SMTP) ||
+	    word_eq(s, len, "NOOP") || word_eq(s, len, "RSET") ||
+	    word_eq(s, len, "QUIT") || p->cfg.allow_plain) {
 		p->state = REPLY;
-		/* Remember DATA: its 354 lets the message through. */
-		p->offered = word_eq(s, len, "DATA") ? 354 : 0;
+		if (word_eq(s, len, "DATA"))
+			p->offered = DATA;
+		else if (word_eq(s, len, "RCPT"))
+			p->offered = RCPT;
 	} else {
 		send_line(p, out, "530 5.7.0 Must issue a STARTTLS command "
 		    "first");

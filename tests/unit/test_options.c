@@ -74,6 +74,12 @@ main(void)
 	is_int(o.proto, PROTO_POSTGRES, "--proto=postgres");
 	parse("--proto=ldap", "x:1", NULL);
 	is_int(o.proto, PROTO_LDAP, "--proto=ldap");
+	parse("-p", "lmtp", "x:1", NULL);
+	is_int(o.proto, PROTO_LMTP, "-p lmtp");
+	parse("--proto=nntp", "x:1", NULL);
+	is_int(o.proto, PROTO_NNTP, "--proto=nntp");
+	parse("--proto=sieve", "x:1", NULL);
+	is_int(o.proto, PROTO_SIEVE, "--proto=sieve");
 
 	parse("--timeout=1.5", "--idle-timeout", "0.25", "x:1", NULL);
 	is_int(o.timeout_ms, 1500, "--timeout=1.5 is 1500 ms");

@@ -1,0 +1,58 @@
+/*
+ * ManageSieve client role (RFC 5804): capability lines then OK, "STARTTLS"
+ * among them, STARTTLS, OK.  Inside TLS the server sends its capabilities
+ * again by itself (2.2), so the plain client gets those, not the old ones.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "proto_impl.h"
+
+enum {
+	GREETING,
+	STARTTLS
+};
+
+static void
+sieve_line(struct negotiation *p, const char *s, size_t len,
+    struct proto_out *out)
+{
+	int	shown = (int)(len > 80 ? 80 : len);
+
+	switch (p->state) {
+	case GREETING:
+		pbuf_add(&p->greeting, s, len);
+		pbuf_add(&p->greeting, "\r\n", 2);
+		if (word_eq(s, len, "NO") || word_eq(s, len, "BYE")) {
+			fail(p, out, "the server refused the connection: "
+			    "'%.*s'", shown, s);
+			return;
+		}
+		if (!word_eq(s, len, "OK")) {
+			/* A capability: a string, its value after it. */
+			if (word_eq(s, len, "\"STARTTLS\""))
+				p->offered = 1;
+			add_cap(p, s, word_len(s, len));
+			return;
+		}
+		if (!p->offered) {
+			not_offered(p, out, "STARTTLS");
+			return;
+		}
+		send_line(p, out, "STARTTLS");
+		p->state = STARTTLS;
+		return;
+	case STARTTLS:
+		if (!word_eq(s, len, "OK")) {
+			fail(p, out, "STARTTLS refused: '%.*s'", shown, s);
+			return;
+		}
+		switch_now(p, out);
+		return;
+	}
+}
+
+const struct proto_ops sieve_client_ops = {
+	.line = sieve_line,
+};
