@@ -299,12 +299,20 @@ raw_read(struct stream *st, ssize_t n, char *buf, void *arg)
 }
 
 static void
-tls_data(void *arg, char *buf, size_t len)
+tls_data(void *arg, const uv_buf_t *bufs, unsigned n)
 {
 	struct session	*s = arg;
+	int		 rc;
 
-	s->pside.relayed += len;
-	deliver(&s->pside, buf, len);
+	s->last_active = uv_now(s->loop);
+	for (unsigned i = 0; i < n; i++)
+		s->pside.relayed += bufs[i].len;
+	if ((rc = stream_writev(s->pside.st, bufs, n)) != 0) {
+		finish(s, 1, "write to %s: %s", side_name(&s->pside),
+		    uv_strerror(rc));
+		return;
+	}
+	pause_if_full(&s->tside);
 }
 
 static void

@@ -329,6 +329,39 @@ stream_write(struct stream *st, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Write copies of bufs (not taken): straight from them when the kernel
+ * takes everything, else the rest is copied into one buffer and queued.
+ */
+int
+stream_writev(struct stream *st, const uv_buf_t *bufs, unsigned n)
+{
+	size_t	total = 0, done = 0, off = 0, skip;
+	ssize_t	w;
+	char	*rest;
+
+	for (unsigned i = 0; i < n; i++)
+		total += bufs[i].len;
+	if (st->w.h != NULL && st->queued == 0 && !st->closing &&
+	    !st->wclosed) {
+		w = uv_try_write(st->w.h, bufs, n);
+		if (w < 0 && w != UV_EAGAIN && w != UV_ENOSYS)
+			return (int)w;
+		done = w > 0 ? (size_t)w : 0;
+	}
+	if (done == total)
+		return 0;
+	if ((rest = malloc(total - done)) == NULL)
+		return UV_ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		skip = done > bufs[i].len ? bufs[i].len : done;
+		done -= skip;
+		memcpy(rest + off, bufs[i].base + skip, bufs[i].len - skip);
+		off += bufs[i].len - skip;
+	}
+	return stream_write(st, rest, off);
+}
+
 size_t
 stream_queued(const struct stream *st)
 {

@@ -29,6 +29,7 @@ void	 stream_set_reader(struct stream *, stream_alloc_cb, stream_read_cb,
 void	 stream_set_writer(struct stream *, stream_written_cb, void *);
 int	 stream_read(struct stream *, int on);
 int	 stream_write(struct stream *, char *buf, size_t len);
+int	 stream_writev(struct stream *, const uv_buf_t *, unsigned);
 int	 stream_shutdown(struct stream *);
 size_t	 stream_queued(const struct stream *);
 void	 stream_close(struct stream *, void (*)(void *), void *);

@@ -27,7 +27,7 @@
 	"+AES-128-CCM:+AES-256-CCM"
 
 #define MAX_RECORD	16384		/* largest plaintext of one record */
-#define PLAIN_CHUNK	(4 * MAX_RECORD)	/* decrypted bytes per delivery */
+#define PLAIN_BATCH	4		/* records per delivery */
 #define IN_ROOM		(4 * MAX_RECORD)	/* ciphertext read at once */
 
 struct tls_ctx {
@@ -514,57 +514,67 @@ handshake_failed(struct tls *t, int rc)
 	t->ev->handshake(t->arg, 5, msg);
 }
 
-/* Decrypt every complete record at hand and deliver it in large chunks. */
+/*
+ * Hand the records decrypted so far over in one call, from GnuTLS's own
+ * buffers: no copy unless the sink cannot take them at once.
+ */
+static void
+deliver(struct tls *t, gnutls_packet_t *pk, uv_buf_t *bufs, unsigned *n)
+{
+	if (*n > 0 && !t->dead)
+		t->ev->data(t->arg, bufs, *n);
+	while (*n > 0)
+		gnutls_packet_deinit(pk[--*n]);
+}
+
+/* Decrypt every complete record at hand and deliver them in batches. */
 static void
 receive(struct tls *t)
 {
-	char		*buf = NULL, msg[300];
-	size_t		 used = 0, seen = (size_t)-1;
-	ssize_t		 n;
+	gnutls_packet_t	 pk[PLAIN_BATCH];
+	uv_buf_t	 bufs[PLAIN_BATCH];
+	gnutls_datum_t	 d;
+	unsigned	 n = 0;
+	char		 msg[300];
+	size_t		 seen = (size_t)-1;
+	ssize_t		 r;
 
 	while (!t->done && !t->dead) {
-		if (buf == NULL && (buf = malloc(PLAIN_CHUNK)) == NULL) {
-			t->ev->error(t->arg, 1, "out of memory");
-			return;
-		}
-		n = gnutls_record_recv(t->s, buf + used, PLAIN_CHUNK - used);
-		if (n > 0) {
+		pk[n] = NULL;
+		r = gnutls_record_recv_packet(t->s, &pk[n]);
+		if (r > 0) {
 			t->got_data = 1;
-			used += (size_t)n;
-			if (PLAIN_CHUNK - used < MAX_RECORD) {
-				t->ev->data(t->arg, buf, used);
-				buf = NULL;
-				used = 0;
-			}
+			gnutls_packet_get(pk[n], &d, NULL);
+			bufs[n] = uv_buf_init((char *)d.data, d.size);
+			if (++n == PLAIN_BATCH)
+				deliver(t, pk, bufs, &n);
 			continue;
 		}
+		if (pk[n] != NULL)
+			gnutls_packet_deinit(pk[n]);
 		/*
 		 * GnuTLS also says AGAIN after it handled a record of its own
 		 * (a session ticket, say): go on while it consumes our input.
 		 */
-		if (n == GNUTLS_E_AGAIN && t->inoff < t->inlen &&
+		if (r == GNUTLS_E_AGAIN && t->inoff < t->inlen &&
 		    t->inoff != seen) {
 			seen = t->inoff;
 			continue;
 		}
-		if (n == GNUTLS_E_AGAIN && !t->raw_eof)
+		if (r == GNUTLS_E_AGAIN && !t->raw_eof)
 			break;
-		if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_REHANDSHAKE ||
-		    (n < 0 && n != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(n)))
+		if (r == GNUTLS_E_INTERRUPTED || r == GNUTLS_E_REHANDSHAKE ||
+		    (r < 0 && r != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(r)))
 			continue;
-		if (used > 0) {
-			t->ev->data(t->arg, buf, used);
-			buf = NULL;
-			used = 0;
-			if (t->dead)
-				break;
-		}
+		deliver(t, pk, bufs, &n);
+		if (t->dead)
+			break;
 		t->done = 1;
-		if (n == 0)
+		if (r == 0)
 			t->ev->eof(t->arg, 1);
-		else if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_PREMATURE_TERMINATION)
+		else if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_PREMATURE_TERMINATION)
 			t->ev->eof(t->arg, 0);
-		else if (n == GNUTLS_E_FATAL_ALERT_RECEIVED) {
+		else if (r == GNUTLS_E_FATAL_ALERT_RECEIVED) {
 			/*
 			 * In TLS 1.3 a client learns that the server refused
 			 * it (its certificate, say) only after its handshake.
@@ -573,14 +583,11 @@ receive(struct tls *t)
 			    gnutls_alert_get_name(gnutls_alert_get(t->s)));
 			t->ev->error(t->arg, t->got_data ? 1 : 5, msg);
 		} else {
-			snprintf(msg, sizeof(msg), "TLS: %s", gnutls_strerror(n));
+			snprintf(msg, sizeof(msg), "TLS: %s", gnutls_strerror(r));
 			t->ev->error(t->arg, 1, msg);
 		}
 	}
-	if (used > 0 && !t->dead)
-		t->ev->data(t->arg, buf, used);
-	else
-		free(buf);
+	deliver(t, pk, bufs, &n);
 }
 
 static void

@@ -17,8 +17,8 @@ struct tls;
 struct tls_events {
 	/* status 0: established; else the exit status (5, 6) and why. */
 	void	(*handshake)(void *, int status, const char *err);
-	/* Decrypted bytes in buf (malloc'ed; the callee owns it). */
-	void	(*data)(void *, char *buf, size_t len);
+	/* Decrypted bytes, valid during the call only. */
+	void	(*data)(void *, const uv_buf_t *, unsigned);
 	/* The peer ended its direction: clean is 1 with close_notify. */
 	void	(*eof)(void *, int clean);
 	/* Fatal error after the handshake: exit status (1, or 5) and why. */
