@@ -1,17 +1,14 @@
 /*
  * The binary STARTTLS state machines, both roles: PostgreSQL (SSLRequest)
- * and LDAP (StartTLS extended operation), and the BER reader.  A dialogue
- * is a list of steps, bytes from the TLS-side peer or the plain side, each
- * fed whole, split in two at every byte and byte by byte: every way must
- * give both sides the same bytes and the same outcome.
+ * and LDAP (StartTLS extended operation), and the BER reader; the harness
+ * is dialogue.h.
  */
 #include "config.h"
 
 #include <stdlib.h>
 
 #include "proto/ber.h"
-#include "proto/proto.h"
-#include "tap.h"
+#include "dialogue.h"
 
 #define LDAP_STARTTLS_REQ "0\x1d\x02\x01\x01w\x18\x80\x16" "1.3.6.1.4.1.1466.20037"
 #define LDAP_STARTTLS_REQ300 "0\x1e\x02\x02\x01,w\x18\x80\x16" "1.3.6.1.4.1.1466.20037"
@@ -44,182 +41,6 @@
 #define PG_SSL_REQUIRED "E\x00\x00\x00(SFATAL\x00VFATAL\x00" "C28000\x00MSSL required\x00\x00"
 #define PG_TOOLONG "\x00\x00'\x11\x00\x03\x00\x00"
 #define PG_TOOSHORT "\x00\x00\x00\x04\x00\x03\x00\x00"
-
-enum outcome { PENDING, SWITCH, FAIL, FALLBACK };
-
-struct step {
-	char		 from;		/* 't' the TLS-side peer, 'p' plain side */
-	const char	*bytes;
-	size_t		 len;
-};
-
-#define T(s)	{ 't', s, sizeof(s) - 1 }
-#define P(s)	{ 'p', s, sizeof(s) - 1 }
-#define END	{ 0, NULL, 0 }
-
-struct buf {
-	char	 b[2048];
-	size_t	 len;
-};
-
-struct want {
-	enum outcome	 outcome;
-	const char	*to_tls;	/* NULL: not checked */
-	size_t		 tls_len;
-	const char	*to_plain;
-	size_t		 plain_len;
-	const char	*why;
-};
-
-#define B(s)	s, sizeof(s) - 1
-#define ANY	NULL, 0
-
-struct result {
-	enum outcome	 outcome;
-	struct buf	 to_tls, to_plain;
-	char		 why[512];
-};
-
-static void
-append(struct buf *b, const struct pbuf *pb)
-{
-	size_t	n = pb->len;
-
-	if (n > sizeof(b->b) - b->len)
-		n = sizeof(b->b) - b->len;
-	if (n > 0)
-		memcpy(b->b + b->len, pb->data, n);
-	b->len += n;
-}
-
-static void
-collect(struct result *r, struct proto_out *out)
-{
-	append(&r->to_tls, &out->to_tls);
-	append(&r->to_plain, &out->to_plain);
-	if (out->why[0] != '\0')
-		snprintf(r->why, sizeof(r->why), "%s", out->why);
-	if (out->fail)
-		r->outcome = FAIL;
-	else if (out->start_tls)
-		r->outcome = SWITCH;
-	else if (out->fallback)
-		r->outcome = FALLBACK;
-	proto_out_free(out);
-}
-
-/* split: 0 whole, -1 byte by byte, k > 0 cut every step at byte k. */
-static void
-run(enum proto proto, enum role role, int flag, const struct step *steps,
-    int split, struct result *r)
-{
-	struct proto_cfg	 pc = { proto, role, "localhost", "localhost",
-				    role == ROLE_CLIENT && flag,
-				    role == ROLE_SERVER && flag };
-	struct negotiation	*p = proto_new(&pc);
-	struct proto_out	 out;
-	const struct step	*st;
-	size_t			 i, cut;
-
-	memset(r, 0, sizeof(*r));
-	proto_out_init(&out);
-	proto_start(p, &out);
-	collect(r, &out);
-	for (st = steps; st->bytes != NULL && (r->outcome == PENDING ||
-	    r->outcome == FALLBACK); st++) {
-		/* After a fallback the relay carries the TLS side's bytes. */
-		if (r->outcome == FALLBACK) {
-			if (st->from == 't')
-				append(&r->to_plain, &(struct pbuf){ (char *)
-				    st->bytes, st->len, st->len });
-			continue;
-		}
-		for (i = 0; i < st->len && r->outcome == PENDING; i += cut) {
-			cut = split == 0 ? st->len : split < 0 ? 1 :
-			    i == 0 && (size_t)split < st->len ? (size_t)split :
-			    st->len - i;
-			proto_out_init(&out);
-			if (st->from == 't')
-				proto_from_tls(p, st->bytes + i, cut, &out);
-			else
-				proto_from_plain(p, st->bytes + i, cut, &out);
-			collect(r, &out);
-		}
-		/* TLS-side bytes not fed after the switch reach the TLS engine,
-		 * which takes clear text for injection (status 4). */
-		if (r->outcome == FALLBACK && i < st->len)
-			append(&r->to_plain, &(struct pbuf){ (char *)st->bytes +
-			    i, st->len - i, st->len - i });
-		if (r->outcome == SWITCH && (i < st->len ||
-		    (st[1].bytes != NULL && st[1].from == 't'))) {
-			r->outcome = FAIL;
-			snprintf(r->why, sizeof(r->why), "injection");
-		}
-	}
-	if (r->outcome == SWITCH) {
-		proto_out_init(&out);
-		proto_established(p, &out);
-		collect(r, &out);
-	}
-	proto_free(p);
-}
-
-static const char *const names[] = { "PENDING", "SWITCH", "FAIL", "FALLBACK" };
-
-static int
-same_buf(const struct buf *b, const char *want, size_t len)
-{
-	return b->len == len && memcmp(b->b, want, len) == 0;
-}
-
-static void
-show(const char *what, const struct buf *b)
-{
-	printf("# %s (%zu bytes):", what, b->len);
-	for (size_t i = 0; i < b->len && i < 64; i++)
-		printf(" %02x", (unsigned char)b->b[i]);
-	putchar('\n');
-}
-
-static void
-dialogue(const char *what, enum proto proto, enum role role, int flag,
-    const struct step *steps, struct want w)
-{
-	struct result	whole, part;
-	size_t		maxlen = 0;
-	int		same = 1;
-
-	run(proto, role, flag, steps, 0, &whole);
-	if (!ok(whole.outcome == w.outcome, "%s: %s", what, names[w.outcome]))
-		printf("# got %s: %s\n", names[whole.outcome], whole.why);
-	if (w.to_tls != NULL && !ok(same_buf(&whole.to_tls, w.to_tls,
-	    w.tls_len), "  what the TLS-side peer got"))
-		show("got", &whole.to_tls);
-	if (w.to_plain != NULL && !ok(same_buf(&whole.to_plain, w.to_plain,
-	    w.plain_len), "  what the plain side got"))
-		show("got", &whole.to_plain);
-	if (w.why != NULL && !ok(strstr(whole.why, w.why) != NULL,
-	    "  the reason says '%s'", w.why))
-		printf("# got '%s'\n", whole.why);
-	for (const struct step *st = steps; st->bytes != NULL; st++)
-		if (st->len > maxlen)
-			maxlen = st->len;
-	for (int k = -1; k < (int)maxlen && same; k++) {
-		if (k == 0)
-			continue;
-		run(proto, role, flag, steps, k, &part);
-		same = part.outcome == whole.outcome &&
-		    part.to_tls.len == whole.to_tls.len &&
-		    memcmp(part.to_tls.b, whole.to_tls.b, part.to_tls.len) == 0 &&
-		    part.to_plain.len == whole.to_plain.len &&
-		    memcmp(part.to_plain.b, whole.to_plain.b,
-		    part.to_plain.len) == 0;
-		if (!same)
-			printf("# differs with split %d: %s / %s\n", k,
-			    names[part.outcome], part.why);
-	}
-	ok(same, "  the same split at every byte and byte by byte");
-}
 
 static void
 postgres_client(void)

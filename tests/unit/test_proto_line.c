@@ -1,225 +1,12 @@
 /*
- * The line protocols LMTP, NNTP and ManageSieve, in both roles.  Client
- * role: the server's bytes are fed whole, split in two at every byte and
- * byte by byte.  Server role: a list of steps from the client or the
- * backend, fed whole, cut at every byte and byte by byte.  Every way must
- * give the same bytes and the same outcome.
+ * The line protocols LMTP, NNTP and ManageSieve, in both roles (the
+ * harness is dialogue.h).
  */
 #include "config.h"
 
 #include <stdlib.h>
 
-#include "proto/proto.h"
-#include "tap.h"
-
-enum outcome { PENDING, SWITCH, FAIL, FALLBACK };
-
-static const char *const names[] = { "PENDING", "SWITCH", "FAIL", "FALLBACK" };
-
-struct result {
-	enum outcome	 outcome;
-	char		 to_tls[4096];	/* to the server, or to the client */
-	char		 to_plain[4096];
-	char		 why[512];
-};
-
-struct step {
-	char		 from;		/* 'c' client, 'b' backend */
-	const char	*bytes;
-};
-
-#define END	{ 0, NULL }
-
-static void
-collect(struct result *r, struct proto_out *out)
-{
-	strncat(r->to_tls, out->to_tls.data ? out->to_tls.data : "",
-	    sizeof(r->to_tls) - strlen(r->to_tls) - 1);
-	strncat(r->to_plain, out->to_plain.data ? out->to_plain.data : "",
-	    sizeof(r->to_plain) - strlen(r->to_plain) - 1);
-	if (out->why[0] != '\0')
-		snprintf(r->why, sizeof(r->why), "%s", out->why);
-	if (out->fail)
-		r->outcome = FAIL;
-	else if (out->start_tls)
-		r->outcome = SWITCH;
-	else if (out->fallback)
-		r->outcome = FALLBACK;
-	proto_out_free(out);
-}
-
-static void
-established(struct negotiation *p, struct result *r)
-{
-	struct proto_out	out;
-
-	if (r->outcome == SWITCH) {
-		proto_out_init(&out);
-		proto_established(p, &out);
-		collect(r, &out);
-	}
-	proto_free(p);
-}
-
-/*
- * Client role: the server's bytes cut at step (0: whole).  Bytes the
- * machine was not fed after the switch would reach the TLS engine.
- */
-static void
-crun(enum proto proto, int opportunistic, const char *server, size_t step,
-    struct result *r)
-{
-	struct proto_cfg	 pc = { proto, ROLE_CLIENT, "localhost",
-				    "localhost", opportunistic, 0 };
-	struct negotiation	*p = proto_new(&pc);
-	struct proto_out	 out;
-	size_t			 slen = strlen(server), from, n;
-
-	memset(r, 0, sizeof(*r));
-	proto_out_init(&out);
-	proto_start(p, &out);
-	collect(r, &out);
-	for (from = 0; from < slen && r->outcome == PENDING; from += n) {
-		n = step == 0 ? slen : step > slen - from ? slen - from : step;
-		proto_out_init(&out);
-		proto_from_tls(p, server + from, n, &out);
-		collect(r, &out);
-	}
-	if (r->outcome == SWITCH && from < slen) {
-		r->outcome = FAIL;
-		snprintf(r->why, sizeof(r->why), "injection after the switch");
-	}
-	established(p, r);
-}
-
-static int
-same(const struct result *a, const struct result *b)
-{
-	return a->outcome == b->outcome && strcmp(a->to_tls, b->to_tls) == 0 &&
-	    strcmp(a->to_plain, b->to_plain) == 0;
-}
-
-static void
-check(const char *what, const struct result *r, enum outcome want,
-    const char *to_tls, const char *to_plain, const char *why,
-    const char *tls_name, const char *plain_name)
-{
-	if (!ok(r->outcome == want, "%s: %s", what, names[want]))
-		printf("# got %s: %s\n", names[r->outcome], r->why);
-	if (to_tls != NULL)
-		is_str(r->to_tls, to_tls, tls_name);
-	if (to_plain != NULL)
-		is_str(r->to_plain, to_plain, plain_name);
-	if (why != NULL && !ok(strstr(r->why, why) != NULL,
-	    "  the reason says '%s'", why))
-		printf("# got '%s'\n", r->why);
-}
-
-static void
-client(const char *what, enum proto proto, int opportunistic,
-    const char *server, enum outcome want, const char *sent,
-    const char *plain, const char *why)
-{
-	struct result	whole, part;
-	size_t		slen = strlen(server);
-	int		eq = 1;
-
-	crun(proto, opportunistic, server, 0, &whole);
-	check(what, &whole, want, sent, plain, why, "  commands sent",
-	    "  what the plain side gets");
-	/* Split in two at every byte: the first piece, then the rest. */
-	for (size_t i = 1; i < slen && eq; i++) {
-		struct proto_cfg	 pc = { proto, ROLE_CLIENT, "localhost",
-					    "localhost", opportunistic, 0 };
-		struct negotiation	*p = proto_new(&pc);
-		struct proto_out	 out;
-
-		memset(&part, 0, sizeof(part));
-		proto_out_init(&out);
-		proto_start(p, &out);
-		collect(&part, &out);
-		proto_out_init(&out);
-		proto_from_tls(p, server, i, &out);
-		collect(&part, &out);
-		if (part.outcome == PENDING) {
-			proto_out_init(&out);
-			proto_from_tls(p, server + i, slen - i, &out);
-			collect(&part, &out);
-		} else if (part.outcome == SWITCH)
-			part.outcome = FAIL;	/* the rest: injection */
-		established(p, &part);
-		if (!(eq = same(&part, &whole)))
-			printf("# differs when split at %zu\n", i);
-	}
-	ok(eq, "  the same split in two at every byte");
-	crun(proto, opportunistic, server, 1, &part);
-	ok(same(&part, &whole), "  the same byte by byte");
-}
-
-/* Server role: every step cut at byte k (0: whole, -1: byte by byte). */
-static void
-srun(enum proto proto, int allow_plain, const struct step *steps, int split,
-    struct result *r)
-{
-	struct proto_cfg	 pc = { proto, ROLE_SERVER, "localhost",
-				    "localhost", 0, allow_plain };
-	struct negotiation	*p = proto_new(&pc);
-	struct proto_out	 out;
-	const struct step	*st;
-	size_t			 len, i, cut;
-
-	memset(r, 0, sizeof(*r));
-	proto_out_init(&out);
-	proto_start(p, &out);
-	collect(r, &out);
-	for (st = steps; st->bytes != NULL && r->outcome == PENDING; st++) {
-		len = strlen(st->bytes);
-		for (i = 0; i < len && r->outcome == PENDING; i += cut) {
-			cut = split == 0 ? len : split < 0 ? 1 :
-			    i == 0 && (size_t)split < len ? (size_t)split :
-			    len - i;
-			proto_out_init(&out);
-			if (st->from == 'c')
-				proto_from_tls(p, st->bytes + i, cut, &out);
-			else
-				proto_from_plain(p, st->bytes + i, cut, &out);
-			collect(r, &out);
-		}
-		/* Client bytes not fed after the switch reach the TLS engine. */
-		if (r->outcome == SWITCH && (i < len ||
-		    (st[1].bytes != NULL && st[1].from == 'c'))) {
-			r->outcome = FAIL;
-			snprintf(r->why, sizeof(r->why), "injection");
-		}
-	}
-	established(p, r);
-}
-
-static void
-server(const char *what, enum proto proto, int allow_plain,
-    const struct step *steps, enum outcome want, const char *to_client,
-    const char *to_backend, const char *why)
-{
-	struct result	whole, part;
-	size_t		maxlen = 0;
-	int		eq = 1;
-
-	srun(proto, allow_plain, steps, 0, &whole);
-	check(what, &whole, want, to_client, to_backend, why,
-	    "  what the client got", "  what the backend got");
-	for (const struct step *st = steps; st->bytes != NULL; st++)
-		if (strlen(st->bytes) > maxlen)
-			maxlen = strlen(st->bytes);
-	for (int k = -1; k < (int)maxlen && eq; k++) {
-		if (k == 0)
-			continue;
-		srun(proto, allow_plain, steps, k, &part);
-		if (!(eq = same(&part, &whole)))
-			printf("# differs with split %d: %s / %s\n", k,
-			    part.to_tls, part.why);
-	}
-	ok(eq, "  the same split at every byte and byte by byte");
-}
+#include "dialogue.h"
 
 static char *
 repeat(const char *head, const char *unit, int n, const char *tail)
@@ -242,38 +29,38 @@ static void
 lmtp(void)
 {
 	static const struct step good[] = {
-		{ 'b', "220 lmtp.example LMTP ready\r\n" },
-		{ 'c', "LHLO client\r\n" },
-		{ 'b', "250-lmtp.example\r\n250-PIPELINING\r\n250 8BITMIME\r\n" },
-		{ 'c', "EHLO x\r\nHELO x\r\nMAIL FROM:<a@b>\r\nSTARTTLS\r\n" },
+		P("220 lmtp.example LMTP ready\r\n"),
+		T("LHLO client\r\n"),
+		P("250-lmtp.example\r\n250-PIPELINING\r\n250 8BITMIME\r\n"),
+		T("EHLO x\r\nHELO x\r\nMAIL FROM:<a@b>\r\nSTARTTLS\r\n"),
 		END
 	}, inject[] = {
-		{ 'b', "220 b\r\n" }, { 'c', "STARTTLS\r\nRSET\r\n" }, END
+		P("220 b\r\n"), T("STARTTLS\r\nRSET\r\n"), END
 	}, inject_later[] = {
-		{ 'b', "220 b\r\n" }, { 'c', "STARTTLS\r\n" }, { 'c', "RSET\r\n" },
+		P("220 b\r\n"), T("STARTTLS\r\n"), T("RSET\r\n"),
 		END
 	}, two_rcpt[] = {
-		{ 'b', "220 b\r\n" },
-		{ 'c', "LHLO c\r\n" }, { 'b', "250 b\r\n" },
-		{ 'c', "MAIL FROM:<a@b>\r\n" }, { 'b', "250 ok\r\n" },
-		{ 'c', "RCPT TO:<x@b>\r\n" }, { 'b', "250 ok\r\n" },
-		{ 'c', "RCPT TO:<y@b>\r\n" }, { 'b', "250 ok\r\n" },
-		{ 'c', "RCPT TO:<z@b>\r\n" }, { 'b', "550 no such user\r\n" },
-		{ 'c', "DATA\r\n" }, { 'b', "354 go\r\n" },
-		{ 'c', "body\r\n.\r\nQUIT\r\n" }, { 'b', "250 2.0.0 <x@b> ok\r\n" },
+		P("220 b\r\n"),
+		T("LHLO c\r\n"), P("250 b\r\n"),
+		T("MAIL FROM:<a@b>\r\n"), P("250 ok\r\n"),
+		T("RCPT TO:<x@b>\r\n"), P("250 ok\r\n"),
+		T("RCPT TO:<y@b>\r\n"), P("250 ok\r\n"),
+		T("RCPT TO:<z@b>\r\n"), P("550 no such user\r\n"),
+		T("DATA\r\n"), P("354 go\r\n"),
+		T("body\r\n.\r\nQUIT\r\n"), P("250 2.0.0 <x@b> ok\r\n"),
 		END
 	}, two_replies[] = {
-		{ 'b', "220 b\r\n" },
-		{ 'c', "MAIL FROM:<a@b>\r\n" }, { 'b', "250 ok\r\n" },
-		{ 'c', "RCPT TO:<x@b>\r\n" }, { 'b', "250 ok\r\n" },
-		{ 'c', "RCPT TO:<y@b>\r\n" }, { 'b', "250 ok\r\n" },
-		{ 'c', "DATA\r\n" }, { 'b', "354 go\r\n" },
-		{ 'c', "body\r\n.\r\nQUIT\r\n" }, { 'b', "250 2.0.0 <x@b> ok\r\n" },
-		{ 'b', "452 4.2.2 <y@b> over quota\r\n" }, { 'b', "221 bye\r\n" },
+		P("220 b\r\n"),
+		T("MAIL FROM:<a@b>\r\n"), P("250 ok\r\n"),
+		T("RCPT TO:<x@b>\r\n"), P("250 ok\r\n"),
+		T("RCPT TO:<y@b>\r\n"), P("250 ok\r\n"),
+		T("DATA\r\n"), P("354 go\r\n"),
+		T("body\r\n.\r\nQUIT\r\n"), P("250 2.0.0 <x@b> ok\r\n"),
+		P("452 4.2.2 <y@b> over quota\r\n"), P("221 bye\r\n"),
 		END
 	};
 	static struct step longline[] = {
-		{ 'b', "220 b\r\n" }, { 'c', NULL }, END
+		P("220 b\r\n"), { 't', NULL, 0 }, END
 	};
 	char	*s;
 
@@ -332,45 +119,45 @@ static void
 nntp(void)
 {
 	static const struct step good[] = {
-		{ 'b', "200 news.example ready\r\n" },
-		{ 'c', "CAPABILITIES\r\n" },
-		{ 'b', NNTP_CAPS "AUTHINFO USER\r\nCOMPRESS DEFLATE\r\n.\r\n" },
-		{ 'c', "AUTHINFO USER x\r\nauthinfo pass y\r\nCOMPRESS DEFLATE\r\n"
-		    "STARTTLS\r\n" },
+		P("200 news.example ready\r\n"),
+		T("CAPABILITIES\r\n"),
+		P(NNTP_CAPS "AUTHINFO USER\r\nCOMPRESS DEFLATE\r\n.\r\n"),
+		T("AUTHINFO USER x\r\nauthinfo pass y\r\nCOMPRESS DEFLATE\r\n"
+		    "STARTTLS\r\n"),
 		END
 	}, listed[] = {
-		{ 'b', "201 ready\r\n" }, { 'c', "CAPABILITIES\r\n" },
-		{ 'b', NNTP_CAPS "STARTTLS\r\n.\r\n" }, END
+		P("201 ready\r\n"), T("CAPABILITIES\r\n"),
+		P(NNTP_CAPS "STARTTLS\r\n.\r\n"), END
 	}, plain[] = {
-		{ 'b', "200 ready\r\n" }, { 'c', "CAPABILITIES\r\n" },
-		{ 'b', NNTP_CAPS "AUTHINFO USER\r\n.\r\n" },
-		{ 'c', "AUTHINFO USER x\r\n" }, { 'b', "381 more\r\n" }, END
+		P("200 ready\r\n"), T("CAPABILITIES\r\n"),
+		P(NNTP_CAPS "AUTHINFO USER\r\n.\r\n"),
+		T("AUTHINFO USER x\r\n"), P("381 more\r\n"), END
 	}, groups[] = {
-		{ 'b', "200 ready\r\n" },
-		{ 'c', "GROUP a\r\nLISTGROUP a\r\nDATE\r\n" },
-		{ 'b', "211 2 1 2 a\r\n" },
-		{ 'b', "211 2 1 2 a list follows\r\n1\r\n" },
+		P("200 ready\r\n"),
+		T("GROUP a\r\nLISTGROUP a\r\nDATE\r\n"),
+		P("211 2 1 2 a\r\n"),
+		P("211 2 1 2 a list follows\r\n1\r\n"),
 		END
 	}, groups_done[] = {
-		{ 'b', "200 ready\r\n" },
-		{ 'c', "GROUP a\r\nLISTGROUP a\r\nDATE\r\n" },
-		{ 'b', "211 2 1 2 a\r\n" },
-		{ 'b', "211 2 1 2 a list follows\r\n1\r\n2\r\n.\r\n" },
+		P("200 ready\r\n"),
+		T("GROUP a\r\nLISTGROUP a\r\nDATE\r\n"),
+		P("211 2 1 2 a\r\n"),
+		P("211 2 1 2 a list follows\r\n1\r\n2\r\n.\r\n"),
 		END
 	}, post[] = {
-		{ 'b', "200 ready\r\n" }, { 'c', "POST\r\n" },
-		{ 'b', "340 send it\r\n" },
-		{ 'c', "From: a\r\n\r\nSTARTTLS\r\n..\r\n.\r\nQUIT\r\n" },
-		{ 'b', "240 posted\r\n" }, END
+		P("200 ready\r\n"), T("POST\r\n"),
+		P("340 send it\r\n"),
+		T("From: a\r\n\r\nSTARTTLS\r\n..\r\n.\r\nQUIT\r\n"),
+		P("240 posted\r\n"), END
 	}, inject[] = {
-		{ 'b', "200 ready\r\n" }, { 'c', "STARTTLS\r\nAUTHINFO USER x\r\n" },
+		P("200 ready\r\n"), T("STARTTLS\r\nAUTHINFO USER x\r\n"),
 		END
 	}, inject_later[] = {
-		{ 'b', "200 ready\r\n" }, { 'c', "STARTTLS\r\n" },
-		{ 'c', "AUTHINFO USER x\r\n" }, END
+		P("200 ready\r\n"), T("STARTTLS\r\n"),
+		T("AUTHINFO USER x\r\n"), END
 	};
 	static struct step longline[] = {
-		{ 'b', NULL }, END
+		{ 'p', NULL, 0 }, END
 	};
 	char	*s;
 
@@ -448,40 +235,40 @@ static void
 sieve(void)
 {
 	static const struct step good[] = {
-		{ 'b', SIEVE_CAPS "OK \"ready\"\r\n" },
-		{ 'c', "Authenticate \"PLAIN\" \"AGEAYg==\"\r\nSTARTTLS\r\n" },
+		P(SIEVE_CAPS "OK \"ready\"\r\n"),
+		T("Authenticate \"PLAIN\" \"AGEAYg==\"\r\nSTARTTLS\r\n"),
 		END
 	}, capability[] = {
-		{ 'b', SIEVE_CAPS "OK \"ready\"\r\n" }, { 'c', "CAPABILITY\r\n" },
-		{ 'b', SIEVE_CAPS "OK \"done\"\r\n" }, { 'c', "STARTTLS\r\n" },
+		P(SIEVE_CAPS "OK \"ready\"\r\n"), T("CAPABILITY\r\n"),
+		P(SIEVE_CAPS "OK \"done\"\r\n"), T("STARTTLS\r\n"),
 		END
 	}, listed[] = {
-		{ 'b', "\"STARTTLS\"\r\n" SIEVE_CAPS "OK\r\n" },
-		{ 'c', "STARTTLS\r\n" }, END
+		P("\"STARTTLS\"\r\n" SIEVE_CAPS "OK\r\n"),
+		T("STARTTLS\r\n"), END
 	}, literal[] = {
-		{ 'b', SIEVE_CAPS "OK\r\n" }, { 'c', "GETSCRIPT \"a\"\r\nLOGOUT\r\n" },
-		{ 'b', "{6}\r\nOK x\r\n\r\n" }, END
+		P(SIEVE_CAPS "OK\r\n"), T("GETSCRIPT \"a\"\r\nLOGOUT\r\n"),
+		P("{6}\r\nOK x\r\n\r\n"), END
 	}, literal_done[] = {
-		{ 'b', SIEVE_CAPS "OK\r\n" }, { 'c', "GETSCRIPT \"a\"\r\nLOGOUT\r\n" },
-		{ 'b', "{6}\r\nOK x\r\n\r\nOK\r\n" }, END
+		P(SIEVE_CAPS "OK\r\n"), T("GETSCRIPT \"a\"\r\nLOGOUT\r\n"),
+		P("{6}\r\nOK x\r\n\r\nOK\r\n"), END
 	}, plain_caps[] = {
-		{ 'b', SIEVE_CAPS "OK\r\n" }, END
+		P(SIEVE_CAPS "OK\r\n"), END
 	}, putscript[] = {
-		{ 'b', SIEVE_CAPS "OK\r\n" },
-		{ 'c', "PUTSCRIPT \"a\" {10+}\r\nSTARTTLS\r\n\r\n" }, END
+		P(SIEVE_CAPS "OK\r\n"),
+		T("PUTSCRIPT \"a\" {10+}\r\nSTARTTLS\r\n\r\n"), END
 	}, sasl[] = {
-		{ 'b', SIEVE_CAPS "OK\r\n" },
-		{ 'c', "AUTHENTICATE \"DIGEST-MD5\"\r\n" },
-		{ 'b', "\"Y2hhbGxlbmdl\"\r\n" }, { 'c', "\"cmVzcG9uc2U=\"\r\n" },
-		{ 'b', "OK\r\n" }, { 'c', "LOGOUT\r\n" }, END
+		P(SIEVE_CAPS "OK\r\n"),
+		T("AUTHENTICATE \"DIGEST-MD5\"\r\n"),
+		P("\"Y2hhbGxlbmdl\"\r\n"), T("\"cmVzcG9uc2U=\"\r\n"),
+		P("OK\r\n"), T("LOGOUT\r\n"), END
 	}, inject[] = {
-		{ 'b', SIEVE_CAPS "OK\r\n" }, { 'c', "STARTTLS\r\nLOGOUT\r\n" }, END
+		P(SIEVE_CAPS "OK\r\n"), T("STARTTLS\r\nLOGOUT\r\n"), END
 	}, inject_later[] = {
-		{ 'b', SIEVE_CAPS "OK\r\n" }, { 'c', "STARTTLS\r\n" },
-		{ 'c', "AUTHENTICATE \"PLAIN\" \"AGEAYg==\"\r\n" }, END
+		P(SIEVE_CAPS "OK\r\n"), T("STARTTLS\r\n"),
+		T("AUTHENTICATE \"PLAIN\" \"AGEAYg==\"\r\n"), END
 	};
 	static struct step longline[] = {
-		{ 'b', SIEVE_CAPS "OK\r\n" }, { 'c', NULL }, END
+		P(SIEVE_CAPS "OK\r\n"), { 't', NULL, 0 }, END
 	};
 	char	*s;
 
