@@ -1,6 +1,22 @@
 # Real mail servers for the tests, from private configs in $T on loopback:
 # Dovecot (IMAP, POP3) and Exim (SMTP).  Sourced after lib.sh and make_pki.
 
+# run_dovecot DIR PORT...: Dovecot from DIR/dovecot.conf, until it listens
+# on every PORT.  Its users, reading the test PKI, need the modes.
+run_dovecot() {
+	local d=$1 p
+	shift
+	chmod 755 "$T" "$d"
+	chmod 644 "$PKI"/*.pem "$PKI"/*.key
+	chmod 755 "$PKI"
+	chown -R dovecot:dovecot "$d/home" "$d/state"
+	bg dovecot -F -c "$d/dovecot.conf"
+	for p in "$@"; do
+		wait_for_port "$p" 20 ||
+		    bail "dovecot did not start: $(cat "$d/dovecot.log" 2>/dev/null)"
+	done
+}
+
 # start_dovecot [plain]: sets imap_port, pop3_port; user "test", password
 # "secret", one message in the inbox.  Its log says "TLS" for each login
 # that was.  "plain": no TLS at all, plaintext logins allowed (a backend).
@@ -56,13 +72,7 @@ service anvil {
   chroot =
 }
 CONF
-	chmod 755 "$T" "$d"
-	chmod 644 "$PKI"/*.pem "$PKI"/*.key
-	chmod 755 "$PKI"
-	chown -R dovecot:dovecot "$d/home" "$d/state"
-	bg dovecot -F -c "$d/dovecot.conf"
-	wait_for_port "$imap_port" 20 && wait_for_port "$pop3_port" 20 ||
-	    bail "dovecot did not start: $(cat "$d/dovecot.log" 2>/dev/null)"
+	run_dovecot "$d" "$imap_port" "$pop3_port"
 	DOVECOT_LOG=$d/dovecot.log
 }
 
@@ -170,13 +180,7 @@ service anvil {
   chroot =
 }
 CONF
-	chmod 755 "$T" "$d"
-	chmod 644 "$PKI"/*.pem "$PKI"/*.key
-	chmod 755 "$PKI"
-	chown -R dovecot:dovecot "$d/home" "$d/state"
-	bg dovecot -F -c "$d/dovecot.conf"
-	wait_for_port "$lmtp_port" 20 && wait_for_port "$sieve_port" 20 ||
-	    bail "dovecot did not start: $(cat "$d/dovecot.log" 2>/dev/null)"
+	run_dovecot "$d" "$lmtp_port" "$sieve_port"
 }
 
 # start_inn NAME [plain]: INN's reader, nnrpd, from a private config in

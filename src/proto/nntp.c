@@ -79,14 +79,7 @@ nntp_line(struct negotiation *p, const char *s, size_t len,
 	}
 }
 
-/* The server does not greet again inside TLS: hand its greeting over. */
-static void
-nntp_established(struct negotiation *p, struct proto_out *out)
-{
-	pbuf_add(&out->to_plain, p->greeting.data, p->greeting.len);
-}
-
 const struct proto_ops nntp_client_ops = {
 	.line = nntp_line,
-	.established = nntp_established,
+	.established = replay_greeting,
 };

@@ -67,13 +67,7 @@ pop3_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 	}
 }
 
-static void
-pop3_established(struct negotiation *p, struct proto_out *out)
-{
-	pbuf_add(&out->to_plain, p->greeting.data, p->greeting.len);
-}
-
 const struct proto_ops pop3_client_ops = {
 	.line = pop3_line,
-	.established = pop3_established,
+	.established = replay_greeting,
 };

@@ -404,6 +404,16 @@ proto_from_plain(struct negotiation *p, const char *data, size_t len,
 	feed(p, &p->pl, data, len, out);
 }
 
+/*
+ * Client role, TLS is up: the plain side sees the server's greeting, as if
+ * it had connected itself (the server does not greet again inside TLS).
+ */
+void
+replay_greeting(struct negotiation *p, struct proto_out *out)
+{
+	pbuf_add(&out->to_plain, p->greeting.data, p->greeting.len);
+}
+
 /* Server role: the backend's reply is complete; the client's next lines. */
 void
 reply_done(struct negotiation *p, struct proto_out *out)

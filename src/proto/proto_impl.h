@@ -68,6 +68,7 @@ void	 forward_line(struct negotiation *, struct proto_out *, const char *,
 void	 relay_line(struct negotiation *, struct proto_out *, const char *,
 	    size_t);
 void	 reply_done(struct negotiation *, struct proto_out *);
+void	 replay_greeting(struct negotiation *, struct proto_out *);
 void	 not_offered(struct negotiation *, struct proto_out *, const char *);
 void	 add_cap(struct negotiation *, const char *, size_t);
 int	 word_eq(const char *, size_t, const char *);

@@ -88,14 +88,7 @@ smtp_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 	}
 }
 
-/* The plain side sees the greeting as if it had connected itself. */
-static void
-smtp_established(struct negotiation *p, struct proto_out *out)
-{
-	pbuf_add(&out->to_plain, p->greeting.data, p->greeting.len);
-}
-
 const struct proto_ops smtp_client_ops = {
 	.line = smtp_line,
-	.established = smtp_established,
+	.established = replay_greeting,
 };

@@ -252,4 +252,20 @@ server(const char *what, enum proto proto, int allow_plain,
 	    want_str(outcome, to_client, to_backend, why));
 }
 
+/* head, n times unit, tail: long lines and many lines (malloc'ed). */
+static TAP_UNUSED char *
+repeat(const char *head, const char *unit, int n, const char *tail)
+{
+	size_t	 len = strlen(head) + strlen(unit) * n + strlen(tail) + 1;
+	char	*s = malloc(len);
+
+	if (s == NULL)
+		abort();
+	strcpy(s, head);
+	while (n-- > 0)
+		strcat(s, unit);
+	strcat(s, tail);
+	return s;
+}
+
 #endif

@@ -13,21 +13,6 @@ struct cfg {
 	int		 opportunistic;
 };
 
-static char *
-repeat(const char *head, const char *unit, int n, const char *tail)
-{
-	size_t	 len = strlen(head) + strlen(unit) * n + strlen(tail) + 1;
-	char	*s = malloc(len);
-
-	if (s == NULL)
-		abort();
-	strcpy(s, head);
-	while (n-- > 0)
-		strcat(s, unit);
-	strcat(s, tail);
-	return s;
-}
-
 static void
 smtp(void)
 {

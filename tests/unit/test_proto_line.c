@@ -8,21 +8,6 @@
 
 #include "dialogue.h"
 
-static char *
-repeat(const char *head, const char *unit, int n, const char *tail)
-{
-	size_t	 len = strlen(head) + strlen(unit) * n + strlen(tail) + 1;
-	char	*s = malloc(len);
-
-	if (s == NULL)
-		abort();
-	strcpy(s, head);
-	while (n-- > 0)
-		strcat(s, unit);
-	strcat(s, tail);
-	return s;
-}
-
 #define MUST_TLS	"530 5.7.0 Must issue a STARTTLS command first\r\n"
 
 static void
