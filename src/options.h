@@ -15,7 +15,8 @@ enum proto {
 	PROTO_SMTP,		/* STARTTLS, RFC 3207 */
 	PROTO_IMAP,		/* STARTTLS, RFC 3501 */
 	PROTO_POP3,		/* STLS, RFC 2595 */
-	PROTO_HTTP		/* Upgrade: TLS/1.0, RFC 2817 */
+	PROTO_HTTP,		/* Upgrade: TLS/1.0, RFC 2817 */
+	PROTO_FTP		/* AUTH TLS, RFC 4217 */
 };
 
 enum role {

@@ -208,6 +208,9 @@ proto_new(const struct proto_cfg *cfg)
 	case PROTO_HTTP:
 		p->ops = server ? &http_server_ops : &http_client_ops;
 		break;
+	case PROTO_FTP:
+		p->ops = server ? &ftp_server_ops : &ftp_client_ops;
+		break;
 	default:
 		free(p);
 		return NULL;
@@ -409,6 +412,8 @@ proto_unavailable(enum proto proto)
 	case PROTO_HTTP:
 		return "HTTP/1.1 503 Service Unavailable\r\n"
 		    "Content-Length: 0\r\nConnection: close\r\n\r\n";
+	case PROTO_FTP:
+		return "421 Service not available, closing control connection\r\n";
 	default:
 		return NULL;
 	}

@@ -44,11 +44,15 @@ struct negotiation {
 	unsigned		 tag;		/* IMAP command tags */
 	struct pbuf		 greeting;	/* for the plain side */
 	struct pbuf		 caps;		/* what the server offered */
+	int			 multi;		/* FTP: a multi-line reply's code */
 };
 
 extern const struct proto_ops smtp_client_ops, imap_client_ops,
     pop3_client_ops, http_client_ops, smtp_server_ops, imap_server_ops,
     pop3_server_ops, http_server_ops;
+extern const struct proto_ops ftp_client_ops, ftp_server_ops;
+
+int	 ftp_reply_code(const char *, size_t, int *);
 
 void	 pbuf_add(struct pbuf *, const void *, size_t);
 void	 pbuf_str(struct pbuf *, const char *);
