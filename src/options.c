@@ -76,6 +76,7 @@ options_usage(FILE *f)
 "  -p, --proto=PROTO        none: TLS from the first byte (default); smtp,\n"
 "                           imap, pop3, http-upgrade: STARTTLS\n"
 "                           ftp: AUTH TLS (the control connection)\n"
+"                           xmpp: STARTTLS (client-to-server streams)\n"
 "  -r, --role=ROLE          client (default) or server toward the TLS side\n"
 "  -s                       same as --role=server\n"
 "\n"
@@ -120,7 +121,8 @@ static const char *const proto_names[] = {
 	[PROTO_IMAP] = "imap",
 	[PROTO_POP3] = "pop3",
 	[PROTO_HTTP] = "http-upgrade",
-	[PROTO_FTP] = "ftp"
+	[PROTO_FTP] = "ftp",
+	[PROTO_XMPP] = "xmpp"
 };
 
 const char *
@@ -311,7 +313,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 		case 'p':
 			if (parse_proto(optarg, &o->proto) == -1) {
 				fail(err, errlen, "--proto: unknown protocol "
-				    "'%s' (none, smtp, imap, pop3, http-upgrade, ftp)",
+				    "'%s' (none, smtp, imap, pop3, http-upgrade, ftp, xmpp)",
 				    optarg);
 				return OPTS_ERROR;
 			}

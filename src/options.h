@@ -16,7 +16,8 @@ enum proto {
 	PROTO_IMAP,		/* STARTTLS, RFC 3501 */
 	PROTO_POP3,		/* STLS, RFC 2595 */
 	PROTO_HTTP,		/* Upgrade: TLS/1.0, RFC 2817 */
-	PROTO_FTP		/* AUTH TLS, RFC 4217 */
+	PROTO_FTP,		/* AUTH TLS, RFC 4217 */
+	PROTO_XMPP		/* STARTTLS, RFC 6120 */
 };
 
 enum role {

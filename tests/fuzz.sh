@@ -4,8 +4,8 @@
 # reports the executions; a crash fails the test and its input is kept in
 # $T/NAME-crashes for tests/fuzz/corpus/NAME (a regression input).
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
-targets="smtp_client imap_client pop3_client http_client smtp_server imap_server pop3_server http_server options ftp_client ftp_server"
-plan 11
+targets="smtp_client imap_client pop3_client http_client smtp_server imap_server pop3_server http_server options ftp_client ftp_server xmpp_client xmpp_server"
+plan 13
 for t in $targets; do
 	bin=$top_builddir/tests/fuzz/$t
 	corpus=$top_srcdir/tests/fuzz/corpus/$t

@@ -211,6 +211,9 @@ proto_new(const struct proto_cfg *cfg)
 	case PROTO_FTP:
 		p->ops = server ? &ftp_server_ops : &ftp_client_ops;
 		break;
+	case PROTO_XMPP:
+		p->ops = server ? &xmpp_server_ops : &xmpp_client_ops;
+		break;
 	default:
 		free(p);
 		return NULL;
@@ -225,6 +228,7 @@ proto_free(struct negotiation *p)
 		return;
 	free(p->greeting.data);
 	free(p->caps.data);
+	free(p->priv);
 	free(p->tl.held.data);
 	free(p->pl.held.data);
 	free(p);
@@ -414,6 +418,12 @@ proto_unavailable(enum proto proto)
 		    "Content-Length: 0\r\nConnection: close\r\n\r\n";
 	case PROTO_FTP:
 		return "421 Service not available, closing control connection\r\n";
+	case PROTO_XMPP:
+		return "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+		    "xmlns:stream='http://etherx.jabber.org/streams' "
+		    "version='1.0'><stream:error><remote-connection-failed "
+		    "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"
+		    "</stream:stream>";
 	default:
 		return NULL;
 	}

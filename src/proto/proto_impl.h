@@ -45,12 +45,14 @@ struct negotiation {
 	struct pbuf		 greeting;	/* for the plain side */
 	struct pbuf		 caps;		/* what the server offered */
 	int			 multi;		/* FTP: a multi-line reply's code */
+	void			*priv;		/* a module's own state */
 };
 
 extern const struct proto_ops smtp_client_ops, imap_client_ops,
     pop3_client_ops, http_client_ops, smtp_server_ops, imap_server_ops,
     pop3_server_ops, http_server_ops;
 extern const struct proto_ops ftp_client_ops, ftp_server_ops;
+extern const struct proto_ops xmpp_client_ops, xmpp_server_ops;
 
 int	 ftp_reply_code(const char *, size_t, int *);
 

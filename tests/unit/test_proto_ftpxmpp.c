@@ -29,6 +29,20 @@ struct result {
 	char		 why[512];
 };
 
+/* Our XMPP stream ids count streams: the same for every way of feeding. */
+static void
+unid(char *s)
+{
+	char	*id, *q;
+
+	for (id = s; (id = strstr(id, "id='starttls-")) != NULL; id += 14) {
+		if ((q = strchr(id + 13, '\'')) == NULL)
+			return;
+		memmove(id + 14, q, strlen(q) + 1);
+		id[13] = 'N';
+	}
+}
+
 static void
 collect(struct result *r, struct proto_out *out)
 {
@@ -36,6 +50,7 @@ collect(struct result *r, struct proto_out *out)
 	    sizeof(r->to_tls) - strlen(r->to_tls) - 1);
 	strncat(r->to_plain, out->to_plain.data ? out->to_plain.data : "",
 	    sizeof(r->to_plain) - strlen(r->to_plain) - 1);
+	unid(r->to_tls);
 	if (out->why[0] != '\0')
 		snprintf(r->why, sizeof(r->why), "%s", out->why);
 	if (out->fail)
@@ -290,10 +305,207 @@ ftp_server(void)
 	    "closing control connection\r\n", "ftp server: a dead backend: 421");
 }
 
+#define STREAMS	"xmlns:stream='http://etherx.jabber.org/streams'"
+#define TLS	"xmlns='urn:ietf:params:xml:ns:xmpp-tls'"
+#define HEAD	"<?xml version='1.0'?><stream:stream xmlns='jabber:client' " \
+		STREAMS " id='x1' from='example.net' version=\"1.0\" xml:lang='en'>"
+#define OURS	"<?xml version='1.0'?><stream:stream to='example.net' " \
+		"xmlns='jabber:client' " STREAMS " version='1.0'>"
+
+static void
+xmpp_client(void)
+{
+	static const struct step good[] = {
+		{ 't', HEAD },
+		{ 't', "<stream:features><starttls " TLS "><required/></starttls>"
+		    "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+		    "<mechanism>PLAIN</mechanism></mechanisms></stream:features>" },
+		{ 't', "<proceed " TLS "/>" },
+		END
+	}, prefixed[] = {
+		{ 't', "<s:stream xmlns:s=\"http://etherx.jabber.org/streams\" "
+		    "xmlns='jabber:client' version='1.0' >\n" },
+		{ 't', "<s:features\n><t:starttls xmlns:t='urn:ietf:params:xml:"
+		    "ns:xmpp-tls'/></s:features>\n" },
+		{ 't', " <t:proceed xmlns:t='urn:ietf:params:xml:ns:xmpp-tls'>"
+		    "</t:proceed>" },
+		END
+	}, otherns[] = {
+		{ 't', HEAD "<stream:features><starttls xmlns='urn:example'/>"
+		    "</stream:features>" }, END
+	}, absent[] = {
+		{ 't', HEAD "<stream:features><mechanisms xmlns='urn:ietf:params:"
+		    "xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms>"
+		    "</stream:features>" }, END
+	}, old[] = {
+		{ 't', "<stream:stream xmlns='jabber:client' " STREAMS " id='1'>" },
+		END
+	}, refused[] = {
+		{ 't', HEAD "<stream:features><starttls " TLS "/></stream:features>" },
+		{ 't', "<failure " TLS "/></stream:stream>" }, END
+	}, error[] = {
+		{ 't', HEAD "<stream:error><host-unknown xmlns='urn:ietf:params:"
+		    "xml:ns:xmpp-streams'/></stream:error></stream:stream>" }, END
+	}, inject[] = {
+		{ 't', HEAD "<stream:features><starttls " TLS "/></stream:features>" },
+		{ 't', "<proceed " TLS "/><message>forged</message>" }, END
+	}, inject_ws[] = {
+		{ 't', HEAD "<stream:features><starttls " TLS "/></stream:features>" },
+		{ 't', "<proceed " TLS "/> " }, END
+	}, inject_later[] = {
+		{ 't', HEAD "<stream:features><starttls " TLS "/></stream:features>" },
+		{ 't', "<proceed " TLS "/>" }, { 't', "<message/>" }, END
+	}, comment[] = {
+		{ 't', HEAD "<!-- hi --><stream:features/>" }, END
+	}, unbound[] = {
+		{ 't', HEAD "<x:features/>" }, END
+	}, mismatch[] = {
+		{ 't', HEAD "<stream:features><starttls " TLS "></stream:features>" },
+		END
+	}, text[] = {
+		{ 't', HEAD "hello<stream:features/>" }, END
+	};
+	struct step	 big[] = { { 't', NULL }, END };
+	struct result	 r;
+	char		*s;
+
+	dialogue("xmpp client: header, features, <starttls/>, <proceed/>",
+	    PROTO_XMPP, C, 0, good, SWITCH, OURS "<starttls " TLS "/>", "", NULL);
+	dialogue("xmpp client: other prefixes, white space, <proceed></proceed>",
+	    PROTO_XMPP, C, 0, prefixed, SWITCH, OURS "<starttls " TLS "/>", "",
+	    NULL);
+	dialogue("xmpp client: <starttls/> in another namespace", PROTO_XMPP, C,
+	    0, otherns, FAIL, OURS, "", "does not offer STARTTLS");
+	dialogue("xmpp client: no <starttls/>", PROTO_XMPP, C, 0, absent, FAIL,
+	    OURS, "", "does not offer STARTTLS (it offers: mechanisms)");
+	dialogue("xmpp client: --opportunistic cannot fall back", PROTO_XMPP, C,
+	    OPPORTUNISTIC, absent, FAIL, OURS, "", "no clear-text fallback");
+	dialogue("xmpp client: a stream before XMPP 1.0", PROTO_XMPP, C, 0, old,
+	    FAIL, OURS, "", "does not offer STARTTLS");
+	dialogue("xmpp client: <failure/>", PROTO_XMPP, C, 0, refused, FAIL,
+	    NULL, "", "STARTTLS refused");
+	dialogue("xmpp client: a stream error", PROTO_XMPP, C, 0, error, FAIL,
+	    OURS, "", "stream error from the server: host-unknown");
+	dialogue("xmpp client: a stanza behind <proceed/> (injection)",
+	    PROTO_XMPP, C, 0, inject, FAIL, NULL, "", "injection");
+	dialogue("xmpp client: even white space behind <proceed/>", PROTO_XMPP,
+	    C, 0, inject_ws, FAIL, NULL, "", "injection");
+	dialogue("xmpp client: a stanza after <proceed/>, later", PROTO_XMPP, C,
+	    0, inject_later, FAIL, NULL, "", "injection");
+	dialogue("xmpp client: a comment", PROTO_XMPP, C, 0, comment, FAIL, OURS,
+	    "", "comment");
+	dialogue("xmpp client: an undeclared prefix", PROTO_XMPP, C, 0, unbound,
+	    FAIL, OURS, "", "not declared");
+	dialogue("xmpp client: a mismatched end tag", PROTO_XMPP, C, 0,
+	    mismatch, FAIL, OURS, "", "closes <starttls>");
+	dialogue("xmpp client: text between elements", PROTO_XMPP, C, 0, text,
+	    FAIL, OURS, "", "text in the stream");
+	big[0].bytes = s = repeat(HEAD "<stream:features a='", "x", 5000, "'>");
+	dialogue("xmpp client: an over-long tag", PROTO_XMPP, C, 0, big, FAIL,
+	    OURS, "", "longer than 4096");
+	free(s);
+	big[0].bytes = s = repeat(HEAD "<stream:features>", "<a>", 20, "");
+	dialogue("xmpp client: elements nested too deep", PROTO_XMPP, C, 0, big,
+	    FAIL, OURS, "", "deeper than 16");
+	free(s);
+	/* Too big to cut at every byte: whole and byte by byte. */
+	big[0].bytes = s = repeat(HEAD "<stream:features>", "<a b='c'/>",
+	    7000, "");
+	run(PROTO_XMPP, C, 0, big, 0, &r);
+	ok(r.outcome == FAIL && strstr(r.why, "more than 65536 bytes") != NULL,
+	    "xmpp client: an endless features list: FAIL (%s)", r.why);
+	run(PROTO_XMPP, C, 0, big, -1, &r);
+	ok(r.outcome == FAIL && strstr(r.why, "more than 65536 bytes") != NULL,
+	    "  the same byte by byte");
+	free(s);
+}
+
+#define CHEAD	"<?xml version='1.0'?><stream:stream to='chat.example' " \
+		"xmlns='jabber:client' " STREAMS " version='1.0'>"
+#define REPLY(from) "<?xml version='1.0'?><stream:stream xmlns='jabber:client' " \
+		STREAMS " id='starttls-N' from='" from "' version='1.0'>"
+#define FEATURES "<stream:features><starttls " TLS "><required/></starttls>" \
+		"</stream:features>"
+#define ERROR(cond) "<stream:error><" cond " xmlns='urn:ietf:params:xml:ns:" \
+		"xmpp-streams'/></stream:error></stream:stream>"
+
+static void
+xmpp_server(void)
+{
+	static const struct step good[] = {
+		{ 't', CHEAD }, { 't', "\n<starttls " TLS "/>" }, END
+	}, s_client[] = {
+		{ 't', "<stream:stream " STREAMS " xmlns=\"jabber:client\" "
+		    "to=\"a'b\" version=\"1.0\">" },
+		{ 't', "<starttls " TLS "></starttls>" }, END
+	}, sasl[] = {
+		{ 't', CHEAD }, { 't', "<auth xmlns='urn:ietf:params:xml:ns:"
+		    "xmpp-sasl' mechanism='PLAIN'>AGEAYg==</auth>" }, END
+	}, inject[] = {
+		{ 't', CHEAD }, { 't', "<starttls " TLS "/><auth/>" }, END
+	}, inject_later[] = {
+		{ 't', CHEAD }, { 't', "<starttls " TLS "/>" }, { 't', "<auth/>" },
+		END
+	}, http[] = {
+		{ 't', "GET / HTTP/1.1\r\n\r\n" }, END
+	}, old[] = {
+		{ 't', "<stream:stream to='chat.example' xmlns='jabber:client' "
+		    STREAMS ">" }, END
+	}, otherns[] = {
+		{ 't', "<stream:stream xmlns='jabber:component:accept' " STREAMS
+		    " version='1.0'>" }, END
+	}, backend[] = {
+		{ 'p', "<?xml version='1.0'?>" }, END
+	}, closed[] = {
+		{ 't', CHEAD }, { 't', "</stream:stream>" }, END
+	};
+	struct step	 big[] = { { 't', NULL }, END };
+	char		*s;
+
+	dialogue("xmpp server: our header and features, <proceed/>", PROTO_XMPP,
+	    S, 0, good, SWITCH, REPLY("chat.example") FEATURES "<proceed " TLS
+	    "/>", "", NULL);
+	dialogue("xmpp server: an odd 'to' is not echoed", PROTO_XMPP, S, 0,
+	    s_client, SWITCH, REPLY("example.net") FEATURES "<proceed " TLS "/>",
+	    "", NULL);
+	dialogue("xmpp server: SASL before TLS: a stream error", PROTO_XMPP, S,
+	    0, sasl, FAIL, REPLY("chat.example") FEATURES
+	    ERROR("policy-violation"), "", "did not start TLS first");
+	dialogue("xmpp server: --allow-plain changes nothing", PROTO_XMPP, S,
+	    ALLOW_PLAIN, sasl, FAIL, REPLY("chat.example") FEATURES
+	    ERROR("policy-violation"), "", "did not start TLS first");
+	dialogue("xmpp server: <starttls/><auth/> in one write (injection)",
+	    PROTO_XMPP, S, 0, inject, FAIL, NULL, "", "injection");
+	dialogue("xmpp server: <auth/> after <starttls/>, before the handshake",
+	    PROTO_XMPP, S, 0, inject_later, FAIL, NULL, "", "injection");
+	dialogue("xmpp server: not XML", PROTO_XMPP, S, 0, http, FAIL,
+	    REPLY("example.net") ERROR("not-well-formed"), "",
+	    "text outside the stream");
+	dialogue("xmpp server: no version", PROTO_XMPP, S, 0, old, FAIL,
+	    REPLY("chat.example") ERROR("unsupported-version"), "",
+	    "before XMPP 1.0");
+	dialogue("xmpp server: not a client or server stream", PROTO_XMPP, S, 0,
+	    otherns, FAIL, REPLY("example.net") ERROR("invalid-namespace"), "",
+	    "neither jabber:client");
+	dialogue("xmpp server: the backend speaks first", PROTO_XMPP, S, 0,
+	    backend, FAIL, "", "", "backend spoke before TLS");
+	dialogue("xmpp server: the client closes the stream", PROTO_XMPP, S, 0,
+	    closed, FAIL, REPLY("chat.example") FEATURES "</stream:stream>", "",
+	    "closed the stream");
+	big[0].bytes = s = repeat(CHEAD "<starttls " TLS " a='", "x", 5000, "'/>");
+	dialogue("xmpp server: an over-long tag", PROTO_XMPP, S, 0, big, FAIL,
+	    NULL, "", "longer than 4096");
+	free(s);
+	ok(strstr(proto_unavailable(PROTO_XMPP), "<remote-connection-failed")
+	    != NULL, "xmpp server: a dead backend: a stream error");
+}
+
 int
 main(void)
 {
 	ftp_client();
 	ftp_server();
+	xmpp_client();
+	xmpp_server();
 	return done_testing();
 }
