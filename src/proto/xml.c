@@ -51,6 +51,9 @@ bind(struct xml *x, const char *prefix, size_t plen, const struct xml_attr *a,
 {
 	struct xml_binding	*b;
 
+	if (plen > XML_MAX_NAME)
+		return bad(why, whylen, "a name longer than %d bytes",
+		    XML_MAX_NAME);
 	if (a->vlen > XML_MAX_NS)
 		return bad(why, whylen, "a namespace name longer than %d bytes",
 		    XML_MAX_NS);

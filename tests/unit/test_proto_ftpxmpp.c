@@ -404,6 +404,11 @@ xmpp_client(void)
 	dialogue("xmpp client: an over-long tag", PROTO_XMPP, C, 0, big, FAIL,
 	    OURS, "", "longer than 4096");
 	free(s);
+	big[0].bytes = s = repeat(HEAD "<stream:features xmlns:", "p", 100,
+	    "='x'/>");
+	dialogue("xmpp client: an over-long namespace prefix", PROTO_XMPP, C, 0,
+	    big, FAIL, OURS, "", "longer than 64");
+	free(s);
 	big[0].bytes = s = repeat(HEAD "<stream:features>", "<a>", 20, "");
 	dialogue("xmpp client: elements nested too deep", PROTO_XMPP, C, 0, big,
 	    FAIL, OURS, "", "deeper than 16");
