@@ -75,10 +75,11 @@ options_usage(FILE *f)
 "                           against LISTEN_PID; by FileDescriptorName\n"
 "\n"
 "Mode:\n"
-"  -p, --proto=PROTO        none: TLS from the first byte (default); smtp,\n"
-"                           imap, pop3, http-upgrade: STARTTLS\n"
+"  -p, --proto=PROTO        none: TLS from the first byte (default);\n"
+"                           STARTTLS: smtp, lmtp, imap, pop3, nntp, sieve\n"
+"                           (ManageSieve), xmpp (client-to-server),\n"
+"                           http-upgrade; ftp (AUTH TLS, control connection),\n"
 "                           postgres (SSLRequest), ldap (StartTLS)\n"
-"                           lmtp, nntp, sieve (ManageSieve): STARTTLS\n"
 "  -r, --role=ROLE          client (default) or server toward the TLS side\n"
 "  -s                       same as --role=server\n"
 "\n"
@@ -127,7 +128,9 @@ static const char *const proto_names[] = {
 	[PROTO_LDAP] = "ldap",
 	[PROTO_LMTP] = "lmtp",
 	[PROTO_NNTP] = "nntp",
-	[PROTO_SIEVE] = "sieve"
+	[PROTO_SIEVE] = "sieve",
+	[PROTO_FTP] = "ftp",
+	[PROTO_XMPP] = "xmpp"
 };
 
 const char *
@@ -319,7 +322,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			if (parse_proto(optarg, &o->proto) == -1) {
 				fail(err, errlen, "--proto: unknown protocol "
 				    "'%s' (none, smtp, imap, pop3, http-upgrade, "
-				    "postgres, ldap, lmtp, nntp, sieve)",
+				    "postgres, ldap, lmtp, nntp, sieve, ftp, xmpp)",
 				    optarg);
 				return OPTS_ERROR;
 			}

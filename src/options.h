@@ -17,10 +17,12 @@ enum proto {
 	PROTO_POP3,		/* STLS, RFC 2595 */
 	PROTO_HTTP,		/* Upgrade: TLS/1.0, RFC 2817 */
 	PROTO_POSTGRES,		/* SSLRequest, PostgreSQL protocol 3.0 */
-	PROTO_LDAP		/* StartTLS extended operation, RFC 4511 */,
+	PROTO_LDAP,		/* StartTLS extended operation, RFC 4511 */
 	PROTO_LMTP,		/* STARTTLS after LHLO, RFC 2033 */
 	PROTO_NNTP,		/* STARTTLS, RFC 4642 */
-	PROTO_SIEVE		/* ManageSieve STARTTLS, RFC 5804 */
+	PROTO_SIEVE,		/* ManageSieve STARTTLS, RFC 5804 */
+	PROTO_FTP,		/* AUTH TLS, RFC 4217 */
+	PROTO_XMPP		/* STARTTLS, RFC 6120 */
 };
 
 enum role {

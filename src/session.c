@@ -534,6 +534,10 @@ start(struct session *s)
 	    s->tside.addr->host : "localhost";
 	cfg.opportunistic = o->opportunistic;
 	cfg.allow_plain = o->allow_plain;
+	/* A stream id should be unpredictable (RFC 6120, 4.7.3). */
+	if (uv_random(NULL, NULL, &cfg.nonce, sizeof(cfg.nonce), 0,
+	    NULL) != 0)
+		cfg.nonce = (unsigned long)uv_hrtime();
 	if ((s->neg = proto_new(&cfg)) == NULL) {
 		finish(s, 1, "out of memory");
 		return;

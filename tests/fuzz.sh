@@ -7,6 +7,7 @@
 targets="smtp_client imap_client pop3_client http_client smtp_server imap_server pop3_server http_server options"
 targets="$targets postgres_client postgres_server ldap_client ldap_server"
 targets="$targets lmtp_client nntp_client sieve_client lmtp_server nntp_server sieve_server"
+targets="$targets ftp_client ftp_server xmpp_client xmpp_server"
 plan $(echo $targets | wc -w)
 for t in $targets; do
 	bin=$top_builddir/tests/fuzz/$t

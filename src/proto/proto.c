@@ -224,6 +224,12 @@ proto_new(const struct proto_cfg *cfg)
 		p->literals = server ? LITERALS_TLS | LITERALS_PLAIN :
 		    LITERALS_TLS;
 		break;
+	case PROTO_FTP:
+		p->ops = server ? &ftp_server_ops : &ftp_client_ops;
+		break;
+	case PROTO_XMPP:
+		p->ops = server ? &xmpp_server_ops : &xmpp_client_ops;
+		break;
 	default:
 		free(p);
 		return NULL;
@@ -238,6 +244,7 @@ proto_free(struct negotiation *p)
 		return;
 	free(p->greeting.data);
 	free(p->caps.data);
+	free(p->priv);
 	free(p->tl.held.data);
 	free(p->pl.held.data);
 	free(p);
@@ -456,6 +463,14 @@ proto_unavailable(enum proto proto)
 		return "400 Service temporarily unavailable\r\n";
 	case PROTO_SIEVE:
 		return "BYE (TRYLATER) \"Service not available\"\r\n";
+	case PROTO_FTP:
+		return "421 Service not available, closing control connection\r\n";
+	case PROTO_XMPP:
+		return "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+		    "xmlns:stream='http://etherx.jabber.org/streams' "
+		    "version='1.0'><stream:error><remote-connection-failed "
+		    "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"
+		    "</stream:stream>";
 	default:
 		return NULL;
 	}

@@ -38,6 +38,7 @@ struct proto_cfg {
 	const char	*host;		/* HTTP Host */
 	int		 opportunistic;
 	int		 allow_plain;	/* server: forward pre-TLS commands */
+	unsigned long	 nonce;		/* random: XMPP stream ids */
 };
 
 struct negotiation;

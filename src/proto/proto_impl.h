@@ -47,6 +47,8 @@ struct negotiation {
 	unsigned		 tag;		/* IMAP command tags */
 	struct pbuf		 greeting;	/* for the plain side */
 	struct pbuf		 caps;		/* what the server offered */
+	int			 multi;		/* FTP: a multi-line reply's code */
+	void			*priv;		/* a module's own state */
 };
 
 extern const struct proto_ops smtp_client_ops, imap_client_ops,
@@ -54,7 +56,12 @@ extern const struct proto_ops smtp_client_ops, imap_client_ops,
     pop3_server_ops, http_server_ops, nntp_client_ops, nntp_server_ops,
     sieve_client_ops, sieve_server_ops;
 extern const struct proto_ops postgres_client_ops, postgres_server_ops,
-    ldap_client_ops, ldap_server_ops;
+    ldap_client_ops, ldap_server_ops, ftp_client_ops, ftp_server_ops,
+    xmpp_client_ops, xmpp_server_ops;
+
+int	 ftp_reply_code(const char *, size_t, int *);
+
+int	 ftp_reply_code(const char *, size_t, int *);
 
 void	 pbuf_add(struct pbuf *, const void *, size_t);
 void	 pbuf_str(struct pbuf *, const char *);

@@ -29,7 +29,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct proto_cfg	 cfg = { FUZZ_PROTO, FUZZ_ROLE, "localhost",
 				    "localhost", size > 0 && data[0] & 1,
-				    size > 0 && data[0] & 2 };
+				    size > 0 && data[0] & 2, 0 };
 	struct negotiation	*p;
 	struct proto_out	 out;
 	size_t			 i = 1, len;	/* data[0]: the flags */

@@ -80,6 +80,10 @@ main(void)
 	is_int(o.proto, PROTO_NNTP, "--proto=nntp");
 	parse("--proto=sieve", "x:1", NULL);
 	is_int(o.proto, PROTO_SIEVE, "--proto=sieve");
+	parse("--proto=ftp", "x:1", NULL);
+	is_int(o.proto, PROTO_FTP, "--proto=ftp");
+	parse("--proto=xmpp", "x:1", NULL);
+	is_int(o.proto, PROTO_XMPP, "--proto=xmpp");
 
 	parse("--timeout=1.5", "--idle-timeout", "0.25", "x:1", NULL);
 	is_int(o.timeout_ms, 1500, "--timeout=1.5 is 1500 ms");

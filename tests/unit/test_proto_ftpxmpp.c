@@ -1,0 +1,378 @@
+/*
+ * The ftp and xmpp state machines in both roles.  A dialogue is a list of
+ * steps, each bytes from the TLS-side peer ('t') or the plain side ('p',
+ * the backend in the server role).  Each is fed whole, cut in two at every
+ * byte and byte by byte; every way must give both sides the same bytes and
+ * the same outcome.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "dialogue.h"
+
+#define OPPORTUNISTIC	1
+#define ALLOW_PLAIN	1
+
+#define C	ROLE_CLIENT
+#define S	ROLE_SERVER
+
+static void
+ftp_client(void)
+{
+	static const char greeting[] = "220-Welcome\r\n220-  to the\r\n"
+	    "220 server\r\n";
+	static const struct step good[] = {
+		T("220-Welcome\r\n220-  to the\r\n220 server\r\n"),
+		T("211-Features:\r\n EPSV\r\n AUTH SSL\r\n AUTH TLS\r\n"
+		    " PBSZ\r\n211 End\r\n"),
+		T("234 Proceed with negotiation.\r\n"),
+		END
+	}, later[] = {
+		T("120 in 5 minutes\r\n220 ready\r\n"),
+		T("211-Extensions supported:\r\n AUTH TLS;SSL\r\n211 END\r\n"),
+		T("234 go\r\n"),
+		END
+	}, nofeat[] = {
+		T("220 old\r\n"), T("500 FEAT unknown\r\n"),
+		T("234 go\r\n"), END
+	}, nofeat_noauth[] = {
+		T("220 old\r\n"), T("500 FEAT unknown\r\n"),
+		T("502 AUTH unknown\r\n"), END
+	}, absent[] = {
+		T("220 plain\r\n"),
+		T("211-Features:\r\n EPSV\r\n MDTM\r\n211 End\r\n"), END
+	}, refused[] = {
+		T("220 x\r\n"), T("211-F\r\n AUTH TLS\r\n211 E\r\n"),
+		T("431 no TLS now\r\n"), END
+	}, inject[] = {
+		T("220 x\r\n"), T("211-F\r\n AUTH TLS\r\n211 E\r\n"),
+		T("234 go\r\n230 logged in\r\n"), END
+	}, inject_later[] = {
+		T("220 x\r\n"), T("211-F\r\n AUTH TLS\r\n211 E\r\n"),
+		T("234 go\r\n"), T("230 logged in\r\n"), END
+	}, busy[] = {
+		T("421 Too many users\r\n"), END
+	}, garbage[] = {
+		T("220 x\r\n"), T("hello\r\n"), END
+	};
+	struct step	 longline[] = { { 't', NULL, 0 }, END };
+	char		*s;
+
+	dialogue("ftp client: multi-line greeting, FEAT, AUTH TLS, 234",
+	    PROTO_FTP, C, 0, good, want_str(SWITCH, "FEAT\r\nAUTH TLS\r\n",
+	    greeting, NULL));
+	dialogue("ftp client: 120 then 220, AUTH TLS;SSL", PROTO_FTP, C, 0,
+	    later, want_str(SWITCH, "FEAT\r\nAUTH TLS\r\n", "220 ready\r\n",
+	    NULL));
+	dialogue("ftp client: no FEAT: AUTH TLS all the same", PROTO_FTP, C, 0,
+	    nofeat, want_str(SWITCH, "FEAT\r\nAUTH TLS\r\n", "220 old\r\n",
+	    NULL));
+	dialogue("ftp client: no FEAT, AUTH refused: fails closed", PROTO_FTP,
+	    C, 0, nofeat_noauth, want_str(FAIL, "FEAT\r\nAUTH TLS\r\n", "",
+	    "does not offer AUTH TLS"));
+	dialogue("ftp client: FEAT without AUTH TLS", PROTO_FTP, C, 0, absent,
+	    want_str(FAIL, "FEAT\r\n", "",
+	    "does not offer AUTH TLS (it offers: EPSV, MDTM)"));
+	dialogue("ftp client: --opportunistic relays in clear text", PROTO_FTP,
+	    C, OPPORTUNISTIC, absent, want_str(FALLBACK, "FEAT\r\n",
+	    "220 plain\r\n", "CLEAR TEXT"));
+	dialogue("ftp client: AUTH TLS refused", PROTO_FTP, C, 0, refused,
+	    want_str(FAIL, NULL, "", "AUTH TLS refused: '431 no TLS now'"));
+	dialogue("ftp client: a reply behind 234 in the same read (injection)",
+	    PROTO_FTP, C, 0, inject, want_str(FAIL, NULL, "", "injection"));
+	dialogue("ftp client: a reply behind 234 in a later read", PROTO_FTP, C,
+	    0, inject_later, want_str(FAIL, NULL, "", "injection"));
+	dialogue("ftp client: greeting 421", PROTO_FTP, C, 0, busy,
+	    want_str(FAIL, "", "", "greeting is not 220"));
+	dialogue("ftp client: not a reply", PROTO_FTP, C, 0, garbage,
+	    want_str(FAIL, NULL, "", "malformed FTP reply"));
+	longline[0].bytes = s = repeat("220-", "x", 5000, "\r\n");
+	dialogue("ftp client: an over-long line", PROTO_FTP, C, 0, longline,
+	    want_str(FAIL, "", "", "longer than 4096"));
+	free(s);
+}
+
+static void
+ftp_server(void)
+{
+	static const struct step good[] = {
+		P("220-hello\r\n220 backend\r\n"),
+		T("FEAT\r\n"),
+		P("211-Features:\r\n EPSV\r\n AUTH SSL\r\n211 End\r\n"),
+		T("USER anonymous\r\nPASS x\r\nLIST\r\nAUTH SSL\r\nAUTH\r\n"
+		    "AUTH TLS\r\n"),
+		END
+	}, nofeat[] = {
+		P("220 b\r\n"), T("FEAT\r\n"),
+		P("500 Unknown command\r\n"), END
+	}, pipelined[] = {
+		P("220 b\r\n"), T("SYST\r\nNOOP\r\nauth tls\r\n"),
+		P("215 UNIX\r\n"), P("200 ok\r\n"), END
+	}, inject[] = {
+		P("220 b\r\n"), T("AUTH TLS\r\nUSER x\r\n"), END
+	}, inject_later[] = {
+		P("220 b\r\n"), T("AUTH TLS\r\n"), T("USER x\r\n"),
+		END
+	}, plain[] = {
+		P("220 b\r\n"), T("USER x\r\n"),
+		P("331 pass\r\n"), T("PASS y\r\nLIST\r\n"),
+		P("230 in\r\n"), P("150 here\r\n"),
+		P("226 done\r\n"), END
+	}, garbage[] = {
+		P("hello\r\n"), END
+	};
+	struct step	 longline[] = { P("220 b\r\n"), { 't', NULL, 0 }, END };
+	char		*s;
+
+	dialogue("ftp server: AUTH TLS in FEAT, USER and PASS refused, 234",
+	    PROTO_FTP, S, 0, good, want_str(SWITCH,
+	    "220-hello\r\n220 backend\r\n"
+	    "211-Features:\r\n EPSV\r\n AUTH TLS\r\n211 End\r\n"
+	    "530 Must issue AUTH TLS first\r\n530 Must issue AUTH TLS first\r\n"
+	    "530 Must issue AUTH TLS first\r\n504 Only AUTH TLS is supported\r\n"
+	    "501 Syntax: AUTH TLS\r\n234 AUTH TLS successful\r\n", "FEAT\r\n",
+	    NULL));
+	dialogue("ftp server: a backend without FEAT", PROTO_FTP, S, 0, nofeat,
+	    want_str(PENDING,
+	    "220 b\r\n211-Features:\r\n AUTH TLS\r\n211 End\r\n", "FEAT\r\n",
+	    NULL));
+	dialogue("ftp server: pipelined commands keep their order", PROTO_FTP,
+	    S, 0, pipelined, want_str(SWITCH, "220 b\r\n215 UNIX\r\n200 ok\r\n"
+	    "234 AUTH TLS successful\r\n", "SYST\r\nNOOP\r\n", NULL));
+	dialogue("ftp server: AUTH TLS\\r\\nUSER x in one write (command "
+	    "injection)", PROTO_FTP, S, 0, inject, want_str(FAIL, NULL, "",
+	    "injection"));
+	dialogue("ftp server: USER after AUTH TLS, before the handshake",
+	    PROTO_FTP, S, 0, inject_later, want_str(FAIL, NULL, "",
+	    "injection"));
+	dialogue("ftp server: --allow-plain forwards, 150 is preliminary",
+	    PROTO_FTP, S, ALLOW_PLAIN, plain, want_str(PENDING,
+	    "220 b\r\n331 pass\r\n230 in\r\n150 here\r\n226 done\r\n",
+	    "USER x\r\nPASS y\r\nLIST\r\n", NULL));
+	dialogue("ftp server: a backend that does not speak FTP", PROTO_FTP, S,
+	    0, garbage, want_str(FAIL, "", "",
+	    "malformed FTP reply from the backend"));
+	longline[1].bytes = s = repeat("USER ", "x", 5000, "\r\n");
+	dialogue("ftp server: an over-long command", PROTO_FTP, S, 0, longline,
+	    want_str(FAIL, "220 b\r\n", "", "longer than 4096"));
+	free(s);
+	is_str(proto_unavailable(PROTO_FTP), "421 Service not available, "
+	    "closing control connection\r\n", "ftp server: a dead backend: 421");
+}
+
+#define STREAMS	"xmlns:stream='http://etherx.jabber.org/streams'"
+#define TLS	"xmlns='urn:ietf:params:xml:ns:xmpp-tls'"
+#define HEAD	"<?xml version='1.0'?><stream:stream xmlns='jabber:client' " \
+		STREAMS " id='x1' from='example.net' version=\"1.0\" xml:lang='en'>"
+#define OFFER	HEAD "<stream:features><starttls " TLS "/></stream:features>"
+#define OURS	"<?xml version='1.0'?><stream:stream to='mail.example' " \
+		"xmlns='jabber:client' " STREAMS " version='1.0'>"
+
+static void
+xmpp_client(void)
+{
+	static const struct step good[] = {
+		T(HEAD),
+		T("<stream:features><starttls " TLS "><required/></starttls>"
+		    "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+		    "<mechanism>PLAIN</mechanism></mechanisms></stream:features>"),
+		T("<proceed " TLS "/>"),
+		END
+	}, prefixed[] = {
+		T("<s:stream xmlns:s=\"http://etherx.jabber.org/streams\" "
+		    "xmlns='jabber:client' version='1.0' >\n"),
+		T("<s:features\n><t:starttls xmlns:t='urn:ietf:params:xml:"
+		    "ns:xmpp-tls'/></s:features>\n"),
+		T(" <t:proceed xmlns:t='urn:ietf:params:xml:ns:xmpp-tls'>"
+		    "</t:proceed>"),
+		END
+	}, otherns[] = {
+		T(HEAD "<stream:features><starttls xmlns='urn:example'/>"
+		    "</stream:features>"), END
+	}, absent[] = {
+		T(HEAD "<stream:features><mechanisms xmlns='urn:ietf:params:"
+		    "xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms>"
+		    "</stream:features>"), END
+	}, old[] = {
+		T("<stream:stream xmlns='jabber:client' " STREAMS " id='1'>"),
+		END
+	}, refused[] = {
+		T(OFFER),
+		T("<failure " TLS "/></stream:stream>"), END
+	}, error[] = {
+		T(HEAD "<stream:error><host-unknown xmlns='urn:ietf:params:"
+		    "xml:ns:xmpp-streams'/></stream:error></stream:stream>"), END
+	}, inject[] = {
+		T(OFFER),
+		T("<proceed " TLS "/><message>forged</message>"), END
+	}, inject_ws[] = {
+		T(OFFER),
+		T("<proceed " TLS "/> "), END
+	}, inject_later[] = {
+		T(OFFER),
+		T("<proceed " TLS "/>"), T("<message/>"), END
+	}, comment[] = {
+		T(HEAD "<!-- hi --><stream:features/>"), END
+	}, unbound[] = {
+		T(HEAD "<x:features/>"), END
+	}, mismatch[] = {
+		T(HEAD "<stream:features><starttls " TLS "></stream:features>"),
+		END
+	}, text[] = {
+		T(HEAD "hello<stream:features/>"), END
+	};
+	struct step	 big[] = { { 't', NULL, 0 }, END };
+	struct result	 r;
+	char		*s;
+
+	dialogue("xmpp client: header, features, <starttls/>, <proceed/>",
+	    PROTO_XMPP, C, 0, good, want_str(SWITCH, OURS "<starttls " TLS "/>",
+	    "", NULL));
+	dialogue("xmpp client: other prefixes, white space, <proceed></proceed>",
+	    PROTO_XMPP, C, 0, prefixed, want_str(SWITCH, OURS "<starttls " TLS
+	    "/>", "", NULL));
+	dialogue("xmpp client: <starttls/> in another namespace", PROTO_XMPP, C,
+	    0, otherns, want_str(FAIL, OURS, "", "does not offer STARTTLS"));
+	dialogue("xmpp client: no <starttls/>", PROTO_XMPP, C, 0, absent,
+	    want_str(FAIL, OURS, "",
+	    "does not offer STARTTLS (it offers: mechanisms)"));
+	dialogue("xmpp client: --opportunistic cannot fall back", PROTO_XMPP, C,
+	    OPPORTUNISTIC, absent, want_str(FAIL, OURS, "",
+	    "no clear-text fallback"));
+	dialogue("xmpp client: a stream before XMPP 1.0", PROTO_XMPP, C, 0, old,
+	    want_str(FAIL, OURS, "", "does not offer STARTTLS"));
+	dialogue("xmpp client: <failure/>", PROTO_XMPP, C, 0, refused,
+	    want_str(FAIL, NULL, "", "STARTTLS refused"));
+	dialogue("xmpp client: a stream error", PROTO_XMPP, C, 0, error,
+	    want_str(FAIL, OURS, "",
+	    "stream error from the server: host-unknown"));
+	dialogue("xmpp client: a stanza behind <proceed/> (injection)",
+	    PROTO_XMPP, C, 0, inject, want_str(FAIL, NULL, "", "injection"));
+	dialogue("xmpp client: even white space behind <proceed/>", PROTO_XMPP,
+	    C, 0, inject_ws, want_str(FAIL, NULL, "", "injection"));
+	dialogue("xmpp client: a stanza after <proceed/>, later", PROTO_XMPP, C,
+	    0, inject_later, want_str(FAIL, NULL, "", "injection"));
+	dialogue("xmpp client: a comment", PROTO_XMPP, C, 0, comment,
+	    want_str(FAIL, OURS, "", "comment"));
+	dialogue("xmpp client: an undeclared prefix", PROTO_XMPP, C, 0, unbound,
+	    want_str(FAIL, OURS, "", "not declared"));
+	dialogue("xmpp client: a mismatched end tag", PROTO_XMPP, C, 0,
+	    mismatch, want_str(FAIL, OURS, "", "closes <starttls>"));
+	dialogue("xmpp client: text between elements", PROTO_XMPP, C, 0, text,
+	    want_str(FAIL, OURS, "", "text in the stream"));
+	big[0].bytes = s = repeat(HEAD "<stream:features a='", "x", 5000, "'>");
+	dialogue("xmpp client: an over-long tag", PROTO_XMPP, C, 0, big,
+	    want_str(FAIL, OURS, "", "longer than 4096"));
+	free(s);
+	big[0].bytes = s = repeat(HEAD "<stream:features xmlns:", "p", 100,
+	    "='x'/>");
+	dialogue("xmpp client: an over-long namespace prefix", PROTO_XMPP, C, 0,
+	    big, want_str(FAIL, OURS, "", "longer than 64"));
+	free(s);
+	big[0].bytes = s = repeat(HEAD "<stream:features>", "<a>", 20, "");
+	dialogue("xmpp client: elements nested too deep", PROTO_XMPP, C, 0, big,
+	    want_str(FAIL, OURS, "", "deeper than 16"));
+	free(s);
+	/* Too big to cut at every byte: whole and byte by byte. */
+	big[0].bytes = s = repeat(HEAD "<stream:features>", "<a b='c'/>",
+	    7000, "");
+	run(PROTO_XMPP, C, 0, big, 0, &r);
+	ok(r.outcome == FAIL && strstr(r.why, "more than 65536 bytes") != NULL,
+	    "xmpp client: an endless features list: FAIL (%s)", r.why);
+	run(PROTO_XMPP, C, 0, big, -1, &r);
+	ok(r.outcome == FAIL && strstr(r.why, "more than 65536 bytes") != NULL,
+	    "  the same byte by byte");
+	free(s);
+}
+
+#define CHEAD	"<?xml version='1.0'?><stream:stream to='chat.example' " \
+		"xmlns='jabber:client' " STREAMS " version='1.0'>"
+#define REPLY(from) "<?xml version='1.0'?><stream:stream xmlns='jabber:client' " \
+		STREAMS " id='starttls-0' from='" from "' version='1.0'>"
+#define FEATURES "<stream:features><starttls " TLS "><required/></starttls>" \
+		"</stream:features>"
+#define ERROR(cond) "<stream:error><" cond " xmlns='urn:ietf:params:xml:ns:" \
+		"xmpp-streams'/></stream:error></stream:stream>"
+
+static void
+xmpp_server(void)
+{
+	static const struct step good[] = {
+		T(CHEAD), T("\n<starttls " TLS "/>"), END
+	}, s_client[] = {
+		T("<stream:stream " STREAMS " xmlns=\"jabber:client\" "
+		    "to=\"a'b\" version=\"1.0\">"),
+		T("<starttls " TLS "></starttls>"), END
+	}, sasl[] = {
+		T(CHEAD), T("<auth xmlns='urn:ietf:params:xml:ns:"
+		    "xmpp-sasl' mechanism='PLAIN'>AGEAYg==</auth>"), END
+	}, inject[] = {
+		T(CHEAD), T("<starttls " TLS "/><auth/>"), END
+	}, inject_later[] = {
+		T(CHEAD), T("<starttls " TLS "/>"), T("<auth/>"),
+		END
+	}, http[] = {
+		T("GET / HTTP/1.1\r\n\r\n"), END
+	}, old[] = {
+		T("<stream:stream to='chat.example' xmlns='jabber:client' "
+		    STREAMS ">"), END
+	}, otherns[] = {
+		T("<stream:stream xmlns='jabber:component:accept' " STREAMS
+		    " version='1.0'>"), END
+	}, backend[] = {
+		P("<?xml version='1.0'?>"), END
+	}, closed[] = {
+		T(CHEAD), T("</stream:stream>"), END
+	};
+	struct step	 big[] = { { 't', NULL, 0 }, END };
+	char		*s;
+
+	dialogue("xmpp server: our header and features, <proceed/>", PROTO_XMPP,
+	    S, 0, good, want_str(SWITCH, REPLY("chat.example") FEATURES
+	    "<proceed " TLS "/>", "", NULL));
+	dialogue("xmpp server: an odd 'to' is not echoed", PROTO_XMPP, S, 0,
+	    s_client, want_str(SWITCH, REPLY("mail.example") FEATURES
+	    "<proceed " TLS "/>", "", NULL));
+	dialogue("xmpp server: SASL before TLS: a stream error", PROTO_XMPP, S,
+	    0, sasl, want_str(FAIL, REPLY("chat.example") FEATURES
+	    ERROR("policy-violation"), "", "did not start TLS first"));
+	dialogue("xmpp server: --allow-plain changes nothing", PROTO_XMPP, S,
+	    ALLOW_PLAIN, sasl, want_str(FAIL, REPLY("chat.example") FEATURES
+	    ERROR("policy-violation"), "", "did not start TLS first"));
+	dialogue("xmpp server: <starttls/><auth/> in one write (injection)",
+	    PROTO_XMPP, S, 0, inject, want_str(FAIL, NULL, "", "injection"));
+	dialogue("xmpp server: <auth/> after <starttls/>, before the handshake",
+	    PROTO_XMPP, S, 0, inject_later, want_str(FAIL, NULL, "",
+	    "injection"));
+	dialogue("xmpp server: not XML", PROTO_XMPP, S, 0, http, want_str(FAIL,
+	    REPLY("mail.example") ERROR("not-well-formed"), "",
+	    "text outside the stream"));
+	dialogue("xmpp server: no version", PROTO_XMPP, S, 0, old,
+	    want_str(FAIL, REPLY("chat.example") ERROR("unsupported-version"),
+	    "", "before XMPP 1.0"));
+	dialogue("xmpp server: not a client or server stream", PROTO_XMPP, S, 0,
+	    otherns, want_str(FAIL, REPLY("mail.example")
+	    ERROR("invalid-namespace"), "", "neither jabber:client"));
+	dialogue("xmpp server: the backend speaks first", PROTO_XMPP, S, 0,
+	    backend, want_str(FAIL, "", "", "backend spoke before TLS"));
+	dialogue("xmpp server: the client closes the stream", PROTO_XMPP, S, 0,
+	    closed, want_str(FAIL, REPLY("chat.example") FEATURES
+	    "</stream:stream>", "", "closed the stream"));
+	big[0].bytes = s = repeat(CHEAD "<starttls " TLS " a='", "x", 5000, "'/>");
+	dialogue("xmpp server: an over-long tag", PROTO_XMPP, S, 0, big,
+	    want_str(FAIL, NULL, "", "longer than 4096"));
+	free(s);
+	ok(strstr(proto_unavailable(PROTO_XMPP), "<remote-connection-failed")
+	    != NULL, "xmpp server: a dead backend: a stream error");
+}
+
+int
+main(void)
+{
+	ftp_client();
+	ftp_server();
+	xmpp_client();
+	xmpp_server();
+	return done_testing();
+}
