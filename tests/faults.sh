@@ -14,11 +14,7 @@ SRV=(-s --cert "$PKI/good.pem" --key "$PKI/good.key")
 relay() {	# NAME ARGS...: a listening relay; sets rpid and port
 	local name=$1
 	shift
-	"$RELAY" -v "${SRV[@]}" "$@" 2>"$T/$name.err" &
-	rpid=$!
-	bg_pids="$bg_pids $rpid"
-	wait_for_line "$T/$name.err" 'listening on' || bail "relay $name did not start"
-	port=$(listen_port "$T/$name.err")
+	start_relay "$name" "${SRV[@]}" "$@"
 }
 
 # 1. A dead backend: the client is told in its protocol's words.

@@ -116,6 +116,45 @@ free_port() {
 # The port a -v relay logged ("listening on HOST:PORT").
 listen_port() { sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$1" | head -n 1; }
 
+# start_relay NAME ARGS...: "$RELAY" -v ARGS in the background, logging to
+# $T/NAME.err, once it listens; sets rpid, port and port_NAME.
+start_relay() {
+	local name=$1
+	shift
+	"$RELAY" -v "$@" 2>"$T/$name.err" &
+	rpid=$!
+	bg_pids="$bg_pids $rpid"
+	wait_for_line "$T/$name.err" 'listening on' || bail "relay $name did not start"
+	port=$(listen_port "$T/$name.err")
+	eval "port_${name//-/_}=$port"
+}
+
+# in_tls LINES...: the lines, then stdin held open until $T/out matches
+# $until (the peers end the session when their stdin does).
+in_tls() {
+	printf '%s\r\n' "$@"
+	wait_for_line "$T/out" "$until" 20
+}
+
+# client_run TOOL PROTO PORT LINES...: openssl s_client or gnutls-cli
+# with STARTTLS to 127.0.0.1:PORT, verifying against $PKI/ca.pem; output
+# in $T/out and $T/err, the tool's status in rc.
+client_run() {
+	local tool=$1 proto=$2 port=$3
+	shift 3
+	rm -f "$T/out"
+	if [ "$tool" = s_client ]; then
+		in_tls "$@" | timeout 30 openssl s_client -quiet -starttls "$proto" \
+		    -verify_return_error -CAfile "$PKI/ca.pem" -servername localhost \
+		    -connect "127.0.0.1:$port" >"$T/out" 2>"$T/err"
+	else
+		in_tls "$@" | timeout 30 gnutls-cli --starttls-proto="$proto" \
+		    --x509cafile "$PKI/ca.pem" --logfile "$T/gcli.log" -p "$port" \
+		    localhost >"$T/out" 2>"$T/err"
+	fi
+	rc=${PIPESTATUS[1]}
+}
+
 # wait_pid PID SECONDS: the exit status of a background process, or 124.
 wait_pid() {
 	local i=0 limit=$(( $2 * 20 ))

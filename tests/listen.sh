@@ -15,12 +15,7 @@ eport=$(cat "$T/echo.port")
 relay() {
 	local name=$1
 	shift
-	"$RELAY" -v -s --cert "$PKI/good.pem" --key "$PKI/good.key" "$@" \
-	    2>"$T/$name.err" &
-	rpid=$!
-	bg_pids="$bg_pids $rpid"
-	wait_for_line "$T/$name.err" 'listening on' || bail "relay did not start"
-	port=$(listen_port "$T/$name.err")
+	start_relay "$name" -s --cert "$PKI/good.pem" --key "$PKI/good.key" "$@"
 }
 
 # 1. 200 sessions at once, each echoing 64 KiB of its own through the backend.

@@ -78,15 +78,6 @@ start_slapd() {
 	wait_for_port "$ldap_port" 20 || bail "slapd $1 did not start: $(cat "$d/log")"
 }
 
-# relay NAME ARGS...: a listening relay; sets port_NAME.
-relay() {
-	local name=$1
-	shift
-	"$RELAY" -v "$@" 2>"$T/$name.err" &
-	bg_pids="$bg_pids $!"
-	wait_for_line "$T/$name.err" 'listening on' || bail "relay $name did not start"
-	eval "port_$name=$(listen_port "$T/$name.err")"
-}
 
 start_pg pgtls on
 pg_tls=$pg_port
@@ -101,7 +92,7 @@ SSL_USED='select ssl from pg_stat_ssl where pid = pg_backend_pid()'
 
 # PostgreSQL, client role: psql without TLS through the relay to a server
 # that takes TLS connections only.
-relay pgc -p postgres "${CA[@]}" --servername localhost "127.0.0.1:$pg_tls" \
+start_relay pgc -p postgres "${CA[@]}" --servername localhost "127.0.0.1:$pg_tls" \
     listen:127.0.0.1:0
 out=$("${PSQL[@]}" "host=127.0.0.1 port=$port_pgc user=postgres dbname=postgres sslmode=disable" \
     -c "$SSL_USED" 2>"$T/psql.err")
@@ -117,7 +108,7 @@ timeout 30 "$RELAY" -p postgres "${CA[@]}" "localhost:$pg_plain" </dev/null \
 is "$?" 4 "postgres client: a server without SSL ('N'): status 4"
 grep -q "does not offer SSL (it offers: 'N')" "$T/err"
 ok $? "postgres client: and says so"
-relay pgopp -p postgres --opportunistic "${CA[@]}" "localhost:$pg_plain" \
+start_relay pgopp -p postgres --opportunistic "${CA[@]}" "localhost:$pg_plain" \
     listen:127.0.0.1:0
 out=$("${PSQL[@]}" "host=127.0.0.1 port=$port_pgopp user=postgres dbname=postgres sslmode=disable" \
     -c "$SSL_USED" 2>"$T/psql.err")
@@ -126,7 +117,7 @@ grep -q 'CLEAR TEXT' "$T/pgopp.err"
 ok $? "postgres client --opportunistic: warns"
 
 # PostgreSQL, server role: the relay in front of a server without TLS.
-relay pgs "${SRV[@]}" -p postgres listen:127.0.0.1:0 "127.0.0.1:$pg_plain"
+start_relay pgs "${SRV[@]}" -p postgres listen:127.0.0.1:0 "127.0.0.1:$pg_plain"
 out=$("${PSQL[@]}" "host=localhost port=$port_pgs user=postgres dbname=postgres sslmode=verify-full sslrootcert=$PKI/ca.pem" \
     -c 'select 6 * 7' -c '\conninfo' 2>"$T/psql.err")
 is "$?/$(echo "$out" | head -n 1)" "0/42" "postgres server: psql sslmode=verify-full through the relay"
@@ -153,7 +144,7 @@ rc=$?
 grep -q 'Handshake was completed' "$T/out" "$T/err"
 is "$rc/$?" "0/0" "postgres server: gnutls-cli --starttls-proto=postgres completes the handshake"
 
-relay pgap "${SRV[@]}" -p postgres --allow-plain listen:127.0.0.1:0 "127.0.0.1:$pg_plain"
+start_relay pgap "${SRV[@]}" -p postgres --allow-plain listen:127.0.0.1:0 "127.0.0.1:$pg_plain"
 out=$("${PSQL[@]}" "host=127.0.0.1 port=$port_pgap user=postgres dbname=postgres sslmode=disable" \
     -c "select 'plain ok'" 2>"$T/psql.err")
 is "$?/$out" "0/plain ok" "postgres server --allow-plain: psql without TLS reaches the backend"
@@ -162,7 +153,7 @@ out=$("${PSQL[@]}" "host=localhost port=$port_pgap user=postgres dbname=postgres
 is "$?/$out" "0/tls ok" "postgres server --allow-plain: and psql with TLS too"
 
 dead=$(free_port)
-relay pgdead "${SRV[@]}" -p postgres listen:127.0.0.1:0 "127.0.0.1:$dead"
+start_relay pgdead "${SRV[@]}" -p postgres listen:127.0.0.1:0 "127.0.0.1:$dead"
 "${PSQL[@]}" "host=127.0.0.1 port=$port_pgdead user=postgres dbname=postgres sslmode=disable" \
     -c 'select 1' >"$T/out" 2>"$T/psql.err"
 [ $? -ne 0 ] && grep -q 'FATAL:  the database server is not available' "$T/psql.err"
@@ -176,7 +167,7 @@ ok $? "postgres server: a dead backend: and answers SSLRequest with it"
 # LDAP, client role: ldapwhoami without -ZZ through the relay to a slapd
 # that requires TLS for everything ("security tls=1").
 ADMIN=(-x -D cn=admin,dc=example,dc=org -w secret)
-relay ldc -p ldap "${CA[@]}" --servername localhost "127.0.0.1:$ld_tls" \
+start_relay ldc -p ldap "${CA[@]}" --servername localhost "127.0.0.1:$ld_tls" \
     listen:127.0.0.1:0
 out=$(timeout 30 ldapwhoami "${ADMIN[@]}" -H "ldap://127.0.0.1:$port_ldc" 2>"$T/ldap.err")
 is "$?/$out" "0/dn:cn=admin,dc=example,dc=org" \
@@ -197,7 +188,7 @@ timeout 30 "$RELAY" -p ldap "${CA[@]}" "localhost:$ld_plain" </dev/null \
 is "$?" 4 "ldap client: a slapd without TLS: status 4"
 grep -q 'does not offer StartTLS (it offers: resultCode [0-9]' "$T/err"
 ok $? "ldap client: and names its resultCode"
-relay ldopp -p ldap --opportunistic "${CA[@]}" "localhost:$ld_plain" \
+start_relay ldopp -p ldap --opportunistic "${CA[@]}" "localhost:$ld_plain" \
     listen:127.0.0.1:0
 out=$(timeout 30 ldapwhoami "${ADMIN[@]}" -H "ldap://127.0.0.1:$port_ldopp" 2>"$T/ldap.err")
 is "$?/$out" "0/dn:cn=admin,dc=example,dc=org" \
@@ -206,7 +197,7 @@ is "$?/$out" "0/dn:cn=admin,dc=example,dc=org" \
 # LDAP, server role: the relay in front of a slapd without TLS.  (The URLs
 # say 127.0.0.1: libldap checks "localhost" against the reverse lookup.)
 export LDAPTLS_CACERT=$PKI/ca.pem LDAPTLS_REQCERT=demand
-relay lds "${SRV[@]}" -p ldap listen:127.0.0.1:0 "127.0.0.1:$ld_plain"
+start_relay lds "${SRV[@]}" -p ldap listen:127.0.0.1:0 "127.0.0.1:$ld_plain"
 out=$(timeout 30 ldapwhoami -ZZ "${ADMIN[@]}" -H "ldap://127.0.0.1:$port_lds" 2>"$T/ldap.err")
 is "$?/$out" "0/dn:cn=admin,dc=example,dc=org" "ldap server: ldapwhoami -ZZ through the relay"
 out=$(timeout 30 ldapsearch -ZZ -x -LLL -H "ldap://127.0.0.1:$port_lds" -b '' -s base \
@@ -236,12 +227,12 @@ rc=$?
 grep -q 'Handshake was completed' "$T/out" "$T/err"
 is "$rc/$?" "0/0" "ldap server: gnutls-cli --starttls-proto=ldap completes the handshake"
 
-relay ldap "${SRV[@]}" -p ldap --allow-plain listen:127.0.0.1:0 "127.0.0.1:$ld_plain"
+start_relay ldap "${SRV[@]}" -p ldap --allow-plain listen:127.0.0.1:0 "127.0.0.1:$ld_plain"
 out=$(timeout 30 ldapwhoami "${ADMIN[@]}" -H "ldap://127.0.0.1:$port_ldap" 2>"$T/ldap.err")
 is "$?/$out" "0/dn:cn=admin,dc=example,dc=org" \
     "ldap server --allow-plain: a bind without TLS reaches slapd"
 
-relay lddead "${SRV[@]}" -p ldap listen:127.0.0.1:0 "127.0.0.1:$dead"
+start_relay lddead "${SRV[@]}" -p ldap listen:127.0.0.1:0 "127.0.0.1:$dead"
 timeout 30 ldapwhoami -ZZ "${ADMIN[@]}" -H "ldap://127.0.0.1:$port_lddead" \
     >"$T/out" 2>"$T/ldap.err"
 [ $? -ne 0 ] && grep -q 'Server is unavailable (52)' "$T/ldap.err"

@@ -57,15 +57,6 @@ CONF
 	wait_for_port "$ftp_port" 20 || bail "vsftpd did not start"
 }
 
-# relay NAME ARGS...: a listening relay (-v); sets port_NAME.
-relay() {
-	local name=$1
-	shift
-	"$RELAY" -v "$@" 2>"$T/$name.err" &
-	bg_pids="$bg_pids $!"
-	wait_for_line "$T/$name.err" 'listening on' || bail "relay $name did not start"
-	eval "port_$name=$(listen_port "$T/$name.err")"
-}
 SRV=(-s --cert "$PKI/good.pem" --key "$PKI/good.key")
 
 # FTP, client role: plaintext clients through the relay to a vsftpd that
@@ -75,7 +66,7 @@ ftps_port=$ftp_port
 timeout 30 curl -sS "ftp://127.0.0.1:$ftps_port/file.txt" >"$T/out" 2>&1
 grep -q '530 Anonymous sessions must use encryption' "$T/ftps/vsftpd.log"
 ok $? "ftp client: vsftpd refuses a login in clear text"
-relay ftpc -p ftp --cafile "$PKI/ca.pem" --servername localhost \
+start_relay ftpc -p ftp --cafile "$PKI/ca.pem" --servername localhost \
     "127.0.0.1:$ftps_port" listen:127.0.0.1:0
 timeout 30 curl -sS "ftp://127.0.0.1:$port_ftpc/file.txt" >"$T/out" 2>&1
 is "$(cat "$T/out")" "a file served by vsftpd (ftps)" \
@@ -144,7 +135,7 @@ PY
 done
 
 # FTP, server role, in front of the plaintext vsftpd.
-relay ftps -p ftp "${SRV[@]}" listen:127.0.0.1:0 "127.0.0.1:$ftpplain_port"
+start_relay ftps -p ftp "${SRV[@]}" listen:127.0.0.1:0 "127.0.0.1:$ftpplain_port"
 timeout 30 curl -sS --ftp-ssl-control --cacert "$PKI/ca.pem" \
     "ftp://localhost:$port_ftps/file.txt" >"$T/out" 2>&1
 is "$(cat "$T/out")" "a file served by vsftpd (ftpplain)" \
@@ -154,25 +145,10 @@ ok $? "ftp server: the relay answered AUTH TLS itself"
 ! grep -q '"AUTH' "$T/ftpplain/vsftpd.log"
 ok $? "ftp server: the backend never saw AUTH"
 
-# in_tls LINES...: the lines, then stdin held open until $T/out has $until.
-in_tls() {
-	printf '%s\r\n' "$@"
-	wait_for_line "$T/out" "$until" 20
-}
 until='^221'
 for client in s_client gnutls-cli; do
-	rm -f "$T/out"
-	if [ $client = s_client ]; then
-		in_tls 'USER anonymous' 'PASS x' 'SYST' 'QUIT' |
-		    timeout 30 openssl s_client -quiet -starttls ftp \
-		    -verify_return_error -CAfile "$PKI/ca.pem" -servername localhost \
-		    -connect "127.0.0.1:$port_ftps" >"$T/out" 2>"$T/err"
-	else
-		in_tls 'USER anonymous' 'PASS x' 'SYST' 'QUIT' |
-		    timeout 30 gnutls-cli --starttls-proto=ftp --x509cafile "$PKI/ca.pem" \
-		    --logfile "$T/gcli.log" -p "$port_ftps" localhost >"$T/out" 2>"$T/err"
-	fi
-	is "${PIPESTATUS[1]}" 0 "ftp server: $client exits 0"
+	client_run $client ftp "$port_ftps" 'USER anonymous' 'PASS x' SYST QUIT
+	is "$rc" 0 "ftp server: $client exits 0"
 	grep -q '^230 ' "$T/out" && grep -q '^215 UNIX' "$T/out"
 	ok $? "ftp server: $client logs in through the relay"
 done
@@ -205,7 +181,7 @@ ok $? "ftp server: USER behind AUTH TLS ends the session, never reaches vsftpd"
 
 # A dead backend: 421.
 dead=$(free_port)
-relay ftpdead -p ftp "${SRV[@]}" listen:127.0.0.1:0 "127.0.0.1:$dead"
+start_relay ftpdead -p ftp "${SRV[@]}" listen:127.0.0.1:0 "127.0.0.1:$dead"
 timeout 30 curl -v "ftp://127.0.0.1:$port_ftpdead/" >"$T/out" 2>&1
 grep -q '^< 421 Service not available' "$T/out"
 ok $? "ftp server: a dead backend: 421"
@@ -274,7 +250,7 @@ xmpptls_port=$xmpp_port
 xmpp_login "$xmpptls_port" >"$T/out" 2>&1
 grep -q '<starttls' "$T/out" && ! grep -q '<success' "$T/out"
 ok $? "xmpp client: Prosody requires STARTTLS from a clear-text client"
-relay xmppc -p xmpp --cafile "$PKI/ca.pem" --servername localhost \
+start_relay xmppc -p xmpp --cafile "$PKI/ca.pem" --servername localhost \
     "127.0.0.1:$xmpptls_port" listen:127.0.0.1:0
 xmpp_login "$port_xmppc" >"$T/out" 2>&1
 grep -q 'PLAIN</mechanism>' "$T/out" && grep -q '<success' "$T/out"
@@ -333,7 +309,7 @@ ok $? "xmpp client: the forged stanza never reached the plain side"
 # XMPP, server role, in front of a Prosody without TLS.
 start_prosody xmppplain no
 xmppplain_port=$xmpp_port
-relay xmpps -p xmpp "${SRV[@]}" listen:127.0.0.1:0 "127.0.0.1:$xmppplain_port"
+start_relay xmpps -p xmpp "${SRV[@]}" listen:127.0.0.1:0 "127.0.0.1:$xmppplain_port"
 until='<success|<failure'
 HDR="<?xml version='1.0'?><stream:stream to='localhost' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
 AUTH="<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>$(printf '\0test\0secret' | base64)</auth>"
@@ -354,7 +330,7 @@ for client in s_client gnutls-cli; do
 	grep -q '<success' "$T/out"
 	ok $? "xmpp server: $client logs in to Prosody through the relay"
 done
-relay xmppchain -p xmpp --cafile "$PKI/ca.pem" --servername localhost \
+start_relay xmppchain -p xmpp --cafile "$PKI/ca.pem" --servername localhost \
     "127.0.0.1:$port_xmpps" listen:127.0.0.1:0
 xmpp_login "$port_xmppchain" >"$T/out" 2>&1
 grep -q '<success' "$T/out"
@@ -389,7 +365,7 @@ ok $? "xmpp server: a stanza behind <starttls/> ends the session (injection)"
 [ "$(grep -c 'Authenticated as' "$T/xmppplain/prosody.log")" = 3 ]
 ok $? "xmpp server: neither login reached Prosody"
 
-relay xmppdead -p xmpp "${SRV[@]}" listen:127.0.0.1:0 "127.0.0.1:$dead"
+start_relay xmppdead -p xmpp "${SRV[@]}" listen:127.0.0.1:0 "127.0.0.1:$dead"
 timeout 20 python3 -c 'import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
 print(s.recv(4096).decode())' "$port_xmppdead" >"$T/out" 2>&1

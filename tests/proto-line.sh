@@ -6,7 +6,7 @@
 # servers for each.  Server role: openssl s_client -starttls and gnutls-cli
 # --starttls-proto in front of Dovecot and nnrpd without TLS and of a
 # scripted NNTP backend (articles, posting); commands refused before TLS,
-# command injection, dead backends.
+# dead backends.  Command injection is in tests/attacks/.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 . "$top_srcdir/tests/servers.sh"
 require dovecot swaks gnutls-cli openssl python3 certtool
@@ -16,7 +16,7 @@ require dovecot swaks gnutls-cli openssl python3 certtool
 	echo "1..0 # SKIP dovecot-lmtpd, dovecot-managesieved or inn2 is not installed"
 	exit 0
 }
-plan 68
+plan 62
 make_pki
 start_dovecot_line dtls
 tls_lmtp=$lmtp_port tls_sieve=$sieve_port
@@ -47,10 +47,7 @@ relay() {
 	shift 2
 	tls=$addr plain=listen:127.0.0.1:0
 	[ "$1" != -s ] || { tls=$plain plain=$addr; }
-	"$RELAY" -v "$@" "$tls" "$plain" 2>"$T/$name.err" &
-	bg_pids="$bg_pids $!"
-	wait_for_line "$T/$name.err" 'listening on' || bail "relay $name did not start"
-	eval "port_$name=$(listen_port "$T/$name.err")"
+	start_relay "$name" "$@" "$tls" "$plain"
 }
 
 # sieve_client PORT USER PASS: a scripted ManageSieve client in clear text:
@@ -168,29 +165,6 @@ is "$?/$(head -c 3 "$T/out")" "0/200" \
 
 # --- Server role, real clients.
 
-# in_tls LINES...: the lines, then stdin held open until $T/out has $until.
-in_tls() {
-	printf '%s\r\n' "$@"
-	wait_for_line "$T/out" "$until" 20
-}
-
-# client_run TOOL PROTO PORT LINES...: openssl s_client or gnutls-cli.
-client_run() {
-	local tool=$1 proto=$2 port=$3
-	shift 3
-	rm -f "$T/out"
-	if [ "$tool" = s_client ]; then
-		in_tls "$@" | timeout 30 openssl s_client -quiet -starttls "$proto" \
-		    -verify_return_error -CAfile "$PKI/ca.pem" -servername localhost \
-		    -connect "127.0.0.1:$port" >"$T/out" 2>"$T/err"
-	else
-		in_tls "$@" | timeout 30 gnutls-cli --starttls-proto="$proto" \
-		    --x509cafile "$PKI/ca.pem" --logfile "$T/gcli.log" -p "$port" \
-		    localhost >"$T/out" 2>"$T/err"
-	fi
-	rc=${PIPESTATUS[1]}
-}
-
 # LMTP in front of Dovecot's LMTP without TLS.
 relay slmtp "127.0.0.1:$plain_lmtp" "${SRV[@]}" -p lmtp
 until='^221'
@@ -301,28 +275,6 @@ is "$(sed -n 4p "$T/refused")" "502 COMPRESS is not available before STARTTLS" \
 ! grep -q 'MAIL\|AUTHINFO\|AUTHENTICATE\|COMPRESS' "$T/rec.lmtp" "$T/rec.nntp" \
     "$T/rec.sieve"
 ok $? "none of them reached the backend"
-
-# Command injection: the command behind STARTTLS never reaches the backend.
-inject() {	# PROTO GREETING-LINES PAYLOAD FORBIDDEN
-	local proto=$1
-	: >"$T/rec.$proto"
-	python3 - "$(eval echo "\$port_r$proto")" "$2" "$3" >/dev/null 2>&1 <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
-f = s.makefile("rb")
-for _ in range(int(sys.argv[2])):
-    f.readline()
-s.sendall(sys.argv[3].encode().decode("unicode_escape").encode())
-f.read()
-PY
-	wait_for_line "$T/r$proto.err" 'injection' 10
-	ok $? "$proto: the pipelined command ended the session (status 4, logged)"
-	! grep -q "$4" "$T/rec.$proto"
-	ok $? "$proto: and it never reached the backend"
-}
-inject lmtp 1 'STARTTLS\r\nRSET\r\n' RSET
-inject nntp 1 'STARTTLS\r\nGROUP test.group\r\n' GROUP
-inject sieve 6 'STARTTLS\r\nLOGOUT\r\n' LOGOUT
 
 # A dead backend: the client is told in its protocol.
 dead=$(free_port)

@@ -20,42 +20,23 @@ SRV=(-s --cert "$PKI/good.pem" --key "$PKI/good.key")
 relay() {
 	local name=$1 proto=$2 backend=$3
 	shift 3
-	"$RELAY" -v "${SRV[@]}" -p "$proto" "$@" listen:127.0.0.1:0 \
-	    "127.0.0.1:$backend" 2>"$T/$name.err" &
-	bg_pids="$bg_pids $!"
-	wait_for_line "$T/$name.err" 'listening on' || bail "relay $name did not start"
-	eval "port_${name//-/_}=$(listen_port "$T/$name.err")"
+	start_relay "$name" "${SRV[@]}" -p "$proto" "$@" listen:127.0.0.1:0 \
+	    "127.0.0.1:$backend"
 }
 relay smtp smtp "$exim_port"
 relay imap imap "$imap_port"
 relay pop3 pop3 "$pop3_port"
 
-# in_tls LINES...: the lines, then stdin held open until $T/out has UNTIL.
-in_tls() {
-	printf '%s\r\n' "$@"
-	wait_for_line "$T/out" "$until" 20
-}
-
 # SMTP: openssl s_client and gnutls-cli send mail through the relay.
 until='^221'
-rm -f "$T/out"
-in_tls 'EHLO client.example' 'MAIL FROM:<a@example.org>' 'RCPT TO:<user@test.example>' \
-    DATA 'Subject: s_client' '' 'sent by s_client' . QUIT |
-    timeout 30 openssl s_client -quiet -starttls smtp -verify_return_error \
-    -CAfile "$PKI/ca.pem" -servername localhost -connect "127.0.0.1:$port_smtp" \
-    >"$T/out" 2>"$T/err"
-is "${PIPESTATUS[1]}" 0 "smtp: openssl s_client -starttls smtp exits 0"
-wait_for_line "$T/exim/inbox" 'sent by s_client' 10
-ok $? "smtp: s_client's message was delivered through the relay"
-
-rm -f "$T/out"
-in_tls 'EHLO client.example' 'MAIL FROM:<a@example.org>' 'RCPT TO:<user@test.example>' \
-    DATA 'Subject: gnutls-cli' '' 'sent by gnutls-cli' . QUIT |
-    timeout 30 gnutls-cli --starttls-proto=smtp --x509cafile "$PKI/ca.pem" \
-    --logfile "$T/gcli.log" -p "$port_smtp" localhost >"$T/out" 2>"$T/err"
-is "${PIPESTATUS[1]}" 0 "smtp: gnutls-cli --starttls-proto=smtp exits 0"
-wait_for_line "$T/exim/inbox" 'sent by gnutls-cli' 10
-ok $? "smtp: gnutls-cli's message was delivered"
+for tool in s_client gnutls-cli; do
+	client_run $tool smtp "$port_smtp" 'EHLO client.example' \
+	    'MAIL FROM:<a@example.org>' 'RCPT TO:<user@test.example>' DATA \
+	    "Subject: $tool" '' "sent by $tool" . QUIT
+	is "$rc" 0 "smtp: $tool with STARTTLS exits 0"
+	wait_for_line "$T/exim/inbox" "sent by $tool" 10
+	ok $? "smtp: $tool's message was delivered through the relay"
+done
 
 printf 'Subject: curl\r\n\r\nsent by curl\r\n' >"$T/mail.txt"
 timeout 30 curl -sS --ssl-reqd --cacert "$PKI/ca.pem" \
@@ -78,18 +59,9 @@ ok $? "smtp: the relay added STARTTLS to the backend's EHLO reply"
 # IMAP.
 until='^d OK'
 for client in s_client gnutls-cli; do
-	rm -f "$T/out"
-	if [ $client = s_client ]; then
-		in_tls 'a LOGIN test secret' 'b SELECT INBOX' 'c FETCH 1 BODY[]' 'd LOGOUT' |
-		    timeout 30 openssl s_client -quiet -starttls imap \
-		    -verify_return_error -CAfile "$PKI/ca.pem" -servername localhost \
-		    -connect "127.0.0.1:$port_imap" >"$T/out" 2>"$T/err"
-	else
-		in_tls 'a LOGIN test secret' 'b SELECT INBOX' 'c FETCH 1 BODY[]' 'd LOGOUT' |
-		    timeout 30 gnutls-cli --starttls-proto=imap --x509cafile "$PKI/ca.pem" \
-		    --logfile "$T/gcli.log" -p "$port_imap" localhost >"$T/out" 2>"$T/err"
-	fi
-	is "${PIPESTATUS[1]}" 0 "imap: $client exits 0"
+	client_run $client imap "$port_imap" 'a LOGIN test secret' \
+	    'b SELECT INBOX' 'c FETCH 1 BODY[]' 'd LOGOUT'
+	is "$rc" 0 "imap: $client exits 0"
 	grep -q 'the body of the test message' "$T/out"
 	ok $? "imap: $client logs in and fetches the message through the relay"
 done
@@ -102,18 +74,9 @@ ok $? "imap: curl lists the mailbox"
 # POP3.
 until='^\+OK Logging out'
 for client in s_client gnutls-cli; do
-	rm -f "$T/out"
-	if [ $client = s_client ]; then
-		in_tls 'USER test' 'PASS secret' 'RETR 1' QUIT |
-		    timeout 30 openssl s_client -quiet -starttls pop3 \
-		    -verify_return_error -CAfile "$PKI/ca.pem" -servername localhost \
-		    -connect "127.0.0.1:$port_pop3" >"$T/out" 2>"$T/err"
-	else
-		in_tls 'USER test' 'PASS secret' 'RETR 1' QUIT |
-		    timeout 30 gnutls-cli --starttls-proto=pop3 --x509cafile "$PKI/ca.pem" \
-		    --logfile "$T/gcli.log" -p "$port_pop3" localhost >"$T/out" 2>"$T/err"
-	fi
-	is "${PIPESTATUS[1]}" 0 "pop3: $client exits 0"
+	client_run $client pop3 "$port_pop3" 'USER test' 'PASS secret' 'RETR 1' \
+	    QUIT
+	is "$rc" 0 "pop3: $client exits 0"
 	grep -q 'the body of the test message' "$T/out"
 	ok $? "pop3: $client retrieves the message through the relay"
 done

@@ -3,11 +3,12 @@
 # in the middle, pipelines a command behind the switch command, in the same
 # segment or in a segment of its own before the ClientHello.  The relay ends
 # the session with status 4 and logs why; the command never reaches the
-# backend and is never answered.
+# backend and is never answered.  Every line protocol; the binary ones and
+# XMPP have theirs in tests/proto-bin.sh and tests/proto-ftpxmpp.sh.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
 require python3 certtool
-plan 24
+plan 48
 make_pki
 H=$top_srcdir/tests/helpers
 
@@ -68,5 +69,10 @@ for how in same separate; do
 	inject http-upgrade 0 \
 	    'OPTIONS * HTTP/1.1\r\nHost: x\r\nUpgrade: TLS/1.0\r\nConnection: Upgrade\r\n\r\n' \
 	    0 'GET /FORGED HTTP/1.1\r\n\r\n' "$how"
+	inject lmtp 1 'STARTTLS\r\n' 1 'RSET FORGED\r\n' "$how"
+	inject nntp 1 'STARTTLS\r\n' 1 'GROUP FORGED\r\n' "$how"
+	# ManageSieve greets with its capabilities, STARTTLS added, then OK.
+	inject sieve 3 'STARTTLS\r\n' 1 'AUTHENTICATE "PLAIN" "FORGED"\r\n' "$how"
+	inject ftp 1 'AUTH TLS\r\n' 1 'USER FORGED\r\n' "$how"
 done
 finish

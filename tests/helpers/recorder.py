@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A plaintext backend that writes down every line it receives.
 
-  recorder.py PROTO FILE      PROTO: smtp, imap, pop3, http-upgrade
+  recorder.py PROTO FILE      PROTO: smtp, lmtp, imap, pop3, nntp, sieve,
+                              ftp, http-upgrade
 
 Prints its port, then for each connection greets as PROTO would, answers
 every line with a generic success, and appends each line to FILE.
@@ -11,7 +12,12 @@ import sys
 import threading
 
 GREETING = {"smtp": b"220 recorder ESMTP\r\n", "imap": b"* OK recorder\r\n",
-            "pop3": b"+OK recorder\r\n", "http-upgrade": b""}
+            "pop3": b"+OK recorder\r\n", "http-upgrade": b"",
+            "lmtp": b"220 recorder LMTP\r\n", "nntp": b"200 recorder\r\n",
+            "sieve": b'"IMPLEMENTATION" "recorder"\r\nOK\r\n',
+            "ftp": b"220 recorder\r\n"}
+REPLY = {"smtp": b"250 ok\r\n", "lmtp": b"250 ok\r\n", "pop3": b"+OK\r\n",
+         "nntp": b"200 ok\r\n", "sieve": b"OK\r\n", "ftp": b"200 ok\r\n"}
 
 
 def serve(c, proto, path):
@@ -28,12 +34,10 @@ def record(c, proto, path):
     with open(path, "ab", buffering=0) as log:
         for line in f:
             log.write(line)
-            if proto == "smtp":
-                c.sendall(b"250 ok\r\n")
+            if proto in REPLY:
+                c.sendall(REPLY[proto])
             elif proto == "imap":
                 c.sendall(line.split(b" ")[0] + b" OK done\r\n")
-            elif proto == "pop3":
-                c.sendall(b"+OK\r\n")
             elif line in (b"\r\n", b"\n"):
                 c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nrecorded\n")
 
