@@ -290,6 +290,22 @@ xmpp_xml(struct negotiation *p)
 }
 
 /* XML of ours for the TLS-side peer: no line end, which TLS would get. */
+/*
+ * A name we may put in a stream header's 'to' or 'from' as it is: a domain
+ * or an address, nothing XML would read as markup.
+ */
+int
+xmpp_safe_name(const char *s, size_t len)
+{
+	if (len == 0 || len > 255)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789.-:[]", s[i]) == NULL || s[i] == '\0')
+			return 0;
+	return 1;
+}
+
 void
 xmpp_send(struct negotiation *p, struct proto_out *out, const char *fmt, ...)
 {

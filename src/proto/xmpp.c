@@ -22,6 +22,11 @@ static void
 xmpp_start(struct negotiation *p, struct proto_out *out)
 {
 	(void)xmpp_xml(p);
+	if (!xmpp_safe_name(p->cfg.host, strlen(p->cfg.host))) {
+		fail(p, out, "'%.64s' cannot be an XMPP domain (--servername "
+		    "names the server)", p->cfg.host);
+		return;
+	}
 	xmpp_send(p, out, "<?xml version='1.0'?><stream:stream to='%s' "
 	    "xmlns='jabber:client' xmlns:stream='" NS_STREAMS "' "
 	    "version='1.0'>", p->cfg.host);

@@ -28,18 +28,6 @@ default_ns(const struct xml_token *t, const char *ns)
 	    strncmp(v, ns, vlen) == 0;
 }
 
-/* A name safe to echo in our header's 'from': a domain or an address. */
-static int
-safe_name(const char *s, size_t len)
-{
-	if (len == 0 || len > 255)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789.-:[]", s[i]) == NULL || s[i] == '\0')
-			return 0;
-	return 1;
-}
 
 /*
  * Our stream header.  Its id is the session's random nonce: this stream
@@ -55,7 +43,7 @@ header(struct negotiation *p, const struct xml_token *t,
 	if (t != NULL && default_ns(t, "jabber:server"))
 		ns = "jabber:server";
 	if (t == NULL || !xml_attr(t, "to", &to, &tolen) ||
-	    !safe_name(to, tolen)) {
+	    !xmpp_safe_name(to, tolen)) {
 		to = p->cfg.host;
 		tolen = strlen(to);
 	}

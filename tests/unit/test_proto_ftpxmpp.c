@@ -223,6 +223,10 @@ xmpp_client(void)
 		T(HEAD "hello<stream:features/>"), END
 	};
 	struct step	 big[] = { { 't', NULL, 0 }, END };
+	struct proto_cfg pc = { PROTO_XMPP, ROLE_CLIENT, "localhost",
+			    "x' evil='1", 0, 0, 0 };
+	struct negotiation *n;
+	struct proto_out out;
 	struct result	 r;
 	char		*s;
 
@@ -284,6 +288,15 @@ xmpp_client(void)
 	ok(r.outcome == FAIL && strstr(r.why, "more than 65536 bytes") != NULL,
 	    "  the same byte by byte");
 	free(s);
+	/* The server's name goes into our header: no markup in it. */
+	n = proto_new(&pc);
+	proto_out_init(&out);
+	proto_start(n, &out);
+	ok(out.fail && out.to_tls.len == 0 &&
+	    strstr(out.why, "cannot be an XMPP domain") != NULL,
+	    "xmpp client: a server name with a quote is refused, nothing sent");
+	proto_out_free(&out);
+	proto_free(n);
 }
 
 #define CHEAD	"<?xml version='1.0'?><stream:stream to='chat.example' " \
