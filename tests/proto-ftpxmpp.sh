@@ -98,31 +98,13 @@ ok $? "ftp client: and says so"
 
 # Response injection: a forged reply in the 234's packet, or after it.
 for how in same later; do
-	python3 - "$how" >"$T/fake.port" 2>/dev/null <<'PY' &
-import socket, sys, time
-l = socket.socket()
-l.bind(("127.0.0.1", 0))
-l.listen(1)
-print(l.getsockname()[1], flush=True)
-c, _ = l.accept()
-f = c.makefile("rb")
-c.sendall(b"220 fake\r\n")
-f.readline()
-c.sendall(b"211-Features:\r\n AUTH TLS\r\n211 End\r\n")
-f.readline()
-if sys.argv[1] == "same":
-    c.sendall(b"234 go\r\n230 INJECTED\r\n")
-else:
-    c.sendall(b"234 go\r\n")
-    time.sleep(0.2)
-    c.sendall(b"230 INJECTED\r\n")
-c.recv(100)
-time.sleep(1)
-PY
-	bg_pids="$bg_pids $!"
-	wait_for_line "$T/fake.port" '^[0-9]+$' || bail "fake server did not start"
+	mode=inject
+	[ $how = same ] || mode=inject-later
+	bg python3 "$top_srcdir/tests/helpers/fakeserver.py" ftp $mode \
+	    "$PKI/good.pem" "$PKI/good.key" >"$T/fake.port.$how"
+	wait_for_line "$T/fake.port.$how" '^[0-9]+$' || bail "fake server did not start"
 	timeout 30 "$RELAY" -p ftp --cafile "$PKI/ca.pem" \
-	    "127.0.0.1:$(cat "$T/fake.port")" - </dev/null >"$T/out" 2>"$T/err"
+	    "127.0.0.1:$(cat "$T/fake.port.$how")" - </dev/null >"$T/out" 2>"$T/err"
 	rc=$?
 	if [ $how = same ]; then
 		is "$rc" 4 "ftp client: a reply behind 234 in its packet: status 4"

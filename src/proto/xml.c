@@ -169,6 +169,7 @@ end_tag(struct xml *x, const char *s, size_t n, struct xml_token *t,
     char *why, size_t whylen)
 {
 	struct xml_frame	*f;
+	const char		*colon;
 	size_t			 nl;
 
 	while (n > 0 && is_space(s[n - 1]))
@@ -184,7 +185,7 @@ end_tag(struct xml *x, const char *s, size_t n, struct xml_token *t,
 	t->kind = XML_END;
 	t->depth = x->depth;
 	t->ns = f->ns;
-	t->local = strchr(f->name, ':') ? strchr(f->name, ':') + 1 : f->name;
+	t->local = (colon = strchr(f->name, ':')) != NULL ? colon + 1 : f->name;
 	t->llen = strlen(t->local);
 	pop(x);
 	return 1;
@@ -279,6 +280,17 @@ xml_attr(const struct xml_token *t, const char *name, const char **v,
 	return 0;
 }
 
+/* A stream header of XMPP 1.0 or later: before it, no STARTTLS. */
+int
+xmpp_version1(const struct xml_token *t)
+{
+	const char	*v;
+	size_t		 vlen;
+
+	return xml_attr(t, "version", &v, &vlen) && vlen >= 2 &&
+	    v[0] >= '1' && v[0] <= '9' && v[1] == '.';
+}
+
 /* The tokenizer's state, made with the first use (freed by proto_free). */
 struct xml *
 xmpp_xml(struct negotiation *p)
@@ -289,7 +301,6 @@ xmpp_xml(struct negotiation *p)
 	return p->priv;
 }
 
-/* XML of ours for the TLS-side peer: no line end, which TLS would get. */
 /*
  * A name we may put in a stream header's 'to' or 'from' as it is: a domain
  * or an address, nothing XML would read as markup.
@@ -306,6 +317,7 @@ xmpp_safe_name(const char *s, size_t len)
 	return 1;
 }
 
+/* XML of ours for the TLS-side peer: no line end, which TLS would get. */
 void
 xmpp_send(struct negotiation *p, struct proto_out *out, const char *fmt, ...)
 {

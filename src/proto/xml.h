@@ -68,6 +68,7 @@ int	 xml_attr(const struct xml_token *, const char *, const char **,
 	    size_t *);
 struct xml	*xmpp_xml(struct negotiation *);
 int		 xmpp_safe_name(const char *, size_t);
+int		 xmpp_version1(const struct xml_token *);
 void	 xmpp_send(struct negotiation *, struct proto_out *, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	 xmpp_log(struct negotiation *, struct proto_out *, const char *,

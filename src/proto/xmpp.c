@@ -51,9 +51,6 @@ static void
 element(struct negotiation *p, const struct xml_token *t,
     struct proto_out *out)
 {
-	const char	*v;
-	size_t		 vlen;
-
 	if (t->kind == XML_END && t->depth == 1) {
 		fail(p, out, "the server closed the stream");
 		return;
@@ -79,8 +76,7 @@ element(struct negotiation *p, const struct xml_token *t,
 			return;
 		}
 		/* Before 1.0 there were no stream features, nor STARTTLS. */
-		if (!xml_attr(t, "version", &v, &vlen) || vlen < 2 ||
-		    v[0] < '1' || v[0] > '9' || v[1] != '.') {
+		if (!xmpp_version1(t)) {
 			features_end(p, out);
 			return;
 		}

@@ -69,9 +69,6 @@ static void
 element(struct negotiation *p, const struct xml_token *t,
     struct proto_out *out)
 {
-	const char	*v;
-	size_t		 vlen;
-
 	switch (p->state) {
 	case HEADER:
 		if (t->kind != XML_START || !xml_is(t, NS_STREAMS, "stream")) {
@@ -85,8 +82,7 @@ element(struct negotiation *p, const struct xml_token *t,
 			    "stream is neither jabber:client nor jabber:server");
 			return;
 		}
-		if (!xml_attr(t, "version", &v, &vlen) || vlen < 2 ||
-		    v[0] < '1' || v[0] > '9' || v[1] != '.') {
+		if (!xmpp_version1(t)) {
 			stream_error(p, t, out, "unsupported-version", "a "
 			    "stream before XMPP 1.0 cannot do STARTTLS");
 			return;

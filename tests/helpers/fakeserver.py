@@ -3,7 +3,7 @@
 
   fakeserver.py PROTO MODE CERT KEY [CLEARTEXT-LOG]
 
-PROTO: smtp, imap, pop3, http-upgrade.  Prints its port, then serves
+PROTO: smtp, imap, pop3, http-upgrade, ftp.  Prints its port, then serves
 connections one after another until killed, writing each line it read in
 clear text to CLEARTEXT-LOG.  Its capabilities include X-STALE-CAP, which
 must never reach the plain side.  MODE:
@@ -26,6 +26,7 @@ FORGED = {
     "imap": b"* OK INJECTED-RESPONSE\r\n",
     "pop3": b"+OK INJECTED-RESPONSE\r\n",
     "http-upgrade": b"HTTP/1.1 200 INJECTED-RESPONSE\r\n\r\n",
+    "ftp": b"230 INJECTED-RESPONSE\r\n",
 }
 
 
@@ -73,6 +74,15 @@ def opening(proto, mode, c, f):
             return False
         readline(f)
         reply = b"-ERR not now\r\n" if mode == "refuse" else b"+OK begin TLS\r\n"
+    elif proto == "ftp":
+        c.sendall(b"220 fake\r\n")
+        readline(f)
+        c.sendall(b"211-Features:\r\n" + (b" AUTH TLS\r\n" if offer else b"") +
+                  b" X-STALE-CAP\r\n211 End\r\n")
+        if not offer:
+            return False
+        readline(f)
+        reply = b"431 not now\r\n" if mode == "refuse" else b"234 go\r\n"
     else:
         while readline(f) not in (b"\r\n", b"\n"):
             pass
