@@ -2,6 +2,8 @@
 
 #include <sys/resource.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -67,6 +69,48 @@ session_limit(unsigned wanted)
 	return (unsigned)n;
 }
 
+/*
+ * A closed descriptor 0, 1 or 2 would be the next one opened (libuv's epoll
+ * descriptor, its signal pipe, a socket): written to as standard output,
+ * closed as standard input, and libuv asserts that it never closes them.
+ * Fill each gap with /dev/null before anything else opens a descriptor, and
+ * say which were closed (bit N for descriptor N), or -1.
+ */
+static int
+fill_stdio(void)
+{
+	int	fd, closed = 0;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			return -1;
+		closed |= 1 << fd;
+	}
+	return closed;
+}
+
+/*
+ * An address on a descriptor that was closed at start: a usage error for
+ * "-", and for fd:N the status of any descriptor that is not open.
+ */
+static int
+uses_closed(const struct address *a, int closed)
+{
+	if (a->kind == ADDR_STDIO && (closed & 3) != 0) {
+		log_err("%s: standard %s is closed", a->text,
+		    closed & 1 ? "input" : "output");
+		return 2;
+	}
+	if (a->kind == ADDR_FD && a->fd >= 0 && a->fd <= 2 &&
+	    (closed & 1 << a->fd) != 0) {
+		log_err("%s: descriptor %d is not open", a->text, a->fd);
+		return 3;
+	}
+	return 0;
+}
+
 static void
 version(void)
 {
@@ -80,10 +124,15 @@ main(int argc, char **argv)
 	struct options	 o;
 	struct tls_ctx	*tctx;
 	struct run	 r;
-	uv_loop_t	*loop = uv_default_loop();
+	uv_loop_t	*loop;
 	char		 err[512];
-	int		 status = 0;
+	int		 status = 0, closed;
 
+	if ((closed = fill_stdio()) == -1) {
+		log_err("cannot open /dev/null: %s", strerror(errno));
+		return 2;
+	}
+	loop = uv_default_loop();
 	switch (options_parse(argc, argv, &o, err, sizeof(err))) {
 	case OPTS_HELP:
 		options_usage(stdout);
@@ -99,6 +148,9 @@ main(int argc, char **argv)
 	}
 	log_set_level(o.verbosity == 0 ? LOG_ERR : o.verbosity == 1 ?
 	    LOG_WARN : o.verbosity == 2 ? LOG_INFO : LOG_DEBUG);
+	if ((status = uses_closed(&o.tls_addr, closed)) != 0 ||
+	    (status = uses_closed(&o.plain_addr, closed)) != 0)
+		return status;
 	/* Without a name the client could only check that some CA signed it. */
 	if (o.role == ROLE_CLIENT && !o.insecure && o.npins == 0 &&
 	    o.servername == NULL && (o.tls_addr.kind != ADDR_TCP &&
