@@ -1,7 +1,10 @@
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,6 +210,59 @@ keylog_line(gnutls_session_t s, const char *label, const gnutls_datum_t *secret)
 	return 0;
 }
 
+/*
+ * The key log holds every session's secrets: mode 0600, never through a
+ * symbolic link, only a regular file (O_NONBLOCK: opening a FIFO must not
+ * hang the start).  A file of ours that others can read is tightened; one
+ * of someone else's is refused.
+ */
+static FILE *
+keylog_open(const char *what, const char *path, char *err, size_t errlen,
+    int *status)
+{
+	struct stat	 sb;
+	FILE		*f;
+	int		 fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC |
+	    O_NOCTTY | O_NONBLOCK, 0600);
+	if (fd == -1) {
+		fail(err, errlen, status, 2, "%s %s: %s", what, path,
+		    errno == ELOOP ? "a symbolic link: refused" :
+		    errno == ENXIO ? "not a regular file" : strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		fail(err, errlen, status, 2, "%s %s: not a regular file", what,
+		    path);
+		goto bad;
+	}
+	if ((sb.st_mode & 077) != 0) {
+		if (sb.st_uid != geteuid()) {
+			fail(err, errlen, status, 2, "%s %s: group or others "
+			    "may read it, and it is not ours to tighten: refused",
+			    what, path);
+			goto bad;
+		}
+		if (fchmod(fd, 0600) == -1) {
+			fail(err, errlen, status, 2, "%s %s: %s", what, path,
+			    strerror(errno));
+			goto bad;
+		}
+		log_warn("%s %s: group or others could read it: now mode "
+		    "0600", what, path);
+	}
+	if ((f = fdopen(fd, "a")) == NULL) {
+		fail(err, errlen, status, 1, "%s %s: %s", what, path,
+		    strerror(errno));
+		goto bad;
+	}
+	return f;
+bad:
+	close(fd);
+	return NULL;
+}
+
 /* A throwaway ECDSA P-256 certificate for localhost, made in memory. */
 static int
 self_signed(struct tls_ctx *c, char *err, size_t errlen, int *status)
@@ -306,8 +362,8 @@ struct tls_ctx *
 tls_ctx_new(const struct options *o, char *err, size_t errlen, int *status)
 {
 	struct tls_ctx	*c;
-	const char	*errpos = NULL;
-	int		 rc, server = o->role == ROLE_SERVER;
+	const char	*errpos = NULL, *keylog;
+	int		 rc, want_keylog, server = o->role == ROLE_SERVER;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		fail(err, errlen, status, 1, "out of memory");
@@ -358,12 +414,18 @@ tls_ctx_new(const struct options *o, char *err, size_t errlen, int *status)
 	}
 	if (o->alpn != NULL && load_alpn(c, err, errlen, status) == -1)
 		goto bad;
-	if (o->keylog != NULL &&
-	    (c->keylog = fopen(o->keylog, "a")) == NULL) {
-		fail(err, errlen, status, 2, "--keylog %s: %s", o->keylog,
-		    strerror(errno));
+	/*
+	 * Without a key log function GnuTLS opens SSLKEYLOGFILE itself, mode
+	 * 0644: take it over, and out of the environment before any session.
+	 */
+	keylog = o->keylog ? o->keylog : getenv("SSLKEYLOGFILE");
+	want_keylog = o->keylog != NULL || (keylog != NULL && *keylog != '\0');
+	if (want_keylog)
+		c->keylog = keylog_open(o->keylog ? "--keylog" :
+		    "SSLKEYLOGFILE", keylog, err, errlen, status);
+	unsetenv("SSLKEYLOGFILE");
+	if (want_keylog && c->keylog == NULL)
 		goto bad;
-	}
 	if (!server && o->insecure)
 		log_warn("--insecure: the server's certificate is NOT verified%s",
 		    o->npins ? " (only its key pin is checked)" :

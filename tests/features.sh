@@ -3,8 +3,9 @@
 # --keylog and SSLKEYLOGFILE, --alpn, --timeout, --idle-timeout, --insecure.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 require python3 certtool
-plan 23
+plan 31
 make_pki
+umask 022
 
 usage() {	# DESCRIPTION ARGS...: status 2 and one line on stderr
 	local d=$1 rc
@@ -29,6 +30,13 @@ usage "bad priority string" --priority 'NOT-A-PRIORITY' 127.0.0.1:1
 usage "bad pin" --pin sha256:abc 127.0.0.1:1
 usage "Unix socket without a name to verify" unix:/nonexistent
 usage "unknown protocol" --proto gopher 127.0.0.1:1
+ln -s "$T/secrets" "$T/keylink"
+usage "--keylog through a symbolic link" --keylog "$T/keylink" 127.0.0.1:1
+SSLKEYLOGFILE=$T/keylink usage "SSLKEYLOGFILE through a symbolic link" 127.0.0.1:1
+[ ! -e "$T/secrets" ]
+ok $? "and the link's target was not created"
+mkfifo "$T/keyfifo"
+usage "--keylog on a FIFO" --keylog "$T/keyfifo" 127.0.0.1:1
 
 "$RELAY" --help >"$T/help" 2>&1
 is "$?/$(grep -c -- '--self-signed' "$T/help")" 0/1 "--help: status 0, lists the options"
@@ -58,6 +66,7 @@ pair() {
 
 pair -- --keylog "$T/keys"
 is "$crc/$src/$(cat "$T/p.cout")" 0/0/hello "--keylog: the session works"
+is "$(stat -c %a "$T/keys")" 600 "--keylog creates the file mode 0600 (umask 022)"
 grep -Eq '^CLIENT_TRAFFIC_SECRET_0 [0-9a-f]{64} [0-9a-f]+$' "$T/keys"
 ok $? "--keylog writes NSS key-log lines"
 grep -Eq 'summary: none, \(TLS1\.3\).*AES-128-GCM.*peer CN=localhost, verified yes; 0 bytes to localhost:[0-9]+, 6 bytes to -, [0-9.e-]+ s$' "$T/p.cerr"
@@ -68,6 +77,15 @@ ok $? "-v: and so does the server's" || sed 's/^/# /' "$T/p.serr"
 SSLKEYLOGFILE=$T/envkeys pair --
 grep -q '^SERVER_TRAFFIC_SECRET_0 ' "$T/envkeys"
 ok $? "SSLKEYLOGFILE is honoured"
+is "$(stat -c %a "$T/envkeys")" 600 "SSLKEYLOGFILE is created mode 0600, not GnuTLS's 0644"
+is "$(grep -c '^CLIENT_HANDSHAKE_TRAFFIC_SECRET ' "$T/envkeys")" 2 \
+    "and holds each side's lines once (GnuTLS does not write them too)"
+
+# An existing key log of ours that others can read is tightened.
+: >"$T/oldkeys"
+chmod 644 "$T/oldkeys"
+pair -- --keylog "$T/oldkeys"
+is "$crc/$(stat -c %a "$T/oldkeys")" 0/600 "an existing key log readable by others: made 0600"
 
 pair --alpn=h2,http/1.1 -- --alpn=http/1.1
 grep -q 'ALPN http/1.1' "$T/p.cerr" && grep -q 'ALPN http/1.1' "$T/p.serr"
