@@ -151,12 +151,17 @@ main(int argc, char **argv)
 	if ((status = uses_closed(&o.tls_addr, closed)) != 0 ||
 	    (status = uses_closed(&o.plain_addr, closed)) != 0)
 		return status;
-	/* Without a name the client could only check that some CA signed it. */
+	/*
+	 * Without a name the client could only check that some CA signed it.
+	 * Only an address we connect to by host name gives one: a listening
+	 * one names ourselves, not the servers that connect to it.
+	 */
 	if (o.role == ROLE_CLIENT && !o.insecure && o.npins == 0 &&
-	    o.servername == NULL && (o.tls_addr.kind != ADDR_TCP &&
-	    o.tls_addr.kind != ADDR_TCP_LISTEN)) {
-		log_err("%s has no host name to verify: use --servername, "
-		    "--pin or --insecure", o.tls_addr.text);
+	    o.servername == NULL && o.tls_addr.kind != ADDR_TCP) {
+		log_err("%s has no host name to verify%s: use --servername, "
+		    "--pin or --insecure", o.tls_addr.text,
+		    address_is_listen(&o.tls_addr) ? " (the servers that "
+		    "connect to it could be anyone the CA vouches for)" : "");
 		return 2;
 	}
 	if (address_systemd(&o.tls_addr, err, sizeof(err)) != 0 ||

@@ -58,6 +58,13 @@ side_name(const struct side *sd)
 	return address_is_listen(sd->addr) ? "peer" : sd->addr->text;
 }
 
+/* The host we connect to, or NULL: a listening address names ourselves. */
+static const char *
+peer_host(const struct address *a)
+{
+	return a->kind == ADDR_TCP && a->host[0] != '\0' ? a->host : NULL;
+}
+
 /* -v: one line that says what the session was, once it is over. */
 static void
 summary(struct session *s)
@@ -415,8 +422,7 @@ start_tls(struct session *s)
 	char			 err[512];
 
 	if (o->role == ROLE_CLIENT)
-		name = o->servername ? o->servername :
-		    s->tside.addr->host[0] ? s->tside.addr->host : NULL;
+		name = o->servername ? o->servername : peer_host(s->tside.addr);
 	s->tls = tls_start(s->tctx, s->tside.st, name, o->proto != PROTO_NONE,
 	    &tls_events, s, err, sizeof(err));
 	if (s->tls == NULL)
@@ -530,8 +536,8 @@ start(struct session *s)
 	cfg.proto = o->proto;
 	cfg.role = o->role;
 	cfg.ehlo = o->ehlo;
-	cfg.host = o->servername ? o->servername : s->tside.addr->host[0] ?
-	    s->tside.addr->host : "localhost";
+	cfg.host = o->servername ? o->servername : peer_host(s->tside.addr) ?
+	    peer_host(s->tside.addr) : "localhost";
 	cfg.opportunistic = o->opportunistic;
 	cfg.allow_plain = o->allow_plain;
 	/* A stream id should be unpredictable (RFC 6120, 4.7.3). */
