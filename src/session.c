@@ -127,9 +127,11 @@ finish(struct session *s, int status, const char *fmt, ...)
 	    sd = sd == &s->tside ? &s->pside : NULL) {
 		if (sd->conn != NULL)
 			endpoint_cancel(sd->conn);
+		sd->conn = NULL;
 		if (sd->st != NULL) {
 			s->closing++;
 			stream_close(sd->st, released, s);
+			sd->st = NULL;
 		}
 	}
 	uv_close((uv_handle_t *)&s->timer, timer_closed);
@@ -138,11 +140,10 @@ finish(struct session *s, int status, const char *fmt, ...)
 static void
 check_done(struct session *s)
 {
+	if (s->ending || !s->tside.in_done)
+		return;
 	/* Nobody will type an ending to a terminal once the peer is gone. */
-	int	plain_done = s->pside.in_done ||
-		    (s->tside.in_done && stream_is_tty(s->pside.st));
-
-	if (!s->ending && s->tside.in_done && plain_done &&
+	if ((s->pside.in_done || stream_is_tty(s->pside.st)) &&
 	    stream_queued(s->tside.st) == 0 && stream_queued(s->pside.st) == 0)
 		finish(s, 0, "session ended");
 }
@@ -237,9 +238,13 @@ deliver(struct side *dst, char *buf, size_t len)
 	struct session	*s = dst->s;
 	int		 rc;
 
+	if (s->ending) {
+		free(buf);
+		return;
+	}
 	s->last_active = uv_now(s->loop);
 	if (dst == &s->tside && s->tls != NULL) {
-		rc = tls_write(s->tls, buf, len) == 0 ? 0 : UV_EIO;
+		rc = tls_write(s->tls, buf, len);
 		free(buf);
 	} else
 		rc = stream_write(dst->st, buf, len);
@@ -258,7 +263,7 @@ end_output(struct side *dst)
 	int		 rc;
 
 	if (dst == &s->tside && s->tls != NULL)
-		rc = tls_shutdown(s->tls) == 0 ? 0 : UV_EIO;
+		rc = tls_shutdown(s->tls);
 	else
 		rc = stream_shutdown(dst->st);
 	if (rc != 0)
@@ -423,8 +428,8 @@ start_tls(struct session *s)
 
 	if (o->role == ROLE_CLIENT)
 		name = o->servername ? o->servername : peer_host(s->tside.addr);
-	s->tls = tls_start(s->tctx, s->tside.st, name, o->proto != PROTO_NONE,
-	    &tls_events, s, err, sizeof(err));
+	s->tls = tls_start(s->loop, s->tctx, s->tside.st, name,
+	    o->proto != PROTO_NONE, &tls_events, s, err, sizeof(err));
 	if (s->tls == NULL)
 		finish(s, 5, "%s: %s", side_name(&s->tside), err);
 }
@@ -433,12 +438,17 @@ start_tls(struct session *s)
 static void
 apply(struct session *s, struct proto_out *out)
 {
-	char	*line, *next;
+	const char	*line = out->log.data, *nl;
+	size_t		 left = out->log.len, n;
 
-	for (line = out->log.data; line != NULL && *line != '\0'; line = next) {
-		next = strchr(line, '\n');
-		*next++ = '\0';
-		log_info("%s%s", s->label, line);
+	/* The transcript: one log line per line, the last one may be open. */
+	while (left > 0) {
+		nl = memchr(line, '\n', left);
+		n = nl != NULL ? (size_t)(nl - line) : left;
+		log_info("%s%.*s", s->label, (int)n, line);
+		n += nl != NULL;
+		line += n;
+		left -= n;
 	}
 	send_copy(&s->tside, out->to_tls.data, out->to_tls.len);
 	/* Server role: commands for the backend go now. */

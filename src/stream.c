@@ -21,7 +21,7 @@ struct half {
 struct stream {
 	uv_loop_t		*loop;
 	struct half		 r, w;	/* w.h == r.h for a socket read and written */
-	uv_idle_t		*idle;	/* drives reads of a file */
+	uv_idle_t		 idle;	/* drives reads of a file */
 	stream_alloc_cb		 alloc_cb;
 	stream_read_cb		 read_cb;
 	void			*rarg;
@@ -46,6 +46,10 @@ struct wreq {
 
 static void	close_writer(struct stream *);
 
+/*
+ * Every stream has its idle handle from the start, used or not: closing it
+ * makes stream_close complete from the loop, never inside the call.
+ */
 struct stream *
 stream_new(uv_loop_t *loop)
 {
@@ -55,6 +59,9 @@ stream_new(uv_loop_t *loop)
 		return NULL;
 	st->loop = loop;
 	st->r.fd = st->w.fd = -1;
+	uv_idle_init(loop, &st->idle);
+	st->idle.data = st;
+	st->open = 1;
 	return st;
 }
 
@@ -232,19 +239,10 @@ stream_read(struct stream *st, int on)
 			rc = uv_read_start(st->r.h, on_alloc, on_read);
 		else
 			rc = uv_read_stop(st->r.h);
-	} else {
-		if (st->idle == NULL) {
-			if ((st->idle = malloc(sizeof(*st->idle))) == NULL)
-				return UV_ENOMEM;
-			uv_idle_init(st->loop, st->idle);
-			st->idle->data = st;
-			st->open++;
-		}
-		if (on)
-			rc = uv_idle_start(st->idle, on_idle);
-		else
-			rc = uv_idle_stop(st->idle);
-	}
+	} else if (on)
+		rc = uv_idle_start(&st->idle, on_idle);
+	else
+		rc = uv_idle_stop(&st->idle);
 	if (rc != 0)
 		st->reading = 0;
 	return rc;
@@ -397,6 +395,15 @@ on_close(uv_handle_t *h)
 		finish(st);
 }
 
+static void
+on_idle_close(uv_handle_t *h)
+{
+	struct stream	*st = h->data;
+
+	if (--st->open == 0)
+		finish(st);
+}
+
 /* Close the write side's own descriptor so that its reader sees EOF. */
 static void
 close_writer(struct stream *st)
@@ -465,9 +472,6 @@ stream_close(struct stream *st, void (*cb)(void *), void *arg)
 		st->w.h->data = st;
 		uv_close((uv_handle_t *)st->w.h, on_close);
 	}
-	if (st->idle != NULL)
-		uv_close((uv_handle_t *)st->idle, on_close);
+	uv_close((uv_handle_t *)&st->idle, on_idle_close);
 	st->r.h = st->w.h = NULL;
-	if (st->open == 0)
-		finish(st);
 }

@@ -46,6 +46,7 @@ struct tls_ctx {
 struct tls {
 	struct tls_ctx		*ctx;
 	gnutls_session_t	 s;
+	uv_timer_t		 defer;		/* the client's first step */
 	struct stream		*st;
 	const struct tls_events	*ev;
 	void			*arg;
@@ -652,16 +653,31 @@ receive(struct tls *t)
 	deliver(t, pk, bufs, &n);
 }
 
+/* What GnuTLS wrote could not be sent: the handshake cannot go on. */
+static void
+handshake_unsent(struct tls *t, int rc)
+{
+	char	msg[200];
+
+	t->done = 1;
+	snprintf(msg, sizeof(msg), "TLS handshake failed: write: %s",
+	    uv_strerror(rc));
+	t->ev->handshake(t->arg, 5, msg);
+}
+
 static void
 process(struct tls *t)
 {
-	int	rc;
+	char	msg[200];
+	int	rc, wrc;
 
 	t->busy++;
 	while (t->handshaking) {
 		rc = gnutls_handshake(t->s);
-		if (flush(t) != 0 && rc == 0)
-			rc = GNUTLS_E_PUSH_ERROR;
+		if ((wrc = flush(t)) != 0) {
+			handshake_unsent(t, wrc);
+			goto out;
+		}
 		if (rc == 0) {
 			t->handshaking = 0;
 			t->ev->handshake(t->arg, 0, NULL);
@@ -678,9 +694,10 @@ process(struct tls *t)
 	}
 	if (!t->dead)
 		receive(t);
-	if (!t->dead && flush(t) != 0 && !t->done) {
+	if (!t->dead && (wrc = flush(t)) != 0 && !t->done) {
 		t->done = 1;
-		t->ev->error(t->arg, 1, "write failed");
+		snprintf(msg, sizeof(msg), "write: %s", uv_strerror(wrc));
+		t->ev->error(t->arg, 1, msg);
 	}
 out:
 	/* Idle sessions keep no buffer: most of a session's memory is here. */
@@ -756,10 +773,17 @@ on_read(struct stream *st, ssize_t n, char *buf, void *arg)
 	process(t);
 }
 
+/* The client's first flight, from the loop: see tls_start. */
+static void
+first_step(uv_timer_t *h)
+{
+	process(h->data);
+}
+
 struct tls *
-tls_start(struct tls_ctx *c, struct stream *st, const char *name,
-    int after_starttls, const struct tls_events *ev, void *arg, char *err,
-    size_t errlen)
+tls_start(uv_loop_t *loop, struct tls_ctx *c, struct stream *st,
+    const char *name, int after_starttls, const struct tls_events *ev,
+    void *arg, char *err, size_t errlen)
 {
 	struct tls	*t;
 	struct in6_addr	 ip;
@@ -806,15 +830,21 @@ tls_start(struct tls_ctx *c, struct stream *st, const char *name,
 	gnutls_transport_set_vec_push_function(t->s, push);
 	gnutls_transport_set_pull_function(t->s, pull);
 	gnutls_transport_set_pull_timeout_function(t->s, pull_timeout);
+	uv_timer_init(loop, &t->defer);
+	t->defer.data = t;
 	stream_set_reader(st, on_alloc, on_read, t);
 	if ((rc = stream_read(st, 1)) != 0) {
 		snprintf(err, errlen, "read: %s", uv_strerror(rc));
 		tls_free(t);
 		return NULL;
 	}
-	/* A client speaks first. */
+	/*
+	 * A client speaks first, but not from here: the events of a first
+	 * step that fails would reach a caller that does not hold the
+	 * handle yet.  Like libuv, call back only from the loop.
+	 */
 	if (!server)
-		process(t);
+		uv_timer_start(&t->defer, first_step, 0, 0);
 	return t;
 bad:
 	snprintf(err, errlen, "GnuTLS: %s", gnutls_strerror(rc));
@@ -823,7 +853,10 @@ bad:
 	return NULL;
 }
 
-/* Encrypt and queue; the caller watches stream_queued() for backpressure. */
+/*
+ * Encrypt and queue; the caller watches stream_queued() for backpressure.
+ * 0 or a libuv error.
+ */
 int
 tls_write(struct tls *t, const char *buf, size_t len)
 {
@@ -839,7 +872,7 @@ tls_write(struct tls *t, const char *buf, size_t len)
 	need = t->outlen + len + (len / MAX_RECORD + 1) * 256;
 	if (need > t->outcap) {
 		if ((nb = realloc(t->out, need)) == NULL)
-			return -1;
+			return UV_ENOMEM;
 		t->out = nb;
 		t->outcap = need;
 	}
@@ -848,11 +881,11 @@ tls_write(struct tls *t, const char *buf, size_t len)
 		if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_AGAIN)
 			continue;
 		if (n < 0)
-			return -1;
+			return UV_EIO;
 		buf += n;
 		len -= (size_t)n;
 	}
-	return flush(t) == 0 ? 0 : -1;
+	return flush(t);
 }
 
 int
@@ -863,7 +896,10 @@ tls_read(struct tls *t, int on)
 	return stream_read(t->st, on);
 }
 
-/* close_notify, then end the stream's writing; reading goes on. */
+/*
+ * close_notify, then end the stream's writing; reading goes on.  0 or a
+ * libuv error.
+ */
 int
 tls_shutdown(struct tls *t)
 {
@@ -872,9 +908,9 @@ tls_shutdown(struct tls *t)
 	do
 		rc = gnutls_bye(t->s, GNUTLS_SHUT_WR);
 	while (rc == GNUTLS_E_INTERRUPTED);
-	if (flush(t) != 0)
-		return -1;
-	return stream_shutdown(t->st) == 0 ? 0 : -1;
+	if ((rc = flush(t)) != 0)
+		return rc;
+	return stream_shutdown(t->st);
 }
 
 void
@@ -910,6 +946,13 @@ tls_describe(struct tls *t, char *buf, size_t len)
 	gnutls_free(dn.data);
 }
 
+static void
+freed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+/* Done with the stream now; the memory goes once the timer is closed. */
 void
 tls_free(struct tls *t)
 {
@@ -924,5 +967,5 @@ tls_free(struct tls *t)
 	gnutls_deinit(t->s);
 	free(t->in);
 	free(t->out);
-	free(t);
+	uv_close((uv_handle_t *)&t->defer, freed);
 }

@@ -28,9 +28,10 @@ struct tls_events {
 struct tls_ctx	*tls_ctx_new(const struct options *, char *, size_t, int *);
 void		 tls_ctx_free(struct tls_ctx *);
 
-struct tls	*tls_start(struct tls_ctx *, struct stream *, const char *name,
-		    int after_starttls, const struct tls_events *, void *,
-		    char *, size_t);
+/* The events come from the loop only, never from inside these calls. */
+struct tls	*tls_start(uv_loop_t *, struct tls_ctx *, struct stream *,
+		    const char *name, int after_starttls,
+		    const struct tls_events *, void *, char *, size_t);
 int		 tls_write(struct tls *, const char *, size_t);
 int		 tls_read(struct tls *, int on);
 int		 tls_shutdown(struct tls *);
