@@ -97,12 +97,12 @@ endpoint_open_fds(uv_loop_t *loop, const struct address *a,
 static void	try_next(struct connector *);
 
 static void
-connector_done(struct connector *c, struct stream *st, const char *err)
+connector_done(struct connector *c, struct stream *st, int rc, const char *err)
 {
 	if (c->res != NULL)
 		uv_freeaddrinfo(c->res);
 	if (!c->cancelled)
-		c->cb(c->arg, st, err);
+		c->cb(c->arg, st, rc, err);
 	else if (st != NULL)
 		stream_close(st, NULL, NULL);
 	free(c);
@@ -115,7 +115,7 @@ fail_connect(struct connector *c, int rc)
 
 	snprintf(err, sizeof(err), "cannot connect to %s: %s", c->addr->text,
 	    uv_strerror(rc));
-	connector_done(c, NULL, err);
+	connector_done(c, NULL, rc, err);
 }
 
 static void
@@ -126,7 +126,7 @@ on_attempt_closed(uv_handle_t *h)
 	free(h);
 	c->busy = 0;
 	if (c->cancelled)
-		connector_done(c, NULL, NULL);
+		connector_done(c, NULL, 0, NULL);
 	else
 		try_next(c);
 }
@@ -139,14 +139,20 @@ on_connect(uv_connect_t *req, int status)
 
 	if (c->cancelled)
 		return;		/* endpoint_cancel closes the handle */
-	if (status == 0) {
+	/*
+	 * ECONNRESET: the server accepted and reset before libuv looked (it
+	 * reads SO_ERROR).  The connection was made: hand it over, reset and
+	 * all, so that what the server sent first is still read (then end of
+	 * file) and the reset is seen as on any later read or write.
+	 */
+	if (status == 0 || status == UV_ECONNRESET) {
 		if ((st = stream_new(c->loop)) == NULL) {
 			status = UV_ENOMEM;
 		} else {
 			stream_adopt_handle(st, c->h);
 			c->h = NULL;
 			c->busy = 0;
-			connector_done(c, st, NULL);
+			connector_done(c, st, status, NULL);
 			return;
 		}
 	}
@@ -193,13 +199,13 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 	c->busy = 0;
 	c->res = res;
 	if (c->cancelled) {
-		connector_done(c, NULL, NULL);
+		connector_done(c, NULL, 0, NULL);
 		return;
 	}
 	if (status != 0) {
 		snprintf(err, sizeof(err), "cannot resolve %s: %s",
 		    c->addr->host, uv_strerror(status));
-		connector_done(c, NULL, err);
+		connector_done(c, NULL, status, err);
 		return;
 	}
 	c->next = res;
@@ -215,12 +221,12 @@ on_unix_connect(uv_connect_t *req, int status)
 
 	c->busy = 0;
 	if (c->cancelled) {
-		connector_done(c, NULL, NULL);	/* the handle is closing */
+		connector_done(c, NULL, 0, NULL);	/* the handle is closing */
 		return;
 	}
 	if (status == 0 && (st = stream_new(c->loop)) != NULL) {
 		stream_adopt_handle(st, c->h);
-		connector_done(c, st, NULL);
+		connector_done(c, st, 0, NULL);
 		return;
 	}
 	uv_close((uv_handle_t *)c->h, (uv_close_cb)free);

@@ -11,8 +11,12 @@
 struct connector;
 struct listener;
 
-/* st is NULL on failure, then err says why (the exit status is 3). */
-typedef void	(*connect_cb)(void *arg, struct stream *st, const char *err);
+/*
+ * st is NULL on failure: rc is the libuv error and err says why.  A
+ * connection reset at once comes with its stream and rc UV_ECONNRESET.
+ */
+typedef void	(*connect_cb)(void *arg, struct stream *st, int rc,
+		    const char *err);
 typedef void	(*accept_cb)(void *arg);
 
 int		 endpoint_open_fds(uv_loop_t *, const struct address *,

@@ -24,6 +24,9 @@ struct side {
 	const struct address	*addr;
 	struct stream		*st;
 	struct connector	*conn;	/* connect under way */
+	int			 connected;	/* we connected to it */
+	int			 begun;		/* it sent a byte, or we did */
+	int			 reset;		/* connect() saw it reset */
 	int			 in_done;	/* its input has ended */
 	int			 paused;	/* reading stopped: sink is full */
 	uint64_t		 relayed;	/* bytes relayed to this side */
@@ -50,12 +53,23 @@ struct session {
 
 static void	finish(struct session *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
+static int	unreached(struct side *, int);
 
 /* An accepted side is named by the session's label already. */
 static const char *
 side_name(const struct side *sd)
 {
 	return address_is_listen(sd->addr) ? "peer" : sd->addr->text;
+}
+
+/*
+ * A connection that connect() already saw reset reads to end of file: that
+ * end is the reset.
+ */
+static ssize_t
+read_end(const struct side *sd, ssize_t n)
+{
+	return n == UV_EOF && sd->reset ? UV_ECONNRESET : n;
 }
 
 /* The host we connect to, or NULL: a listening address names ourselves. */
@@ -213,6 +227,26 @@ pause_if_full(struct side *src)
 	side_read(src, 0);
 }
 
+/*
+ * Writing to a side failed.  On the TLS side during the clear-text opening
+ * that is the negotiation failing (status 4), as a failed read there is.
+ */
+static void
+write_failed(struct side *sd, int rc)
+{
+	struct session	*s = sd->s;
+
+	if (unreached(sd, rc))
+		return;
+	if (sd == &s->tside && s->neg != NULL && s->tls == NULL)
+		finish(s, 4, "write to %s during the %s opening: %s",
+		    side_name(sd), proto_name(s->o->proto), uv_strerror(rc));
+	else
+		finish(s, 1, "write to %s: %s%s", side_name(sd),
+		    uv_strerror(rc), sd->in_done ?
+		    " (it had ended its own direction and closed)" : "");
+}
+
 static void
 on_written(struct stream *st, int status, void *arg)
 {
@@ -221,9 +255,7 @@ on_written(struct stream *st, int status, void *arg)
 
 	(void)st;
 	if (status != 0) {
-		finish(s, 1, "write to %s: %s%s", side_name(sink),
-		    uv_strerror(status), sink->in_done ?
-		    " (it had ended its own direction and closed)" : "");
+		write_failed(sink, status);
 		return;
 	}
 	if (stream_queued(sink->st) <= LOW_WATER)
@@ -243,13 +275,14 @@ deliver(struct side *dst, char *buf, size_t len)
 		return;
 	}
 	s->last_active = uv_now(s->loop);
+	dst->begun = 1;
 	if (dst == &s->tside && s->tls != NULL) {
 		rc = tls_write(s->tls, buf, len);
 		free(buf);
 	} else
 		rc = stream_write(dst->st, buf, len);
 	if (rc != 0) {
-		finish(s, 1, "write to %s: %s", side_name(dst), uv_strerror(rc));
+		write_failed(dst, rc);
 		return;
 	}
 	pause_if_full(other(dst));
@@ -294,6 +327,7 @@ raw_read(struct stream *st, ssize_t n, char *buf, void *arg)
 		free(buf);
 	if (n == 0)
 		return;
+	n = read_end(src, n);
 	if (n == UV_EOF) {
 		log_debug("%send of input from %s", s->label, side_name(src));
 		src->in_done = 1;
@@ -302,10 +336,12 @@ raw_read(struct stream *st, ssize_t n, char *buf, void *arg)
 		return;
 	}
 	if (n < 0) {
-		finish(s, 1, "read from %s: %s", side_name(src),
-		    uv_strerror((int)n));
+		if (!unreached(src, (int)n))
+			finish(s, 1, "read from %s: %s", side_name(src),
+			    uv_strerror((int)n));
 		return;
 	}
+	src->begun = 1;
 	other(src)->relayed += (size_t)n;
 	deliver(other(src), buf, (size_t)n);
 }
@@ -320,8 +356,7 @@ tls_data(void *arg, const uv_buf_t *bufs, unsigned n)
 	for (unsigned i = 0; i < n; i++)
 		s->pside.relayed += bufs[i].len;
 	if ((rc = stream_writev(s->pside.st, bufs, n)) != 0) {
-		finish(s, 1, "write to %s: %s", side_name(&s->pside),
-		    uv_strerror(rc));
+		write_failed(&s->pside, rc);
 		return;
 	}
 	pause_if_full(&s->tside);
@@ -385,17 +420,70 @@ send_copy(struct side *dst, const char *data, size_t len)
 	deliver(dst, buf, len);
 }
 
+/*
+ * A side could not be reached (status 3).  A STARTTLS client in front of a
+ * dead backend gets the protocol's own "not available" (421 for SMTP), not
+ * silence.
+ */
+static void
+connect_failed(struct side *sd, const char *msg)
+{
+	struct session	*s = sd->s;
+	const char	*bye = proto_unavailable(s->o->proto);
+
+	if (sd == &s->pside && s->o->role == ROLE_SERVER &&
+	    s->tside.st != NULL && bye != NULL)
+		send_copy(&s->tside, bye, proto_unavailable_len(s->o->proto));
+	finish(s, 3, "%s", msg);
+}
+
+/* How a connection we made ended: rc is UV_EOF or the read/write error. */
+static const char *
+how_lost(const struct side *sd, int rc)
+{
+	return rc == UV_EOF && !sd->reset ? "closed" : "reset";
+}
+
+/*
+ * A peer we connect to that speaks first (a greeting; a backend) counts as
+ * reached once it has sent a byte.  One that resets the connection before
+ * that, or closes it (rc UV_EOF), fails like a refused connect, status 3,
+ * whichever call sees it: connect(), a write or a read.  Where we speak
+ * first, what it does after that is the opening's or the handshake's.
+ * Returns 1 when that is what happened.
+ */
+static int
+unreached(struct side *sd, int rc)
+{
+	char	msg[600];
+
+	if (!sd->connected || sd->begun)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s %s the connection before sending "
+	    "anything", side_name(sd), how_lost(sd, rc));
+	connect_failed(sd, msg);
+	return 1;
+}
+
 static void
 tls_handshake(void *arg, int status, const char *err)
 {
 	struct session		*s = arg;
 	struct proto_out	 out;
 	char			 desc[1024];
+	int			 rc;
 
 	if (status != 0) {
-		finish(s, status, "%s: %s", side_name(&s->tside), err);
+		/* One message for a server that hung up on our ClientHello. */
+		if ((rc = tls_silent_end(s->tls)) != 0 && s->tside.connected)
+			finish(s, status, "%s %s the connection during the TLS "
+			    "handshake, before sending anything",
+			    side_name(&s->tside), how_lost(&s->tside, rc));
+		else
+			finish(s, status, "%s: %s", side_name(&s->tside), err);
 		return;
 	}
+	s->tside.begun = 1;
 	if (log_enabled(LOG_INFO)) {
 		tls_describe(s->tls, desc, sizeof(desc));
 		log_info("%sTLS established: %s", s->label, desc);
@@ -480,6 +568,7 @@ neg_read(struct stream *st, ssize_t n, char *buf, void *arg)
 
 	(void)st;
 	if (n > 0) {
+		s->tside.begun = 1;
 		proto_out_init(&out);
 		proto_from_tls(s->neg, buf, (size_t)n, &out);
 		free(buf);
@@ -487,6 +576,9 @@ neg_read(struct stream *st, ssize_t n, char *buf, void *arg)
 		return;
 	}
 	free(buf);
+	n = read_end(&s->tside, n);
+	if (n < 0 && unreached(&s->tside, (int)n))
+		return;
 	if (n == UV_EOF && s->o->role == ROLE_SERVER)
 		finish(s, 0, "the client left before TLS");
 	else if (n == UV_EOF)
@@ -507,6 +599,7 @@ neg_plain_read(struct stream *st, ssize_t n, char *buf, void *arg)
 
 	(void)st;
 	if (n > 0) {
+		s->pside.begun = 1;
 		proto_out_init(&out);
 		proto_from_plain(s->neg, buf, (size_t)n, &out);
 		free(buf);
@@ -514,6 +607,9 @@ neg_plain_read(struct stream *st, ssize_t n, char *buf, void *arg)
 		return;
 	}
 	free(buf);
+	n = read_end(&s->pside, n);
+	if (n < 0 && unreached(&s->pside, (int)n))
+		return;
 	if (n == UV_EOF) {
 		/* After QUIT, say: its last reply is on its way to the client. */
 		s->pside.in_done = 1;
@@ -578,25 +674,19 @@ start(struct session *s)
 }
 
 static void
-on_connected(void *arg, struct stream *st, const char *err)
+on_connected(void *arg, struct stream *st, int rc, const char *err)
 {
 	struct side	*sd = arg;
 	struct session	*s = sd->s;
 
 	sd->conn = NULL;
 	if (st == NULL) {
-		/*
-		 * A STARTTLS client in front of a dead backend gets the
-		 * protocol's own "not available" (421 for SMTP), not silence.
-		 */
-		if (sd == &s->pside && s->o->role == ROLE_SERVER &&
-		    s->tside.st != NULL && proto_unavailable(s->o->proto))
-			send_copy(&s->tside, proto_unavailable(s->o->proto),
-			    proto_unavailable_len(s->o->proto));
-		finish(s, 3, "%s", err);
+		connect_failed(sd, err);
 		return;
 	}
 	sd->st = st;
+	sd->connected = 1;
+	sd->reset = rc == UV_ECONNRESET;
 	log_debug("%sconnected to %s", s->label, side_name(sd));
 	if (s->tside.st != NULL && s->pside.st != NULL)
 		start(s);

@@ -63,6 +63,7 @@ struct tls {
 	int			 verify_failed;
 	int			 got_data;	/* application data arrived */
 	int			 got_bytes;	/* anything arrived at all */
+	int			 lost;		/* read/write error that ended it */
 	int			 after_starttls;
 	char			 verify_err[512];
 };
@@ -660,6 +661,7 @@ handshake_unsent(struct tls *t, int rc)
 	char	msg[200];
 
 	t->done = 1;
+	t->lost = rc;
 	snprintf(msg, sizeof(msg), "TLS handshake failed: write: %s",
 	    uv_strerror(rc));
 	t->ev->handshake(t->arg, 5, msg);
@@ -761,6 +763,7 @@ on_read(struct stream *st, ssize_t n, char *buf, void *arg)
 		t->raw_eof = 1;
 	else {
 		t->done = 1;
+		t->lost = (int)n;
 		snprintf(msg, sizeof(msg), "read: %s", uv_strerror((int)n));
 		if (t->handshaking)
 			t->ev->handshake(t->arg, 5, msg);
@@ -911,6 +914,18 @@ tls_shutdown(struct tls *t)
 	if ((rc = flush(t)) != 0)
 		return rc;
 	return stream_shutdown(t->st);
+}
+
+/*
+ * The connection ended before the peer sent a single byte: UV_EOF, or the
+ * read or write error (a reset); else 0.
+ */
+int
+tls_silent_end(const struct tls *t)
+{
+	if (t->got_bytes)
+		return 0;
+	return t->lost != 0 ? t->lost : t->raw_eof ? UV_EOF : 0;
 }
 
 void
