@@ -205,7 +205,7 @@ main(int argc, char **argv)
 	if (address_is_listen(&o.tls_addr) || address_is_listen(&o.plain_addr)) {
 		r.srv = server_new(loop, &o, tctx, session_limit(o.max_sessions),
 		    &status);
-	} else if ((r.s = session_new(loop, &o, tctx, "", NULL, NULL,
+	} else if ((r.s = session_new(loop, &o, tctx, "", NULL, NULL, NULL,
 	    session_done, &r)) == NULL) {
 		log_err("out of memory");
 		status = 1;

@@ -87,7 +87,7 @@ accept_one(struct server *srv)
 		e->next->prev = e;
 	srv->sessions = e;
 	srv->n++;
-	e->s = session_new(srv->loop, srv->o, srv->tctx, label,
+	e->s = session_new(srv->loop, srv->o, srv->tctx, label, peer,
 	    srv->tls_listens ? st : NULL, srv->tls_listens ? NULL : st,
 	    session_done, e);
 	if (e->s == NULL) {

@@ -30,6 +30,7 @@ struct side {
 	int			 in_done;	/* its input has ended */
 	int			 paused;	/* reading stopped: sink is full */
 	uint64_t		 relayed;	/* bytes relayed to this side */
+	char			 name[340];	/* for messages */
 };
 
 struct session {
@@ -55,11 +56,30 @@ static void	finish(struct session *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static int	unreached(struct side *, int);
 
-/* An accepted side is named by the session's label already. */
 static const char *
 side_name(const struct side *sd)
 {
-	return address_is_listen(sd->addr) ? "peer" : sd->addr->text;
+	return sd->name;
+}
+
+/*
+ * An accepted side by what it is and where from ("TLS client 192.0.2.1:
+ * 40512"), so that a message says who failed; any other by its address.
+ */
+static void
+name_side(struct side *sd, const char *peer)
+{
+	struct session	*s = sd->s;
+
+	if (!address_is_listen(sd->addr))
+		snprintf(sd->name, sizeof(sd->name), "%s", sd->addr->text);
+	else if (sd == &s->pside)
+		snprintf(sd->name, sizeof(sd->name), "plain client %s",
+		    peer ? peer : "?");
+	else
+		snprintf(sd->name, sizeof(sd->name), "TLS %s %s",
+		    s->o->role == ROLE_SERVER ? "client" : "server",
+		    peer ? peer : "?");
 }
 
 /*
@@ -718,8 +738,8 @@ open_side(struct side *sd)
 
 struct session *
 session_new(uv_loop_t *loop, const struct options *o, struct tls_ctx *tctx,
-    const char *label, struct stream *tls_st, struct stream *plain_st,
-    session_done_cb cb, void *arg)
+    const char *label, const char *peer, struct stream *tls_st,
+    struct stream *plain_st, session_done_cb cb, void *arg)
 {
 	struct session	*s;
 
@@ -734,6 +754,8 @@ session_new(uv_loop_t *loop, const struct options *o, struct tls_ctx *tctx,
 	s->tside.s = s->pside.s = s;
 	s->tside.addr = &o->tls_addr;
 	s->pside.addr = &o->plain_addr;
+	name_side(&s->tside, peer);
+	name_side(&s->pside, peer);
 	s->tside.st = tls_st;
 	s->pside.st = plain_st;
 	uv_timer_init(loop, &s->timer);
