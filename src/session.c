@@ -18,6 +18,8 @@
 #define HIGH_WATER	(256 * 1024)
 #define LOW_WATER	(HIGH_WATER / 2)
 #define PLAIN_READ	(64 * 1024)
+/* How long an ending session still writes: close_notify, or last bytes. */
+#define LINGER_MS	1000
 
 struct side {
 	struct session		*s;
@@ -28,6 +30,7 @@ struct side {
 	int			 begun;		/* it sent a byte, or we did */
 	int			 reset;		/* connect() saw it reset */
 	int			 in_done;	/* its input has ended */
+	int			 out_done;	/* we ended its output */
 	int			 paused;	/* reading stopped: sink is full */
 	uint64_t		 relayed;	/* bytes relayed to this side */
 	char			 name[340];	/* for messages */
@@ -45,6 +48,9 @@ struct session {
 	uint64_t		 started;
 	int			 established;
 	int			 ending;
+	struct side		*linger;	/* ending: its queue still drains */
+	int			 aborted;	/* SIGTERM: close_notify is queued */
+	int			 left_early;	/* client ended first, no data */
 	int			 status;
 	int			 closing;	/* handles still to close */
 	char			 label[128];
@@ -131,6 +137,34 @@ timer_closed(uv_handle_t *h)
 	released(h->data);
 }
 
+static void
+close_side(struct session *s, struct side *sd)
+{
+	if (sd->st == NULL)
+		return;
+	s->closing++;
+	/* A failed session must not look like a clean end to a plain peer. */
+	if (sd == &s->pside && s->status != 0)
+		stream_reset(sd->st, released, s);
+	else
+		stream_close(sd->st, released, s);
+	sd->st = NULL;
+}
+
+static void
+end_linger(struct session *s)
+{
+	close_side(s, s->linger);
+	s->linger = NULL;
+	uv_close((uv_handle_t *)&s->timer, timer_closed);
+}
+
+static void
+on_linger(uv_timer_t *t)
+{
+	end_linger(t->data);
+}
+
 /* End the session once; status and message are the first failure's. */
 static void
 finish(struct session *s, int status, const char *fmt, ...)
@@ -157,18 +191,43 @@ finish(struct session *s, int status, const char *fmt, ...)
 	}
 	proto_free(s->neg);
 	s->neg = NULL;
+	/*
+	 * One side's queue may still go out, for LINGER_MS at most: the
+	 * close_notify of SIGTERM, or what a failed session's plain side was
+	 * sent before the failure (then it is reset).
+	 */
+	if (status != 0 && s->pside.st != NULL &&
+	    stream_queued(s->pside.st) > 0)
+		s->linger = &s->pside;
+	else if (s->aborted && s->tside.st != NULL &&
+	    stream_queued(s->tside.st) > 0)
+		s->linger = &s->tside;
 	for (struct side *sd = &s->tside; sd != NULL;
 	    sd = sd == &s->tside ? &s->pside : NULL) {
 		if (sd->conn != NULL)
 			endpoint_cancel(sd->conn);
 		sd->conn = NULL;
-		if (sd->st != NULL) {
-			s->closing++;
-			stream_close(sd->st, released, s);
-			sd->st = NULL;
-		}
+		if (sd != s->linger)
+			close_side(s, sd);
+		else
+			stream_read(sd->st, 0);
 	}
-	uv_close((uv_handle_t *)&s->timer, timer_closed);
+	if (s->linger != NULL)
+		uv_timer_start(&s->timer, on_linger, LINGER_MS, 0);
+	else
+		uv_close((uv_handle_t *)&s->timer, timer_closed);
+}
+
+/*
+ * Server role: a TLS client that ends before any application data went
+ * either way (and before we ended) may have refused our certificate once
+ * the handshake was over, as TLS 1.2 clients and late checkers do.
+ */
+static int
+left_unused(struct session *s)
+{
+	return s->o->role == ROLE_SERVER && s->tls != NULL &&
+	    !tls_exchanged(s->tls) && !s->tside.out_done;
 }
 
 static void
@@ -177,8 +236,14 @@ check_done(struct session *s)
 	if (s->ending || !s->tside.in_done)
 		return;
 	/* Nobody will type an ending to a terminal once the peer is gone. */
-	if ((s->pside.in_done || stream_is_tty(s->pside.st)) &&
-	    stream_queued(s->tside.st) == 0 && stream_queued(s->pside.st) == 0)
+	if (!(s->pside.in_done || stream_is_tty(s->pside.st)) ||
+	    stream_queued(s->tside.st) != 0 || stream_queued(s->pside.st) != 0)
+		return;
+	if (s->left_early && !tls_exchanged(s->tls))
+		finish(s, 5, "%s left right after the handshake, before any "
+		    "data: did it reject our certificate?",
+		    side_name(&s->tside));
+	else
 		finish(s, 0, "session ended");
 }
 
@@ -274,6 +339,12 @@ on_written(struct stream *st, int status, void *arg)
 	struct session	*s = sink->s;
 
 	(void)st;
+	if (s->ending) {
+		if (sink == s->linger && (status != 0 ||
+		    stream_queued(sink->st) == 0))
+			end_linger(s);
+		return;
+	}
 	if (status != 0) {
 		write_failed(sink, status);
 		return;
@@ -315,6 +386,7 @@ end_output(struct side *dst)
 	struct session	*s = dst->s;
 	int		 rc;
 
+	dst->out_done = 1;
 	if (dst == &s->tside && s->tls != NULL)
 		rc = tls_shutdown(s->tls);
 	else
@@ -382,19 +454,30 @@ tls_data(void *arg, const uv_buf_t *bufs, unsigned n)
 	pause_if_full(&s->tside);
 }
 
+/*
+ * The TLS peer ended its direction.  Without close_notify, a FIN from
+ * anyone on the path would pass for the end of the data: a failure
+ * (truncation), never a clean end passed on to the plain side.
+ */
 static void
 tls_eof(void *arg, int clean)
 {
 	struct session	*s = arg;
 
-	if (!clean)
-		log_info("%s%s closed without TLS close_notify", s->label,
-		    side_name(&s->tside));
-	else
+	s->tside.in_done = 1;
+	if (!clean && left_unused(s))
+		finish(s, 5, "%s left right after the handshake, before any "
+		    "data, without TLS close_notify: did it reject our "
+		    "certificate?", side_name(&s->tside));
+	else if (!clean)
+		finish(s, 1, "%s closed the connection without TLS "
+		    "close_notify: possible truncation", side_name(&s->tside));
+	else {
 		log_debug("%s%s sent TLS close_notify", s->label,
 		    side_name(&s->tside));
-	s->tside.in_done = 1;
-	end_output(&s->pside);
+		s->left_early = left_unused(s);
+		end_output(&s->pside);
+	}
 }
 
 static void
@@ -769,9 +852,17 @@ session_new(uv_loop_t *loop, const struct options *o, struct tls_ctx *tctx,
 	return s;
 }
 
-/* SIGINT/SIGTERM: drop the session now, keeping its status so far. */
+/*
+ * SIGINT/SIGTERM: end the session now, keeping its status so far.  An
+ * established TLS session says close_notify first, so that its peer sees a
+ * clean end rather than a truncation.
+ */
 void
 session_abort(struct session *s)
 {
+	if (s->ending)
+		return;
+	if (s->established && s->tls != NULL)
+		s->aborted = s->tside.out_done || tls_shutdown(s->tls) == 0;
 	finish(s, s->status, NULL);
 }

@@ -32,6 +32,7 @@ struct stream {
 	int			 wclose_pending;	/* after queued writes */
 	size_t			 queued;
 	int			 closing;
+	int			 reset;	/* close a TCP connection with RST */
 	int			 open;	/* handles not yet closed */
 	void			(*closed_cb)(void *);
 	void			*carg;
@@ -466,7 +467,10 @@ stream_close(struct stream *st, void (*cb)(void *), void *arg)
 	st->carg = arg;
 	if (st->r.h != NULL) {
 		st->r.h->data = st;
-		uv_close((uv_handle_t *)st->r.h, on_close);
+		/* libuv refuses a reset after a shutdown: then a FIN it is. */
+		if (!st->reset || st->r.h->type != UV_TCP ||
+		    uv_tcp_close_reset((uv_tcp_t *)st->r.h, on_close) != 0)
+			uv_close((uv_handle_t *)st->r.h, on_close);
 	}
 	if (st->w.h != NULL && st->w.h != st->r.h) {
 		st->w.h->data = st;
@@ -474,4 +478,18 @@ stream_close(struct stream *st, void (*cb)(void *), void *arg)
 	}
 	uv_close((uv_handle_t *)&st->idle, on_idle_close);
 	st->r.h = st->w.h = NULL;
+}
+
+/*
+ * Close, a TCP connection with a reset (RST) instead of a FIN, so that its
+ * peer sees an error rather than a clean end.  The kernel drops what it
+ * has not sent yet, so the caller waits for stream_queued() to reach 0
+ * first; what the peer's window did not take by then is lost all the same.
+ * Anything else is closed as stream_close does.
+ */
+void
+stream_reset(struct stream *st, void (*cb)(void *), void *arg)
+{
+	st->reset = 1;
+	stream_close(st, cb, arg);
 }

@@ -33,5 +33,6 @@ int	 stream_writev(struct stream *, const uv_buf_t *, unsigned);
 int	 stream_shutdown(struct stream *);
 size_t	 stream_queued(const struct stream *);
 void	 stream_close(struct stream *, void (*)(void *), void *);
+void	 stream_reset(struct stream *, void (*)(void *), void *);
 
 #endif

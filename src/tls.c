@@ -62,6 +62,7 @@ struct tls {
 	int			 dead;		/* tls_free called while busy */
 	int			 verify_failed;
 	int			 got_data;	/* application data arrived */
+	int			 sent_data;	/* application data went out */
 	int			 got_bytes;	/* anything arrived at all */
 	int			 lost;		/* read/write error that ended it */
 	int			 after_starttls;
@@ -879,6 +880,7 @@ tls_write(struct tls *t, const char *buf, size_t len)
 		t->out = nb;
 		t->outcap = need;
 	}
+	t->sent_data |= len > 0;
 	while (len > 0) {
 		n = gnutls_record_send(t->s, buf, len);
 		if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_AGAIN)
@@ -914,6 +916,13 @@ tls_shutdown(struct tls *t)
 	if ((rc = flush(t)) != 0)
 		return rc;
 	return stream_shutdown(t->st);
+}
+
+/* Application data went either way. */
+int
+tls_exchanged(const struct tls *t)
+{
+	return t->got_data || t->sent_data;
 }
 
 /*

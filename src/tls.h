@@ -35,6 +35,7 @@ struct tls	*tls_start(uv_loop_t *, struct tls_ctx *, struct stream *,
 int		 tls_write(struct tls *, const char *, size_t);
 int		 tls_read(struct tls *, int on);
 int		 tls_shutdown(struct tls *);
+int		 tls_exchanged(const struct tls *);
 int		 tls_silent_end(const struct tls *);
 void		 tls_describe(struct tls *, char *, size_t);
 void		 tls_free(struct tls *);

@@ -102,6 +102,7 @@ def hold(port, cafile):
     for line in sys.stdin:
         if line.strip() == "close":
             break
+    tls.unwrap()  # close_notify, then the relay's: a clean end
     tls.close()
 
 
