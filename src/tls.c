@@ -66,6 +66,10 @@ struct tls {
 	int			 got_bytes;	/* anything arrived at all */
 	int			 lost;		/* read/write error that ended it */
 	int			 after_starttls;
+	unsigned char		 rec[7];	/* record header (+ alert) seen */
+	size_t			 reclen;	/* bytes of rec[] filled */
+	size_t			 recleft;	/* body of that record to skip */
+	int			 clear_alert;	/* plaintext alert's code, or -1 */
 	char			 verify_err[512];
 };
 
@@ -550,14 +554,79 @@ on_alloc(struct stream *st, size_t *len, void *arg)
 	return t->in + t->inlen;
 }
 
+/*
+ * During the handshake, follow the records as they arrive to catch an
+ * alert sent in the clear where keys are already in use: OpenSSL's TLS 1.3
+ * client does that when it rejects our certificate, and GnuTLS, trying to
+ * decrypt it, says only "Decryption has failed".  A plaintext alert is a
+ * record of type 21 with a body of 2 bytes; an encrypted one is longer.
+ */
+static void
+watch_records(struct tls *t, const unsigned char *p, size_t n)
+{
+	size_t	k;
+
+	while (n > 0) {
+		if (t->recleft > 0) {
+			k = n < t->recleft ? n : t->recleft;
+			p += k;
+			n -= k;
+			t->recleft -= k;
+			continue;
+		}
+		t->rec[t->reclen++] = *p++;
+		n--;
+		if (t->reclen == 5 && (t->rec[0] != 21 || t->rec[3] != 0 ||
+		    t->rec[4] != 2)) {
+			t->recleft = (size_t)t->rec[3] << 8 | t->rec[4];
+			t->reclen = 0;
+		} else if (t->reclen == sizeof(t->rec)) {
+			t->clear_alert = t->rec[6];
+			t->reclen = 0;
+		}
+	}
+}
+
+/* An alert from the peer, by GnuTLS's name; what it says of our cert. */
+static void
+alert_text(struct tls *t, int alert, char *buf, size_t len)
+{
+	const char	*name = gnutls_alert_get_name(alert);
+	int		 ours = t->ctx->o->role == ROLE_SERVER ||
+			    t->ctx->o->cert != NULL;
+
+	switch (alert) {
+	case GNUTLS_A_BAD_CERTIFICATE:
+	case GNUTLS_A_UNSUPPORTED_CERTIFICATE:
+	case GNUTLS_A_CERTIFICATE_REVOKED:
+	case GNUTLS_A_CERTIFICATE_EXPIRED:
+	case GNUTLS_A_CERTIFICATE_UNKNOWN:
+	case GNUTLS_A_UNKNOWN_CA:
+	case GNUTLS_A_CERTIFICATE_REQUIRED:
+		if (ours) {
+			snprintf(buf, len, "the peer rejected our certificate: "
+			    "alert '%s'", name);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	if (name != NULL)
+		snprintf(buf, len, "the peer sent alert '%s'", name);
+	else
+		snprintf(buf, len, "the peer sent alert %d", alert);
+}
+
 static void
 handshake_failed(struct tls *t, int rc)
 {
-	char	msg[700];
+	char	msg[700], alert[300];
 
 	/* Tell the peer why, unless it is the one who ended it. */
 	if (rc != GNUTLS_E_FATAL_ALERT_RECEIVED &&
-	    rc != GNUTLS_E_PREMATURE_TERMINATION && !t->raw_eof) {
+	    rc != GNUTLS_E_PREMATURE_TERMINATION && !t->raw_eof &&
+	    t->clear_alert < 0) {
 		gnutls_alert_send_appropriate(t->s, rc);
 		flush(t);
 	}
@@ -565,11 +634,12 @@ handshake_failed(struct tls *t, int rc)
 		t->ev->handshake(t->arg, 6, t->verify_err);
 		return;
 	}
-	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED)
-		snprintf(msg, sizeof(msg), "TLS handshake failed: the peer "
-		    "sent alert '%s'",
-		    gnutls_alert_get_name(gnutls_alert_get(t->s)));
-	else if (rc == GNUTLS_E_PREMATURE_TERMINATION || (rc == GNUTLS_E_AGAIN &&
+	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || t->clear_alert >= 0) {
+		alert_text(t, rc == GNUTLS_E_FATAL_ALERT_RECEIVED ?
+		    (int)gnutls_alert_get(t->s) : t->clear_alert, alert,
+		    sizeof(alert));
+		snprintf(msg, sizeof(msg), "TLS handshake failed: %s", alert);
+	} else if (rc == GNUTLS_E_PREMATURE_TERMINATION || (rc == GNUTLS_E_AGAIN &&
 	    t->raw_eof))
 		snprintf(msg, sizeof(msg), "TLS handshake failed: the peer "
 		    "closed the connection");
@@ -644,8 +714,8 @@ receive(struct tls *t)
 			 * In TLS 1.3 a client learns that the server refused
 			 * it (its certificate, say) only after its handshake.
 			 */
-			snprintf(msg, sizeof(msg), "the peer sent alert '%s'",
-			    gnutls_alert_get_name(gnutls_alert_get(t->s)));
+			alert_text(t, (int)gnutls_alert_get(t->s), msg,
+			    sizeof(msg));
 			t->ev->error(t->arg, t->got_data ? 1 : 5, msg);
 		} else {
 			snprintf(msg, sizeof(msg), "TLS: %s", gnutls_strerror(r));
@@ -758,6 +828,8 @@ on_read(struct stream *st, ssize_t n, char *buf, void *arg)
 		return;
 	if (n > 0 && !t->got_bytes && !looks_like_tls(t, buf, (size_t)n))
 		return;
+	if (n > 0 && t->handshaking)
+		watch_records(t, (const unsigned char *)buf, (size_t)n);
 	if (n > 0)
 		t->inlen += (size_t)n;
 	else if (n == UV_EOF)
@@ -804,6 +876,7 @@ tls_start(uv_loop_t *loop, struct tls_ctx *c, struct stream *st,
 	t->name = name;
 	t->after_starttls = after_starttls;
 	t->handshaking = 1;
+	t->clear_alert = -1;
 	rc = gnutls_init(&t->s, (server ? GNUTLS_SERVER | GNUTLS_NO_TICKETS :
 	    GNUTLS_CLIENT) | GNUTLS_NONBLOCK);
 	if (rc < 0) {
