@@ -147,8 +147,8 @@ rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 diag "exit $ms ms after SIGTERM"
 is "$rc" 0 "SIGTERM, a client that does not read: status 0"
-[ "$ms" -lt 3000 ]
-ok $? "within 3 s: the wait for close_notify is bounded"
+[ "$ms" -lt 5000 ]
+ok $? "within 5 s: the wait for close_notify is bounded (a second)"
 exec 7>&- 8>&-
 
 # 6. Server role, listen mode: a truncating client gets the backend reset.
