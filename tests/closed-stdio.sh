@@ -3,6 +3,7 @@
 # never aborts (libuv asserts when one of its own descriptors lands on 0-2).
 # A plain side on a closed standard input or output is a usage error
 # (status 2); anything else works, SIGTERM in listen mode included.
+# (Not for valgrind: its own files take the descriptors closed for it.)
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 require python3 certtool
 plan 14
