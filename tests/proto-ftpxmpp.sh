@@ -245,6 +245,7 @@ ok $? "xmpp client: the relay logs <proceed/> and the TLS session"
 
 # Hostile or old servers, scripted.
 xmpp_fake() {	# MODE: notls, inject, inject-later
+	rm -f "$T/fake.port"	# the last one's port must not be read
 	python3 - "$1" >"$T/fake.port" 2>/dev/null <<'PY' &
 import socket, sys, time
 l = socket.socket()
