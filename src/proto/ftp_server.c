@@ -111,6 +111,12 @@ ftp_line(struct negotiation *p, const char *s, size_t len,
 		send_line(p, out, "530 Must issue AUTH TLS first");
 		return;
 	}
+	if (*w == NULL) {
+		forward_line(p, out, s, len);
+		fall_back(p, out, "'%.*s' before AUTH TLS: --allow-plain, so "
+		    "relaying in CLEAR TEXT", (int)n, s);
+		return;
+	}
 	p->state = word_eq(s, len, "FEAT") ? FEAT_REPLY : REPLY;
 	p->reply_lines = 0;
 	forward_line(p, out, s, len);

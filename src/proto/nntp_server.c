@@ -1,13 +1,15 @@
 /*
  * NNTP server role (RFC 4642, RFC 3977): STARTTLS added to the backend's
- * CAPABILITIES list and answered here; AUTHINFO refused before TLS, and
- * listed without arguments, which says none of its commands is usable now
- * (RFC 4643).  COMPRESS (RFC 8054) is neither listed nor allowed before
- * TLS: compressed data are not lines.
+ * CAPABILITIES list and answered here; before TLS only CAPABILITIES, MODE
+ * READER, HELP, DATE and QUIT reach the backend, the rest (GROUP, ARTICLE,
+ * POST, AUTHINFO ...) gets 483.  AUTHINFO is listed without arguments,
+ * which says none of its commands is usable now (RFC 4643), SASL not at
+ * all, and COMPRESS (RFC 8054) neither: compressed data are not lines.
  */
 #include "config.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "proto_impl.h"
 
@@ -15,16 +17,11 @@ enum {
 	GREETING,
 	READY,
 	STATUS,		/* the first line of a response */
-	LIST,		/* a multi-line response, up to "." */
-	ARTICLE		/* POST, IHAVE: the client's article to "." */
+	LIST		/* CAPABILITIES or HELP, up to "." */
 };
 
-/* The forwarded command (p->offered), for what its response means. */
-enum {
-	OTHER,
-	CAPABILITIES,
-	LISTGROUP,	/* its 211 is multi-line, GROUP's is not */
-	POST		/* 340 or 335: the article comes next */
+static const char *const before_tls[] = {
+	"CAPABILITIES", "MODE", "HELP", "DATE", "QUIT", NULL
 };
 
 static void
@@ -35,60 +32,45 @@ nntp_start(struct negotiation *p, struct proto_out *out)
 	p->awaiting = 1;
 }
 
-/* RFC 3977 3.1.1: the command and the code say whether data follow. */
-static int
-multi_line(struct negotiation *p, const char *s, size_t len)
+static void
+caps_line(struct negotiation *p, const char *s, size_t len,
+    struct proto_out *out)
 {
-	static const char *const codes[] = { "100", "101", "215", "220",
-	    "221", "222", "224", "225", "230", "231", "282" };
-
-	if (len < 3 || (len > 3 && s[3] != ' '))
-		return 0;
-	if (p->offered == LISTGROUP && strncmp(s, "211", 3) == 0)
-		return 1;
-	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-		if (strncmp(s, codes[i], 3) == 0)
-			return 1;
-	return 0;
+	if (word_eq(s, len, "STARTTLS"))
+		return;		/* ours goes last */
+	if (p->cfg.allow_plain)
+		relay_line(p, out, s, len);
+	else if (word_eq(s, len, "AUTHINFO"))
+		send_line(p, out, "AUTHINFO");
+	else if (!word_eq(s, len, "SASL") && !word_eq(s, len, "COMPRESS"))
+		relay_line(p, out, s, len);
 }
 
 static void
 nntp_plain_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	int	caps = p->offered == CAPABILITIES;
-
 	switch (p->state) {
 	case STATUS:
 		relay_line(p, out, s, len);
-		if (multi_line(p, s, len)) {
+		/* 100 (HELP) and 101 (CAPABILITIES) have a list (3977 3.1.1). */
+		if (len >= 3 && (strncmp(s, "100", 3) == 0 ||
+		    strncmp(s, "101", 3) == 0) && (len == 3 || s[3] == ' ')) {
 			p->state = LIST;
-			p->reply_lines = 0;	/* 1: STARTTLS was listed */
-			return;
-		}
-		if (p->offered == POST && (strncmp(s, "340", 3) == 0 ||
-		    strncmp(s, "335", 3) == 0)) {
-			p->state = ARTICLE;
-			p->awaiting = 0;
 			return;
 		}
 		break;
 	case LIST:
 		if (len == 1 && s[0] == '.') {
-			if (caps && !p->reply_lines)
+			if (p->offered)
 				send_line(p, out, "STARTTLS");
 			relay_line(p, out, s, len);
 			break;
 		}
-		if (caps && word_eq(s, len, "STARTTLS"))
-			p->reply_lines = 1;
-		if (caps && !p->cfg.allow_plain && word_eq(s, len, "AUTHINFO"))
-			send_line(p, out, "AUTHINFO");
-		else if (!caps || !word_eq(s, len, "COMPRESS"))
+		if (p->offered)
+			caps_line(p, s, len, out);
+		else
 			relay_line(p, out, s, len);
-		return;
-	case ARTICLE:
-		relay_line(p, out, s, len);
 		return;
 	default:
 		relay_line(p, out, s, len);
@@ -102,16 +84,9 @@ static void
 nntp_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	if (p->state == ARTICLE) {
-		pbuf_add(&out->to_plain, s, len);
-		pbuf_add(&out->to_plain, "\r\n", 2);
-		if (len == 1 && s[0] == '.') {
-			p->state = STATUS;
-			p->offered = OTHER;
-			p->awaiting = 1;
-		}
-		return;
-	}
+	const char *const	*w;
+	int			 allowed;
+
 	if (word_eq(s, len, "STARTTLS")) {
 		if (word_len(s, len) != len) {
 			send_line(p, out, "501 Syntax: STARTTLS");
@@ -121,19 +96,24 @@ nntp_line(struct negotiation *p, const char *s, size_t len,
 		switch_now(p, out);
 		return;
 	}
-	if (word_eq(s, len, "COMPRESS")) {
-		send_line(p, out, "502 COMPRESS is not available before "
-		    "STARTTLS");
+	for (w = before_tls; *w != NULL && !word_eq(s, len, *w); w++)
+		;
+	/* MODE READER only: MODE STREAM is for feeds (RFC 4644). */
+	allowed = *w != NULL && (!word_eq(s, len, "MODE") || (len == 11 &&
+	    strncasecmp(s + 4, " READER", 7) == 0));
+	if (!allowed) {
+		if (!p->cfg.allow_plain) {
+			send_line(p, out, "483 Encryption required: issue "
+			    "STARTTLS first");
+			return;
+		}
+		forward_line(p, out, s, len);
+		fall_back(p, out, "'%.*s' before STARTTLS: --allow-plain, so "
+		    "relaying in CLEAR TEXT", (int)word_len(s, len), s);
 		return;
 	}
-	if (!p->cfg.allow_plain && word_eq(s, len, "AUTHINFO")) {
-		send_line(p, out, "483 Encryption required: issue STARTTLS "
-		    "first");
-		return;
-	}
-	p->offered = word_eq(s, len, "CAPABILITIES") ? CAPABILITIES :
-	    word_eq(s, len, "LISTGROUP") ? LISTGROUP :
-	    word_eq(s, len, "POST") || word_eq(s, len, "IHAVE") ? POST : OTHER;
+	/* p->offered: the list is the capabilities (STARTTLS goes in). */
+	p->offered = word_eq(s, len, "CAPABILITIES");
 	p->state = STATUS;
 	forward_line(p, out, s, len);
 }

@@ -1,6 +1,7 @@
 /*
- * POP3 server role (RFC 2595): STLS added to the backend's CAPA reply and
- * answered here; every command but CAPA and QUIT refused before TLS.
+ * POP3 server role (RFC 2595): STLS added to the backend's CAPA reply, and
+ * no login method (USER, SASL) offered before TLS; STLS answered here;
+ * every command but CAPA and QUIT refused before TLS.
  */
 #include "config.h"
 
@@ -13,7 +14,7 @@ enum {
 	GREETING,
 	READY,
 	STATUS,		/* the first line of a reply */
-	LIST		/* a multi-line reply, up to "." */
+	LIST		/* CAPA's list, up to "." */
 };
 
 static void
@@ -31,23 +32,22 @@ pop3_plain_line(struct negotiation *p, const char *s, size_t len,
 	switch (p->state) {
 	case STATUS:
 		relay_line(p, out, s, len);
-		/* p->offered: the command has a multi-line answer. */
+		/* p->offered: the command was CAPA. */
 		if (p->offered && len >= 3 && strncmp(s, "+OK", 3) == 0) {
 			p->state = LIST;
-			p->reply_lines = 0;
 			return;
 		}
 		break;
 	case LIST:
 		if (len == 1 && s[0] == '.') {
-			if (p->offered == 2 && !p->reply_lines)
-				send_line(p, out, "STLS");
+			send_line(p, out, "STLS");
 			relay_line(p, out, s, len);
 			break;
 		}
-		if (p->offered == 2 && word_eq(s, len, "STLS"))
-			p->reply_lines = 1;
-		relay_line(p, out, s, len);
+		/* Ours goes last; no login is possible before TLS. */
+		if (!word_eq(s, len, "STLS") && (p->cfg.allow_plain ||
+		    (!word_eq(s, len, "USER") && !word_eq(s, len, "SASL"))))
+			relay_line(p, out, s, len);
 		return;
 	default:
 		relay_line(p, out, s, len);
@@ -61,26 +61,23 @@ static void
 pop3_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	size_t	n = word_len(s, len);
-
 	if (word_eq(s, len, "STLS")) {
 		send_line(p, out, "+OK Begin TLS negotiation");
 		switch_now(p, out);
 		return;
 	}
 	/* Before TLS only CAPA and QUIT reach the backend (see imap_server.c). */
-	if (!p->cfg.allow_plain && !word_eq(s, len, "CAPA") &&
-	    !word_eq(s, len, "QUIT")) {
-		send_line(p, out, "-ERR [AUTH] Must issue STLS first");
+	if (!word_eq(s, len, "CAPA") && !word_eq(s, len, "QUIT")) {
+		if (!p->cfg.allow_plain) {
+			send_line(p, out, "-ERR [AUTH] Must issue STLS first");
+			return;
+		}
+		forward_line(p, out, s, len);
+		fall_back(p, out, "'%.*s' before STLS: --allow-plain, so "
+		    "relaying in CLEAR TEXT", (int)word_len(s, len), s);
 		return;
 	}
-	/* 2: CAPA (STLS goes in), 1: other multi-line answers. */
-	if (word_eq(s, len, "CAPA"))
-		p->offered = 2;
-	else
-		p->offered = word_eq(s, len, "RETR") || word_eq(s, len, "TOP") ||
-		    ((word_eq(s, len, "LIST") || word_eq(s, len, "UIDL")) &&
-		    n == len);
+	p->offered = word_eq(s, len, "CAPA");
 	p->state = STATUS;
 	forward_line(p, out, s, len);
 }

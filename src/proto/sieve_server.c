@@ -1,8 +1,8 @@
 /*
  * ManageSieve server role (RFC 5804): "STARTTLS" added to the backend's
- * capabilities and answered here, AUTHENTICATE refused before TLS (and no
- * SASL mechanism listed).  The
- * backend greeted once, in clear text; inside TLS the client is owed the
+ * capabilities and answered here; before TLS only CAPABILITY, NOOP and
+ * LOGOUT reach the backend, and no SASL mechanism is listed.  The backend
+ * greeted once, in clear text; inside TLS the client is owed the
  * capabilities again (2.2): ours, from its greeting, without "STARTTLS".
  */
 #include "config.h"
@@ -14,15 +14,7 @@
 enum {
 	GREETING,
 	READY,
-	REPLY,		/* lines up to OK, NO or BYE */
-	SASL		/* --allow-plain: the answer to a challenge */
-};
-
-/* The forwarded command (p->offered). */
-enum {
-	OTHER,
-	CAPABILITY,
-	AUTHENTICATE
+	REPLY		/* lines up to OK, NO or BYE */
 };
 
 static void
@@ -31,7 +23,7 @@ sieve_start(struct negotiation *p, struct proto_out *out)
 	(void)out;
 	p->state = GREETING;
 	p->awaiting = 1;
-	p->offered = CAPABILITY;
+	p->offered = 1;		/* the greeting is the capabilities */
 }
 
 static int
@@ -45,13 +37,10 @@ static void
 sieve_plain_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	int	caps = p->offered == CAPABILITY;
+	int	caps = p->offered;
 
-	if (caps && word_eq(s, len, "\"STARTTLS\"")) {
-		p->reply_lines = 1;	/* listed already */
-		relay_line(p, out, s, len);
-		return;
-	}
+	if (caps && word_eq(s, len, "\"STARTTLS\""))
+		return;		/* ours goes last */
 	if (!is_end(s, len)) {
 		/* No mechanism is usable before TLS: say so, as Dovecot does. */
 		if (caps && !p->cfg.allow_plain && word_eq(s, len, "\"SASL\""))
@@ -61,14 +50,10 @@ sieve_plain_line(struct negotiation *p, const char *s, size_t len,
 		if (p->state == GREETING) {
 			pbuf_add(&p->greeting, s, len);
 			pbuf_add(&p->greeting, "\r\n", 2);
-		} else if (p->offered == AUTHENTICATE && p->state == REPLY) {
-			/* A challenge: the client answers it next. */
-			p->state = SASL;
-			p->awaiting = 0;
 		}
 		return;
 	}
-	if (caps && !p->reply_lines && word_eq(s, len, "OK"))
+	if (caps && word_eq(s, len, "OK"))
 		send_line(p, out, "\"STARTTLS\"");
 	relay_line(p, out, s, len);
 	if (p->state == READY)
@@ -81,24 +66,25 @@ static void
 sieve_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	if (p->state == SASL) {
-		p->state = REPLY;
-		forward_line(p, out, s, len);
-		return;
-	}
 	if (word_eq(s, len, "STARTTLS")) {
 		send_line(p, out, "OK \"Begin TLS negotiation now\"");
 		switch_now(p, out);
 		return;
 	}
-	if (!p->cfg.allow_plain && word_eq(s, len, "AUTHENTICATE")) {
-		send_line(p, out, "NO (ENCRYPT-NEEDED) \"Must issue STARTTLS "
-		    "first\"");
+	/* Before TLS only CAPABILITY, NOOP and LOGOUT reach the backend. */
+	if (!word_eq(s, len, "CAPABILITY") && !word_eq(s, len, "NOOP") &&
+	    !word_eq(s, len, "LOGOUT")) {
+		if (!p->cfg.allow_plain) {
+			send_line(p, out, "NO (ENCRYPT-NEEDED) \"Must issue "
+			    "STARTTLS first\"");
+			return;
+		}
+		forward_line(p, out, s, len);
+		fall_back(p, out, "'%.*s' before STARTTLS: --allow-plain, so "
+		    "relaying in CLEAR TEXT", (int)word_len(s, len), s);
 		return;
 	}
-	p->offered = word_eq(s, len, "CAPABILITY") ? CAPABILITY :
-	    word_eq(s, len, "AUTHENTICATE") ? AUTHENTICATE : OTHER;
-	p->reply_lines = 0;
+	p->offered = word_eq(s, len, "CAPABILITY");
 	p->state = REPLY;
 	forward_line(p, out, s, len);
 }
@@ -109,6 +95,7 @@ sieve_established(struct negotiation *p, struct proto_out *out)
 {
 	pbuf_add(&out->to_tls, p->greeting.data, p->greeting.len);
 	send_line(p, out, "OK \"TLS negotiation successful\"");
+	out->relay = 1;
 }
 
 const struct proto_ops sieve_server_ops = {

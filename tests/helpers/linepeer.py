@@ -7,7 +7,8 @@
 PROTO: lmtp, nntp, sieve.  Prints its port, then serves connections until
 killed.  STARTTLS server MODE:
   ok           offers STARTTLS, answers it, does TLS, then writes "tls-ok"
-               (ManageSieve: its capabilities again, RFC 5804 2.2) and
+               (ManageSieve: its capabilities again, RFC 5804 2.2; NNTP:
+               nothing, and CAPABILITIES gets its list, with POST) and
                echoes lines until EOF
   notoffered   does not offer STARTTLS
   refuse       offers it, then refuses it
@@ -88,11 +89,15 @@ def starttls_server(proto, mode, cert, key, c):
         return
     t = ctx.wrap_socket(c, server_side=True)
     f = t.makefile("rb")
-    t.sendall(SIEVE_CAPS + b'OK "tls-ok"\r\n' if proto == "sieve" else
-              b"tls-ok\r\n")
+    if proto != "nntp":
+        t.sendall(SIEVE_CAPS + b'OK "tls-ok"\r\n' if proto == "sieve" else
+                  b"tls-ok\r\n")
     try:
         while True:
-            t.sendall(readline(f))
+            line = readline(f)
+            if proto == "nntp" and line.upper().startswith(b"CAPABILITIES"):
+                line = nntp_answer(line)
+            t.sendall(line)
     except (EOFError, OSError, ssl.SSLError):
         pass
     try:
