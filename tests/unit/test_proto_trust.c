@@ -1,0 +1,273 @@
+/*
+ * What the plain side may trust (issue "Trust what you see after the
+ * switch"): IMAP tags and literals before TLS, no login offered before
+ * TLS, --allow-plain as clear text for good, no credentials in the
+ * transcript, and inside TLS no second STARTTLS (the harness is
+ * dialogue.h; H marks the handshake).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "dialogue.h"
+
+#define S		ROLE_SERVER
+#define TLS_ACTIVE	"554 5.5.1 Error: TLS already active\r\n"
+
+static void
+imap_before_tls(void)
+{
+	static const struct step tags[] = {
+		P("* OK ready\r\n"),
+		T("* NOOP\r\n+ NOOP\r\na%b NOOP\r\na\001 NOOP\r\n(x) NOOP\r\n"
+		    "a*b STARTTLS\r\n"), END
+	}, caps[] = {
+		P("* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ AUTH=PLAIN "
+		    "COMPRESS=DEFLATE ID STARTTLS] ready\r\n"),
+		T("a CAPABILITY\r\n"),
+		P("* CAPABILITY IMAP4rev1 LITERAL- AUTH=PLAIN "
+		    "AUTH=SCRAM-SHA-256 IDLE\r\na OK done\r\n"), END
+	}, append_plus[] = {
+		P("* OK ready\r\n"),
+		T("a2 APPEND INBOX {17+}\r\nx CREATE Injected\r\n"),
+		T("a3 NOOP\r\n"), END
+	}, append_sync[] = {
+		P("* OK ready\r\n"), T("a2 APPEND INBOX {17}\r\n"), END
+	};
+
+	dialogue("imap server: '*', '+', '%', controls and '(' are no tags",
+	    PROTO_IMAP, S, 0, tags, want_str(PENDING, "* OK ready\r\n"
+	    "* BAD Invalid tag or missing command\r\n"
+	    "* BAD Invalid tag or missing command\r\n"
+	    "* BAD Invalid tag or missing command\r\n"
+	    "* BAD Invalid tag or missing command\r\n"
+	    "* BAD Invalid tag or missing command\r\n"
+	    "* BAD Invalid tag or missing command\r\n", "", NULL));
+	dialogue("imap server: no login method, literal or compression offered "
+	    "before TLS", PROTO_IMAP, S, 0, caps, want_str(PENDING,
+	    "* OK [CAPABILITY IMAP4rev1 ID STARTTLS LOGINDISABLED] ready\r\n"
+	    "* CAPABILITY IMAP4rev1 IDLE STARTTLS LOGINDISABLED\r\n"
+	    "a OK done\r\n", "a CAPABILITY\r\n", NULL));
+	dialogue("imap server: --allow-plain offers them all", PROTO_IMAP, S, 1,
+	    caps, want_str(PENDING, "* OK [CAPABILITY IMAP4rev1 SASL-IR "
+	    "LITERAL+ AUTH=PLAIN COMPRESS=DEFLATE ID STARTTLS] ready\r\n"
+	    "* CAPABILITY IMAP4rev1 LITERAL- AUTH=PLAIN AUTH=SCRAM-SHA-256 "
+	    "IDLE STARTTLS\r\na OK done\r\n", "a CAPABILITY\r\n", NULL));
+	dialogue("imap server: a {N+} literal is data, never a command",
+	    PROTO_IMAP, S, 0, append_plus, want_str(PENDING, "* OK ready\r\n"
+	    "a2 BAD Literals are not accepted before STARTTLS\r\n",
+	    "a3 NOOP\r\n", NULL));
+	dialogue("imap server: --allow-plain: the APPEND and its literal go to "
+	    "the backend, in clear text", PROTO_IMAP, S, 1, append_plus,
+	    want_str(FALLBACK, "* OK ready\r\n", "a2 APPEND INBOX {17+}\r\n"
+	    "x CREATE Injected\r\na3 NOOP\r\n", "CLEAR TEXT"));
+	dialogue("imap server: after {N} the client waits: refused at once",
+	    PROTO_IMAP, S, 0, append_sync, want_str(PENDING, "* OK ready\r\n"
+	    "a2 BAD Literals are not accepted before STARTTLS\r\n", "", NULL));
+}
+
+static void
+smtp_before_tls(void)
+{
+	static const struct step ehlo[] = {
+		P("220 b\r\n"), T("EHLO c\r\n"),
+		P("250-b\r\n250-AUTH PLAIN LOGIN\r\n250-AUTH=LOGIN\r\n"
+		    "250-CHUNKING\r\n250 8BITMIME\r\n"), END
+	};
+
+	dialogue("smtp server: no AUTH (nor BDAT) offered before TLS",
+	    PROTO_SMTP, S, 0, ehlo, want_str(PENDING, "220 b\r\n250-b\r\n"
+	    "250-8BITMIME\r\n250 STARTTLS\r\n", "EHLO c\r\n", NULL));
+	dialogue("smtp server: --allow-plain offers them", PROTO_SMTP, S, 1,
+	    ehlo, want_str(PENDING, "220 b\r\n250-b\r\n250-AUTH PLAIN LOGIN\r\n"
+	    "250-AUTH=LOGIN\r\n250-CHUNKING\r\n250-8BITMIME\r\n250 STARTTLS\r\n",
+	    "EHLO c\r\n", NULL));
+}
+
+/* What the transcript says of a client's line in the server role. */
+static void
+shown(enum proto proto, const char *greeting, const char *line,
+    const char *want)
+{
+	struct proto_cfg	 cfg = { proto, S, "localhost", "mail.example",
+				    0, 0, 0 };
+	struct negotiation	*p = proto_new(&cfg);
+	struct proto_out	 out;
+	int			 good;
+
+	proto_out_init(&out);
+	proto_start(p, &out);
+	proto_out_free(&out);
+	proto_from_plain(p, greeting, strlen(greeting), &out);
+	proto_out_free(&out);
+	proto_from_tls(p, line, strlen(line), &out);
+	good = out.log.data != NULL && strstr(out.log.data, want) != NULL &&
+	    strstr(out.log.data, "c2VjcmV0") == NULL &&
+	    strstr(out.log.data, "secret") == NULL;
+	if (!ok(good, "the transcript shows '%s' and no secret", want))
+		printf("# got '%s'\n", out.log.data ? out.log.data : "");
+	proto_out_free(&out);
+	proto_free(p);
+}
+
+static void
+transcript(void)
+{
+	shown(PROTO_SMTP, "220 b\r\n", "AUTH PLAIN AHRlc3QAc2VjcmV0\r\n",
+	    "C: AUTH PLAIN ***\n");
+	shown(PROTO_IMAP, "* OK b\r\n", "a1 LOGIN test secret\r\n",
+	    "C: a1 LOGIN ***\n");
+	shown(PROTO_IMAP, "* OK b\r\n", "a2 AUTHENTICATE PLAIN c2VjcmV0\r\n",
+	    "C: a2 AUTHENTICATE PLAIN ***\n");
+	shown(PROTO_POP3, "+OK b\r\n", "PASS secret\r\n", "C: PASS ***\n");
+	shown(PROTO_POP3, "+OK b\r\n", "APOP test c2VjcmV0\r\n", "C: APOP ***\n");
+	shown(PROTO_NNTP, "200 b\r\n", "AUTHINFO PASS secret\r\n",
+	    "C: AUTHINFO PASS ***\n");
+	shown(PROTO_SIEVE, "OK\r\n", "AUTHENTICATE \"PLAIN\" \"c2VjcmV0\"\r\n",
+	    "C: AUTHENTICATE \"PLAIN\" ***\n");
+	shown(PROTO_FTP, "220 b\r\n", "PASS secret\r\n", "C: PASS ***\n");
+	shown(PROTO_SMTP, "220 b\r\n", "NOOP harmless\r\n",
+	    "C: NOOP harmless\n");
+}
+
+#define SMTP_OPEN \
+	P("220 b\r\n"), T("EHLO c\r\n"), P("250-b\r\n250 8BITMIME\r\n"), \
+	T("STARTTLS\r\n"), H
+
+static void
+smtp_inside(void)
+{
+	static const struct step ehlo[] = {
+		SMTP_OPEN, T("EHLO c\r\n"),
+		P("250-b\r\n250-STARTTLS\r\n250-AUTH PLAIN\r\n250 SIZE 10\r\n"),
+		T("EHLO d\r\n"), P("250-b\r\n250 STARTTLS\r\n"), END
+	}, again[] = {
+		SMTP_OPEN, T("STARTTLS\r\n"), END
+	}, pipelined[] = {
+		SMTP_OPEN, T("NOOP\r\nSTARTTLS\r\nNOOP\r\n"), P("250 one\r\n"),
+		P("250 two\r\n"), END
+	}, body[] = {
+		SMTP_OPEN, T("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n"),
+		P("250 ok\r\n250 ok\r\n354 go\r\n"),
+		T("STARTTLS\r\n250-STARTTLS\r\n.\r\n"), P("250 queued\r\n"), END
+	}, bdat[] = {
+		SMTP_OPEN, T("BDAT 10 LAST\r\nSTARTTLS\r\n"), P("250 queued\r\n"),
+		T("STARTTLS\r\n"), END
+	};
+
+	dialogue("smtp server, inside TLS: the EHLO reply offers no STARTTLS",
+	    PROTO_SMTP, S, 0, ehlo, want_str(SWITCH, NULL, "EHLO c\r\nEHLO c\r\n"
+	    "EHLO d\r\n", NULL));
+	dialogue("  (what the client got)", PROTO_SMTP, S, 0, ehlo,
+	    want_str(SWITCH, "220 b\r\n250-b\r\n250-8BITMIME\r\n250 STARTTLS\r\n"
+	    "220 2.0.0 Ready to start TLS\r\n250-b\r\n250-AUTH PLAIN\r\n"
+	    "250 SIZE 10\r\n250 b\r\n", NULL, NULL));
+	dialogue("smtp server, inside TLS: a second STARTTLS is refused here",
+	    PROTO_SMTP, S, 0, again, want_str(SWITCH, NULL, "EHLO c\r\n", NULL));
+	dialogue("  (with 554)", PROTO_SMTP, S, 0, again, want_str(SWITCH,
+	    "220 b\r\n250-b\r\n250-8BITMIME\r\n250 STARTTLS\r\n"
+	    "220 2.0.0 Ready to start TLS\r\n" TLS_ACTIVE, NULL, NULL));
+	dialogue("smtp server, inside TLS: our refusal comes in its turn",
+	    PROTO_SMTP, S, 0, pipelined, want_str(SWITCH, "220 b\r\n250-b\r\n"
+	    "250-8BITMIME\r\n250 STARTTLS\r\n220 2.0.0 Ready to start TLS\r\n"
+	    "250 one\r\n" TLS_ACTIVE "250 two\r\n", "EHLO c\r\nNOOP\r\nNOOP\r\n",
+	    NULL));
+	dialogue("smtp server, inside TLS: a message body is not commands",
+	    PROTO_SMTP, S, 0, body, want_str(SWITCH, NULL, "EHLO c\r\n"
+	    "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nSTARTTLS\r\n"
+	    "250-STARTTLS\r\n.\r\n", NULL));
+	dialogue("smtp server, inside TLS: nor a BDAT chunk", PROTO_SMTP, S, 0,
+	    bdat, want_str(SWITCH, "220 b\r\n250-b\r\n250-8BITMIME\r\n"
+	    "250 STARTTLS\r\n220 2.0.0 Ready to start TLS\r\n250 queued\r\n"
+	    TLS_ACTIVE, "EHLO c\r\nBDAT 10 LAST\r\nSTARTTLS\r\n", NULL));
+}
+
+static void
+lmtp_inside(void)
+{
+	static const struct step two[] = {
+		P("220 b\r\n"), T("LHLO c\r\n"), P("250 b\r\n"),
+		T("STARTTLS\r\n"), H,
+		T("MAIL FROM:<a@b>\r\nRCPT TO:<x@b>\r\nRCPT TO:<y@b>\r\n"
+		    "DATA\r\n"),
+		P("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"),
+		T("body\r\n.\r\nSTARTTLS\r\n"), P("250 x ok\r\n"),
+		P("452 y over quota\r\n"), END
+	};
+
+	dialogue("lmtp server, inside TLS: a reply per recipient, then ours",
+	    PROTO_LMTP, S, 0, two, want_str(SWITCH, "220 b\r\n250-b\r\n"
+	    "250 STARTTLS\r\n220 2.0.0 Ready to start TLS\r\n250 ok\r\n"
+	    "250 ok\r\n250 ok\r\n354 go\r\n250 x ok\r\n452 y over quota\r\n"
+	    TLS_ACTIVE, NULL, NULL));
+}
+
+#define IMAP_OPEN \
+	P("* OK ready\r\n"), T("a STARTTLS\r\n"), H
+
+static void
+imap_inside(void)
+{
+	static const struct step again[] = {
+		IMAP_OPEN, T("b STARTTLS\r\nc NOOP\r\n"), END
+	}, caps[] = {
+		IMAP_OPEN, T("b CAPABILITY\r\n"),
+		P("* CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN\r\n"
+		    "b OK done\r\n"), T("c LOGIN u p\r\n"),
+		P("c OK [CAPABILITY IMAP4rev1 STARTTLS IDLE] in\r\n"), END
+	}, server_literal[] = {
+		IMAP_OPEN, T("b FETCH 1 BODY[]\r\n"),
+		P("* 1 FETCH (BODY[] {24}\r\n* CAPABILITY STARTTLS\r\n)\r\n"
+		    "b OK done\r\n"), END
+	}, client_literal[] = {
+		IMAP_OPEN, T("b APPEND INBOX {12+}\r\nc STARTTLS\r\n\r\n"),
+		T("d APPEND INBOX {12}\r\n"), P("+ go ahead\r\n"),
+		T("e STARTTLS\r\n\r\n"), END
+	}, refused_literal[] = {
+		IMAP_OPEN, T("b APPEND INBOX {12}\r\n"), P("b NO too big\r\n"),
+		T("c STARTTLS\r\n"), END
+	}, boundary[] = {
+		IMAP_OPEN, T("b FETCH 1 BODY[]\r\n"),
+		P("* 1 FETCH (BODY[] {5}\r\n"), T("c STARTTLS\r\n"),
+		P("hello)\r\nb OK done\r\n"), END
+	};
+
+	dialogue("imap server, inside TLS: a second STARTTLS gets BAD from us",
+	    PROTO_IMAP, S, 0, again, want_str(SWITCH, "* OK ready\r\n"
+	    "a OK Begin TLS negotiation now\r\n"
+	    "b BAD TLS is already active\r\n", "c NOOP\r\n", NULL));
+	dialogue("imap server, inside TLS: no capability list offers it",
+	    PROTO_IMAP, S, 0, caps, want_str(SWITCH, "* OK ready\r\n"
+	    "a OK Begin TLS negotiation now\r\n"
+	    "* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\nb OK done\r\n"
+	    "c OK [CAPABILITY IMAP4rev1 IDLE] in\r\n", NULL, NULL));
+	dialogue("imap server, inside TLS: a literal from the backend is data",
+	    PROTO_IMAP, S, 0, server_literal, want_str(SWITCH, "* OK ready\r\n"
+	    "a OK Begin TLS negotiation now\r\n* 1 FETCH (BODY[] {24}\r\n"
+	    "* CAPABILITY STARTTLS\r\n)\r\nb OK done\r\n", NULL, NULL));
+	dialogue("imap server, inside TLS: so is the client's, {N+} at once, "
+	    "{N} after '+'", PROTO_IMAP, S, 0, client_literal, want_str(SWITCH,
+	    NULL, "b APPEND INBOX {12+}\r\nc STARTTLS\r\n\r\n"
+	    "d APPEND INBOX {12}\r\ne STARTTLS\r\n\r\n", NULL));
+	dialogue("imap server, inside TLS: a refused {N} literal never comes",
+	    PROTO_IMAP, S, 0, refused_literal, want_str(SWITCH, "* OK ready\r\n"
+	    "a OK Begin TLS negotiation now\r\nb NO too big\r\n"
+	    "c BAD TLS is already active\r\n", "b APPEND INBOX {12}\r\n", NULL));
+	dialogue("imap server, inside TLS: our BAD waits for the response under "
+	    "way", PROTO_IMAP, S, 0, boundary, want_str(SWITCH, "* OK ready\r\n"
+	    "a OK Begin TLS negotiation now\r\n* 1 FETCH (BODY[] {5}\r\n"
+	    "hello)\r\nc BAD TLS is already active\r\nb OK done\r\n", NULL,
+	    NULL));
+}
+
+int
+main(void)
+{
+	imap_before_tls();
+	smtp_before_tls();
+	transcript();
+	smtp_inside();
+	lmtp_inside();
+	imap_inside();
+	return done_testing();
+}
