@@ -11,6 +11,8 @@
  *   - nothing the TLS-side peer sent before the switch is used after it:
  *     what goes to the plain side after the handshake is what a session
  *     whose opening was a plain, known-good one gets from the same bytes.
+ *     (The backend is trusted: a line of its own begun before the switch
+ *     and ended after it is its business, so such inputs are not compared.)
  */
 #include "config.h"
 
@@ -123,6 +125,7 @@ good_opening(void)
 struct run {
 	struct negotiation	*p;
 	int			 failed, switched, established;
+	int			 backend_held;	/* its bytes cross the switch */
 	char			 plain[MAX_AFTER];	/* to the plain side after */
 	size_t			 plainlen;
 };
@@ -166,6 +169,8 @@ feed(struct run *r, char from, const char *s, size_t len)
 	struct proto_out	out;
 
 	proto_out_init(&out);
+	if (from == 'p' && !r->established)
+		r->backend_held = r->switched || len == 0 || s[len - 1] != '\n';
 	if (from == 'p')
 		proto_from_plain(r->p, s, len, &out);
 	else
@@ -241,7 +246,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	handshake(&r);
 	/* The same bytes after a known-good opening give the same. */
-	if (after > 0 && !r.failed && (c = good_opening()) != NULL) {
+	if (after > 0 && !r.failed && !r.backend_held &&
+	    (c = good_opening()) != NULL) {
 		memset(&good, 0, sizeof(good));
 		if ((good.p = proto_new(&cfg)) == NULL)
 			abort();
