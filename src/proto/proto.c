@@ -400,9 +400,18 @@ log_line(struct negotiation *p, struct proto_out *out, int tls_side,
 
 	/* Server role: "B:" for the backend, "S:" for our answers. */
 	pbuf_str(&out->log, is_client(p) ? "S: " : tls_side ? "C: " : "B: ");
-	for (size_t i = 0; i < shown; i++)
-		pbuf_add(&out->log, isprint((unsigned char)line[i]) ?
-		    &line[i] : "?", 1);
+	for (size_t i = 0; i < shown; i++) {
+		char	hex[5];
+
+		if (isprint((unsigned char)line[i]))
+			pbuf_add(&out->log, &line[i], 1);
+		else {
+			/* One transcript line each, shown as the log shows it. */
+			snprintf(hex, sizeof(hex), "\\x%02x",
+			    (unsigned char)line[i]);
+			pbuf_str(&out->log, hex);
+		}
+	}
 	if (shown < len)
 		pbuf_str(&out->log, " ***");
 	pbuf_add(&out->log, "\n", 1);
