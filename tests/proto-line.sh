@@ -16,7 +16,7 @@ require dovecot swaks gnutls-cli openssl python3 certtool
 	echo "1..0 # SKIP dovecot-lmtpd, dovecot-managesieved or inn2 is not installed"
 	exit 0
 }
-plan 63
+plan 64
 make_pki
 start_dovecot_line dtls
 tls_lmtp=$lmtp_port tls_sieve=$sieve_port
@@ -222,6 +222,21 @@ for tool in s_client gnutls-cli; do
 	grep -q '^211 0 1 0 test.group' "$T/out"
 	ok $? "nntp: $tool reads INN's group through the relay"
 done
+
+# Before TLS INN hears only CAPABILITIES, MODE READER, HELP, DATE, QUIT.
+python3 - "$port_sinn" >"$T/sinn.clear" 2>&1 <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+f = s.makefile("rb")
+f.readline()
+for cmd in (b"GROUP test.group", b"LIST", b"ARTICLE 1", b"DATE"):
+    s.sendall(cmd + b"\r\n")
+    print(f.readline().decode().strip())
+PY
+[ "$(grep -c '^483 Encryption required' "$T/sinn.clear")" = 3 ] &&
+    grep -q '^111 ' "$T/sinn.clear"
+ok $? "nntp: before TLS GROUP, LIST and ARTICLE get 483 from the relay, DATE goes to INN" ||
+    sed 's/^/# /' "$T/sinn.clear"
 
 # NNTP in front of a scripted plaintext backend.
 peer nntpb nntp backend "$T/nntp.rec"

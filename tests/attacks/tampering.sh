@@ -9,7 +9,7 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
 require python3 certtool
-plan 18
+plan 21
 make_pki
 H=$top_srcdir/tests/helpers
 
@@ -76,4 +76,7 @@ tamper smtp 'MAIL FROM:<FORGED@pre.tls>' STARTTLS 'MAIL FROM:<IN-TLS@example.tes
 tamper imap 'a SELECT FORGED' 'b STARTTLS' 'c SELECT IN-TLS' \
     'a NO [PRIVACYREQUIRED] Must issue STARTTLS first'
 tamper pop3 'USER FORGED' STLS 'USER IN-TLS' '-ERR [AUTH] Must issue STLS first'
+# An untagged "tag" would let the backend's untagged lines end the command.
+tamper imap '* NOOP FORGED' 'b STARTTLS' 'c SELECT IN-TLS' \
+    '* BAD Invalid tag or missing command'
 finish
