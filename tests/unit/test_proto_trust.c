@@ -260,6 +260,78 @@ imap_inside(void)
 	    NULL));
 }
 
+#define POP3_OPEN \
+	P("+OK ready\r\n"), T("STLS\r\n"), H
+#define POP3_TLS	"+OK ready\r\n+OK Begin TLS negotiation\r\n"
+#define POP3_ACTIVE	"-ERR TLS already active\r\n"
+
+static void
+pop3_inside(void)
+{
+	static const struct step again[] = {
+		POP3_OPEN, T("STLS\r\nNOOP\r\n"), P("+OK\r\n"), END
+	}, pipelined[] = {
+		POP3_OPEN, T("STAT\r\nSTLS\r\nLIST\r\nSTLS\r\nLIST 1\r\n"),
+		P("+OK 1 10\r\n"), P("+OK 1 message\r\n1 10\r\n.\r\n"),
+		P("+OK 1 10\r\n"), END
+	}, capa[] = {
+		POP3_OPEN, T("CAPA\r\n"),
+		P("+OK\r\nTOP\r\nSTLS\r\nUSER\r\nstls\r\nSASL PLAIN\r\n.\r\n"),
+		END
+	}, retr[] = {
+		POP3_OPEN, T("RETR 1\r\nSTLS\r\nTOP 1 5\r\nRETR 9\r\nSTLS\r\n"),
+		P("+OK 60 octets\r\nSTLS\r\n+OK\r\n-ERR\r\n+ \r\n..\r\n"
+		    "CAPA\r\n.\r\n"),
+		P("+OK\r\nSubject: STLS\r\n\r\n.\r\n-ERR no such message\r\n"),
+		END
+	}, auth[] = {
+		POP3_OPEN, T("AUTH PLAIN\r\n"), P("+ \r\n"), T("STLS\r\n"),
+		P("+OK logged in\r\n"), T("STLS\r\n"), END
+	}, mechanisms[] = {
+		POP3_OPEN, T("AUTH\r\nSTLS\r\n"),
+		P("+OK\r\nPLAIN\r\n+OK\r\n.\r\n"), END
+	}, refused[] = {
+		POP3_OPEN, T("AUTH X\r\n"), P("+ go\r\n"),
+		P("-ERR gave up\r\n"), T("STLS\r\n"), END
+	};
+	static struct step longline[] = {
+		POP3_OPEN, { 't', NULL, 0 }, END
+	};
+	char	*s;
+
+	dialogue("pop3 server, inside TLS: a second STLS gets -ERR from us",
+	    PROTO_POP3, S, 0, again, want_str(SWITCH, POP3_TLS POP3_ACTIVE
+	    "+OK\r\n", "NOOP\r\n", NULL));
+	dialogue("pop3 server, inside TLS: our refusal comes in its turn",
+	    PROTO_POP3, S, 0, pipelined, want_str(SWITCH, POP3_TLS
+	    "+OK 1 10\r\n" POP3_ACTIVE "+OK 1 message\r\n1 10\r\n.\r\n"
+	    POP3_ACTIVE "+OK 1 10\r\n", "STAT\r\nLIST\r\nLIST 1\r\n", NULL));
+	dialogue("pop3 server, inside TLS: CAPA lists no STLS", PROTO_POP3, S,
+	    0, capa, want_str(SWITCH, POP3_TLS "+OK\r\nTOP\r\nUSER\r\n"
+	    "SASL PLAIN\r\n.\r\n", "CAPA\r\n", NULL));
+	dialogue("pop3 server, inside TLS: a message is data, to its \".\"",
+	    PROTO_POP3, S, 0, retr, want_str(SWITCH, POP3_TLS
+	    "+OK 60 octets\r\nSTLS\r\n+OK\r\n-ERR\r\n+ \r\n..\r\nCAPA\r\n"
+	    ".\r\n" POP3_ACTIVE "+OK\r\nSubject: STLS\r\n\r\n.\r\n"
+	    "-ERR no such message\r\n" POP3_ACTIVE,
+	    "RETR 1\r\nTOP 1 5\r\nRETR 9\r\n", NULL));
+	dialogue("pop3 server, inside TLS: an answer to an AUTH challenge is no "
+	    "command", PROTO_POP3, S, 0, auth, want_str(SWITCH, POP3_TLS
+	    "+ \r\n+OK logged in\r\n" POP3_ACTIVE, "AUTH PLAIN\r\nSTLS\r\n",
+	    NULL));
+	dialogue("pop3 server, inside TLS: AUTH alone lists the mechanisms",
+	    PROTO_POP3, S, 0, mechanisms, want_str(SWITCH, POP3_TLS
+	    "+OK\r\nPLAIN\r\n+OK\r\n.\r\n" POP3_ACTIVE, "AUTH\r\n", NULL));
+	dialogue("pop3 server, inside TLS: an exchange the server ends owes no "
+	    "answer", PROTO_POP3, S, 0, refused, want_str(SWITCH, POP3_TLS
+	    "+ go\r\n-ERR gave up\r\n" POP3_ACTIVE, "AUTH X\r\n", NULL));
+	longline[3].bytes = s = repeat("STLS ", "x", 9000, "\r\n");
+	dialogue("pop3 server, inside TLS: an STLS too long to hold ends the "
+	    "session", PROTO_POP3, S, 0, longline, want_str(FAIL, POP3_TLS,
+	    NULL, "longer than 8192"));
+	free(s);
+}
+
 int
 main(void)
 {
@@ -269,5 +341,6 @@ main(void)
 	smtp_inside();
 	lmtp_inside();
 	imap_inside();
+	pop3_inside();
 	return done_testing();
 }
