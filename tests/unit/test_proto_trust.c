@@ -332,6 +332,56 @@ pop3_inside(void)
 	free(s);
 }
 
+#define FTP_OPEN \
+	P("220 b\r\n"), T("AUTH TLS\r\n"), H
+#define FTP_TLS		"220 b\r\n234 AUTH TLS successful\r\n"
+#define FTP_ACTIVE	"534 TLS already active\r\n"
+
+static void
+ftp_inside(void)
+{
+	static const struct step again[] = {
+		FTP_OPEN, T("AUTH TLS\r\nAUTH SSL\r\nauth\r\nSYST\r\n"),
+		P("215 UNIX\r\n"), END
+	}, pipelined[] = {
+		FTP_OPEN,
+		T("RETR f\r\nAUTH TLS\r\nHELP\r\nAUTH TLS\r\nNOOP\r\n"),
+		P("150 opening\r\n"), P("226 done\r\n"),
+		P("214-help\r\n AUTH TLS\r\n214-more\r\n215 x\r\n214 end\r\n"),
+		P("200 ok\r\n"), END
+	}, feat[] = {
+		FTP_OPEN, T("FEAT\r\nAUTH TLS\r\n"),
+		P("211-Features:\r\n AUTH SSL\r\n AUTH TLS\r\n PBSZ\r\n"
+		    " PROT\r\n211 End\r\n"), END
+	}, unasked[] = {
+		FTP_OPEN, P("421 timeout\r\n"), T("AUTH TLS\r\n"), END
+	};
+	static struct step longline[] = {
+		FTP_OPEN, { 't', NULL, 0 }, END
+	};
+	char	*s;
+
+	dialogue("ftp server, inside TLS: AUTH, any, gets 534 from us",
+	    PROTO_FTP, S, 0, again, want_str(SWITCH, FTP_TLS FTP_ACTIVE
+	    FTP_ACTIVE FTP_ACTIVE "215 UNIX\r\n", "SYST\r\n", NULL));
+	dialogue("ftp server, inside TLS: our 534 comes in its turn, after 1xx "
+	    "and multi-line replies", PROTO_FTP, S, 0, pipelined,
+	    want_str(SWITCH, FTP_TLS "150 opening\r\n226 done\r\n" FTP_ACTIVE
+	    "214-help\r\n AUTH TLS\r\n214-more\r\n215 x\r\n214 end\r\n"
+	    FTP_ACTIVE "200 ok\r\n", "RETR f\r\nHELP\r\nNOOP\r\n", NULL));
+	dialogue("ftp server, inside TLS: FEAT lists no AUTH", PROTO_FTP, S, 0,
+	    feat, want_str(SWITCH, FTP_TLS "211-Features:\r\n PBSZ\r\n PROT\r\n"
+	    "211 End\r\n" FTP_ACTIVE, "FEAT\r\n", NULL));
+	dialogue("ftp server, inside TLS: a reply nobody asked for", PROTO_FTP,
+	    S, 0, unasked, want_str(SWITCH, FTP_TLS "421 timeout\r\n"
+	    FTP_ACTIVE, "", NULL));
+	longline[3].bytes = s = repeat("AUTH TLS ", "x", 9000, "\r\n");
+	dialogue("ftp server, inside TLS: an AUTH too long to hold ends the "
+	    "session", PROTO_FTP, S, 0, longline, want_str(FAIL, FTP_TLS,
+	    NULL, "longer than 8192"));
+	free(s);
+}
+
 int
 main(void)
 {
@@ -342,5 +392,6 @@ main(void)
 	lmtp_inside();
 	imap_inside();
 	pop3_inside();
+	ftp_inside();
 	return done_testing();
 }
