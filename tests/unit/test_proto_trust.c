@@ -382,6 +382,92 @@ ftp_inside(void)
 	free(s);
 }
 
+#define NNTP_OPEN \
+	P("200 b\r\n"), T("STARTTLS\r\n"), H
+#define NNTP_TLS	"200 b\r\n382 Continue with TLS negotiation\r\n"
+#define NNTP_ACTIVE	"502 TLS already active\r\n"
+#define ARTICLE		"Subject: x\r\n\r\nSTARTTLS\r\n101 x\r\n..\r\n.\r\n"
+
+static void
+nntp_inside(void)
+{
+	static const struct step again[] = {
+		NNTP_OPEN, T("STARTTLS\r\nDATE\r\n"), P("111 20260101000000\r\n"),
+		END
+	}, pipelined[] = {
+		NNTP_OPEN, T("GROUP g\r\nSTARTTLS\r\nLISTGROUP g\r\nSTARTTLS\r\n"
+		    "HELP\r\n"),
+		P("211 2 1 2 g\r\n"), P("211 2 1 2 g list\r\n1\r\n2\r\n.\r\n"),
+		P("100 help\r\nSTARTTLS\r\n.\r\n"), END
+	}, caps[] = {
+		NNTP_OPEN, T("CAPABILITIES\r\n"),
+		P("101 caps\r\nVERSION 2\r\nSTARTTLS\r\nREADER\r\nstarttls\r\n"
+		    ".\r\n"), END
+	}, article[] = {
+		NNTP_OPEN, T("ARTICLE 1\r\nSTARTTLS\r\n"),
+		P("220 1 <a@b> article\r\n" ARTICLE), END
+	}, post[] = {
+		NNTP_OPEN, T("POST\r\n"), P("340 send\r\n"),
+		T(ARTICLE "STARTTLS\r\n"), P("240 ok\r\n"), END
+	}, nopost[] = {
+		NNTP_OPEN, T("POST\r\n"), P("440 no posting\r\n"),
+		T("STARTTLS\r\n"), END
+	}, ihave[] = {
+		NNTP_OPEN, T("IHAVE <a@b>\r\n"), P("335 send\r\n"), T(ARTICLE),
+		P("235 ok\r\n"), T("STARTTLS\r\n"), END
+	}, takethis[] = {
+		NNTP_OPEN, T("MODE STREAM\r\n"), P("203 streaming\r\n"),
+		T("TAKETHIS <a@b>\r\n" ARTICLE "STARTTLS\r\nCHECK <c@d>\r\n"),
+		P("239 <a@b>\r\n238 <c@d>\r\n"), END
+	}, sasl[] = {
+		NNTP_OPEN, T("AUTHINFO SASL PLAIN\r\n"), P("383 =\r\n"),
+		T("STARTTLS\r\n"), P("281 ok\r\n"), T("STARTTLS\r\n"), END
+	};
+	static struct step longline[] = {
+		NNTP_OPEN, { 't', NULL, 0 }, END
+	};
+	char	*s;
+
+	dialogue("nntp server, inside TLS: a second STARTTLS gets 502 from us",
+	    PROTO_NNTP, S, 0, again, want_str(SWITCH, NNTP_TLS NNTP_ACTIVE
+	    "111 20260101000000\r\n", "DATE\r\n", NULL));
+	dialogue("nntp server, inside TLS: our 502 comes in its turn",
+	    PROTO_NNTP, S, 0, pipelined, want_str(SWITCH, NNTP_TLS
+	    "211 2 1 2 g\r\n" NNTP_ACTIVE "211 2 1 2 g list\r\n1\r\n2\r\n.\r\n"
+	    NNTP_ACTIVE "100 help\r\nSTARTTLS\r\n.\r\n",
+	    "GROUP g\r\nLISTGROUP g\r\nHELP\r\n", NULL));
+	dialogue("nntp server, inside TLS: CAPABILITIES lists no STARTTLS",
+	    PROTO_NNTP, S, 0, caps, want_str(SWITCH, NNTP_TLS "101 caps\r\n"
+	    "VERSION 2\r\nREADER\r\n.\r\n", "CAPABILITIES\r\n", NULL));
+	dialogue("nntp server, inside TLS: an article is data, to its \".\"",
+	    PROTO_NNTP, S, 0, article, want_str(SWITCH, NNTP_TLS
+	    "220 1 <a@b> article\r\n" ARTICLE NNTP_ACTIVE, "ARTICLE 1\r\n",
+	    NULL));
+	dialogue("nntp server, inside TLS: so is a POSTed one, after 340",
+	    PROTO_NNTP, S, 0, post, want_str(SWITCH, NNTP_TLS "340 send\r\n"
+	    "240 ok\r\n" NNTP_ACTIVE, "POST\r\n" ARTICLE, NULL));
+	dialogue("nntp server, inside TLS: no article after 440", PROTO_NNTP,
+	    S, 0, nopost, want_str(SWITCH, NNTP_TLS "440 no posting\r\n"
+	    NNTP_ACTIVE, "POST\r\n", NULL));
+	dialogue("nntp server, inside TLS: IHAVE's article after 335",
+	    PROTO_NNTP, S, 0, ihave, want_str(SWITCH, NNTP_TLS "335 send\r\n"
+	    "235 ok\r\n" NNTP_ACTIVE, "IHAVE <a@b>\r\n" ARTICLE, NULL));
+	dialogue("nntp server, inside TLS: TAKETHIS's article follows at once",
+	    PROTO_NNTP, S, 0, takethis, want_str(SWITCH, NNTP_TLS
+	    "203 streaming\r\n239 <a@b>\r\n" NNTP_ACTIVE "238 <c@d>\r\n",
+	    "MODE STREAM\r\nTAKETHIS <a@b>\r\n" ARTICLE "CHECK <c@d>\r\n",
+	    NULL));
+	dialogue("nntp server, inside TLS: an answer to a 383 challenge is no "
+	    "command", PROTO_NNTP, S, 0, sasl, want_str(SWITCH, NNTP_TLS
+	    "383 =\r\n281 ok\r\n" NNTP_ACTIVE,
+	    "AUTHINFO SASL PLAIN\r\nSTARTTLS\r\n", NULL));
+	longline[3].bytes = s = repeat("STARTTLS ", "x", 9000, "\r\n");
+	dialogue("nntp server, inside TLS: a STARTTLS too long to hold ends the "
+	    "session", PROTO_NNTP, S, 0, longline, want_str(FAIL, NNTP_TLS,
+	    NULL, "longer than 8192"));
+	free(s);
+}
+
 int
 main(void)
 {
@@ -393,5 +479,6 @@ main(void)
 	imap_inside();
 	pop3_inside();
 	ftp_inside();
+	nntp_inside();
 	return done_testing();
 }
