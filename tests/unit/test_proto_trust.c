@@ -468,6 +468,80 @@ nntp_inside(void)
 	free(s);
 }
 
+#define SIEVE_OPEN \
+	P("\"IMPLEMENTATION\" \"b\"\r\n\"STARTTLS\"\r\nOK\r\n"), \
+	T("STARTTLS\r\n"), H
+#define SIEVE_TLS \
+	"\"IMPLEMENTATION\" \"b\"\r\n\"STARTTLS\"\r\nOK\r\n" \
+	"OK \"Begin TLS negotiation now\"\r\n" \
+	"\"IMPLEMENTATION\" \"b\"\r\nOK \"TLS negotiation successful\"\r\n"
+#define SIEVE_ACTIVE	"NO \"TLS is already active\"\r\n"
+#define SCRIPT		"STARTTLS\r\nOK\r\n\"STARTTLS\"\r\n"
+
+static void
+sieve_inside(void)
+{
+	static const struct step again[] = {
+		SIEVE_OPEN, T("STARTTLS\r\nNOOP\r\n"), P("OK \"Done\"\r\n"), END
+	}, pipelined[] = {
+		SIEVE_OPEN, T("LISTSCRIPTS\r\nSTARTTLS\r\nGETSCRIPT \"a\"\r\n"
+		    "STARTTLS\r\nNOOP\r\n"),
+		P("\"STARTTLS\"\r\n{3}\r\nabc ACTIVE\r\nOK\r\n"),
+		P("{26}\r\n" SCRIPT "\r\nOK\r\n"), P("OK\r\n"), END
+	}, caps[] = {
+		SIEVE_OPEN, T("CAPABILITY\r\n"),
+		P("\"IMPLEMENTATION\" \"b\"\r\n\"STARTTLS\"\r\n\"starttls\"\r\n"
+		    "\"SASL\" \"PLAIN\"\r\nOK\r\n"), END
+	}, after_auth[] = {
+		SIEVE_OPEN, T("AUTHENTICATE \"X\"\r\n"), P("\"Y2hhbGxlbmdl\"\r\n"),
+		T("\"STARTTLS\"\r\n"), P("OK (SASL \"ZG9uZQ==\")\r\n"),
+		P("\"IMPLEMENTATION\" \"b\"\r\n"), T("STARTTLS\r\n"),
+		P("\"STARTTLS\"\r\nOK\r\n"), END
+	}, literals[] = {
+		SIEVE_OPEN, T("PUTSCRIPT \"a\" {26+}\r\n" SCRIPT "\r\n"
+		    "PUTSCRIPT \"b\" {26}\r\n" SCRIPT " {4+}\r\nx\r\ny\r\n"
+		    "NOOP {0+}\r\nSTARTTLS\r\nSTARTTLS\r\n"),
+		P("OK\r\nNO (WARNINGS) {8}\r\nSTARTTLS\r\nOK\r\n"), END
+	}, with_literal[] = {
+		SIEVE_OPEN, T("STARTTLS {4+}\r\nNOOP\r\n"), END
+	};
+	static struct step longline[] = {
+		SIEVE_OPEN, { 't', NULL, 0 }, END
+	};
+	char	*s;
+
+	dialogue("sieve server, inside TLS: a second STARTTLS gets NO from us",
+	    PROTO_SIEVE, S, 0, again, want_str(SWITCH, SIEVE_TLS SIEVE_ACTIVE
+	    "OK \"Done\"\r\n", "NOOP\r\n", NULL));
+	dialogue("sieve server, inside TLS: our NO comes in its turn, and "
+	    "literals are data", PROTO_SIEVE, S, 0, pipelined, want_str(SWITCH,
+	    SIEVE_TLS "\"STARTTLS\"\r\n{3}\r\nabc ACTIVE\r\nOK\r\n" SIEVE_ACTIVE
+	    "{26}\r\n" SCRIPT "\r\nOK\r\n" SIEVE_ACTIVE "OK\r\n",
+	    "LISTSCRIPTS\r\nGETSCRIPT \"a\"\r\nNOOP\r\n", NULL));
+	dialogue("sieve server, inside TLS: CAPABILITY lists no STARTTLS",
+	    PROTO_SIEVE, S, 0, caps, want_str(SWITCH, SIEVE_TLS
+	    "\"IMPLEMENTATION\" \"b\"\r\n\"SASL\" \"PLAIN\"\r\nOK\r\n",
+	    "CAPABILITY\r\n", NULL));
+	dialogue("sieve server, inside TLS: nor do capabilities after "
+	    "AUTHENTICATE; an answer is no command", PROTO_SIEVE, S, 0,
+	    after_auth, want_str(SWITCH, SIEVE_TLS "\"Y2hhbGxlbmdl\"\r\n"
+	    "OK (SASL \"ZG9uZQ==\")\r\n\"IMPLEMENTATION\" \"b\"\r\nOK\r\n"
+	    SIEVE_ACTIVE, "AUTHENTICATE \"X\"\r\n\"STARTTLS\"\r\n", NULL));
+	dialogue("sieve server, inside TLS: a script in {N+}, {N} or {0+} is "
+	    "data", PROTO_SIEVE, S, 0, literals, want_str(SWITCH, SIEVE_TLS
+	    "OK\r\nNO (WARNINGS) {8}\r\nSTARTTLS\r\nOK\r\n" SIEVE_ACTIVE,
+	    "PUTSCRIPT \"a\" {26+}\r\n" SCRIPT "\r\nPUTSCRIPT \"b\" {26}\r\n"
+	    SCRIPT " {4+}\r\nx\r\ny\r\nNOOP {0+}\r\nSTARTTLS\r\n", NULL));
+	dialogue("sieve server, inside TLS: a STARTTLS with a literal ends the "
+	    "session", PROTO_SIEVE, S, 0, with_literal, want_str(FAIL,
+	    SIEVE_TLS, "", "literal"));
+	longline[3].bytes = s = repeat("STARTTLS \"", "x", 9000, "\"\r\n");
+	dialogue("sieve server, inside TLS: a STARTTLS too long to hold ends "
+	    "the session", PROTO_SIEVE, S, 0, longline, want_str(FAIL,
+	    SIEVE_TLS, NULL, "longer than 8192"));
+	free(s);
+}
+
 int
 main(void)
 {
@@ -480,5 +554,6 @@ main(void)
 	pop3_inside();
 	ftp_inside();
 	nntp_inside();
+	sieve_inside();
 	return done_testing();
 }
