@@ -542,6 +542,40 @@ sieve_inside(void)
 	free(s);
 }
 
+/* Literal sizes: digits without '{' announce none; a big one is all data. */
+static void
+literal_sizes(void)
+{
+	static const struct step imap_digits[] = {
+		IMAP_OPEN, T("b NOOP 1234567890+}\r\nc STARTTLS\r\n"), END
+	}, sieve_digits[] = {
+		SIEVE_OPEN, T("NOOP 1234567890+}\r\nSTARTTLS\r\n"),
+		P("NO \"Bad arguments\"\r\n"), END
+	};
+	static struct step imap_big[] = {
+		IMAP_OPEN, T("b APPEND INBOX {100000000+}\r\n"),
+		{ 't', NULL, 0 }, END
+	};
+	char	*s, *want;
+
+	dialogue("imap server, inside TLS: digits and '}' without '{' are no "
+	    "literal", PROTO_IMAP, S, 0, imap_digits, want_str(SWITCH,
+	    "* OK ready\r\na OK Begin TLS negotiation now\r\n"
+	    "c BAD TLS is already active\r\n", "b NOOP 1234567890+}\r\n", NULL));
+	dialogue("sieve server, inside TLS: the same", PROTO_SIEVE, S, 0,
+	    sieve_digits, want_str(SWITCH, SIEVE_TLS "NO \"Bad arguments\"\r\n"
+	    SIEVE_ACTIVE,
+	    "NOOP 1234567890+}\r\n", NULL));
+	imap_big[4].bytes = s = repeat("", "x", 4500, "\r\nc STARTTLS\r\n");
+	want = repeat("b APPEND INBOX {100000000+}\r\n", "x", 4500,
+	    "\r\nc STARTTLS\r\n");
+	dialogue("imap server, inside TLS: a literal of 100 MB is data to its "
+	    "end", PROTO_IMAP, S, 0, imap_big, want_str(SWITCH, NULL, want,
+	    NULL));
+	free(s);
+	free(want);
+}
+
 int
 main(void)
 {
@@ -555,5 +589,6 @@ main(void)
 	ftp_inside();
 	nntp_inside();
 	sieve_inside();
+	literal_sizes();
 	return done_testing();
 }
