@@ -164,6 +164,9 @@ inside_feed(struct negotiation *p, int tls_side, const char *data, size_t len,
 		}
 		data += n;
 		len -= n;
+		/* The module handed over (the client role's last words). */
+		if (out->relay && p->phase == INSIDE)
+			p->phase = RELAY;
 	}
 	/* Handed over in the middle: the rest goes on as it is. */
 	if (len > 0 && p->phase == RELAY)

@@ -576,6 +576,21 @@ literal_sizes(void)
 	free(want);
 }
 
+/* Client role: a module that hands over inside TLS hands over the rest. */
+static void
+handed_over(void)
+{
+	static const struct step nntp[] = {
+		T("200 x\r\n101 caps\r\nSTARTTLS\r\n.\r\n382 go\r\n"), H,
+		T("101 caps\r\nPOST\r\n.\r\n400 bye\r\n"), END
+	};
+
+	dialogue("nntp client: what follows the capabilities inside TLS goes "
+	    "to the plain side", PROTO_NNTP, ROLE_CLIENT, 0, nntp,
+	    want_str(SWITCH, "CAPABILITIES\r\nSTARTTLS\r\nCAPABILITIES\r\n",
+	    "200 mail.example ready (posting allowed)\r\n400 bye\r\n", NULL));
+}
+
 int
 main(void)
 {
@@ -590,5 +605,6 @@ main(void)
 	nntp_inside();
 	sieve_inside();
 	literal_sizes();
+	handed_over();
 	return done_testing();
 }
