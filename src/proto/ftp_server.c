@@ -187,7 +187,8 @@ client_line(struct negotiation *p, struct ftp_in *in, const struct iline *l,
 			/* It went on already: end the session instead. */
 			fail(p, out, "an AUTH command longer than %d bytes "
 			    "inside TLS", INSIDE_MAX_LINE);
-		else if (cmdq_head(&in->q) == -1 && inside_at_start(p, 0))
+		else if (cmdq_head(&in->q) == -1 && inside_at_start(p, 0) &&
+		    in->multi == 0)
 			pbuf_str(&out->to_tls, TLS_ACTIVE);
 		else
 			push(p, in, K_REFUSED, out);

@@ -354,7 +354,8 @@ ftp_inside(void)
 		P("211-Features:\r\n AUTH SSL\r\n AUTH TLS\r\n PBSZ\r\n"
 		    " PROT\r\n211 End\r\n"), END
 	}, unasked[] = {
-		FTP_OPEN, P("421 timeout\r\n"), T("AUTH TLS\r\n"), END
+		FTP_OPEN, P("421 timeout\r\n"), T("AUTH TLS\r\n"),
+		P("421-closing\r\n"), T("AUTH TLS\r\n"), P("421 now\r\n"), END
 	};
 	static struct step longline[] = {
 		FTP_OPEN, { 't', NULL, 0 }, END
@@ -374,7 +375,7 @@ ftp_inside(void)
 	    "211 End\r\n" FTP_ACTIVE, "FEAT\r\n", NULL));
 	dialogue("ftp server, inside TLS: a reply nobody asked for", PROTO_FTP,
 	    S, 0, unasked, want_str(SWITCH, FTP_TLS "421 timeout\r\n"
-	    FTP_ACTIVE, "", NULL));
+	    FTP_ACTIVE "421-closing\r\n421 now\r\n" FTP_ACTIVE, "", NULL));
 	longline[3].bytes = s = repeat("AUTH TLS ", "x", 9000, "\r\n");
 	dialogue("ftp server, inside TLS: an AUTH too long to hold ends the "
 	    "session", PROTO_FTP, S, 0, longline, want_str(FAIL, FTP_TLS,
