@@ -198,8 +198,10 @@ client_line(struct negotiation *p, struct sieve_in *in, const struct iline *l,
 	int	more = announces(l->s, line_len(l->s, l->len), &lit);
 
 	if (in->c_more || in->answers > 0) {
-		/* The rest of a line after a literal, or an answer to a
-		 * challenge (or "*"): no command. */
+		/*
+		 * The rest of a line after a literal, or an answer to a
+		 * challenge (or "*"): no command.
+		 */
 		if (!in->c_more)
 			in->answers--;
 	} else if (word_eq(l->head, n, "STARTTLS")) {
