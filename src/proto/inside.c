@@ -64,6 +64,8 @@ keep_tail(struct tline *t, const char *s, size_t len)
 {
 	size_t	keep;
 
+	if (len == 0)
+		return;		/* s may be NULL: nothing held */
 	if (len >= INSIDE_TAIL) {
 		memcpy(t->tail, s + len - INSIDE_TAIL, INSIDE_TAIL);
 		t->taillen = INSIDE_TAIL;
@@ -101,7 +103,8 @@ pass_long(struct negotiation *p, int tls_side, const char *s, size_t len,
 		t->taillen = 0;
 		t->headlen = t->held.len < INSIDE_TAIL ? t->held.len :
 		    INSIDE_TAIL;
-		memcpy(t->head, t->held.data, t->headlen);
+		if (t->headlen > 0)	/* else held.data may be NULL */
+			memcpy(t->head, t->held.data, t->headlen);
 		if (t->headlen < INSIDE_TAIL) {
 			size_t	more = INSIDE_TAIL - t->headlen;
 
@@ -164,6 +167,9 @@ inside_feed(struct negotiation *p, int tls_side, const char *data, size_t len,
 		}
 		data += n;
 		len -= n;
+		/* The module handed over (the client role's last words). */
+		if (out->relay && p->phase == INSIDE)
+			p->phase = RELAY;
 	}
 	/* Handed over in the middle: the rest goes on as it is. */
 	if (len > 0 && p->phase == RELAY)

@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -419,12 +420,15 @@ log_line(struct negotiation *p, struct proto_out *out, int tls_side,
 
 /*
  * The line ends in a literal announcement {N} or {N+}: N, else 0.  *sync
- * says the sender waits for a "+" before it sends the N bytes ({N}).
+ * says the sender waits for a "+" before it sends the N bytes ({N}).  An N
+ * of ten digits or more is SIZE_MAX: inside TLS all that follows is the
+ * literal's, as the peer reads it too; in the opening it is too long.
  */
 size_t
 literal_size(const char *s, size_t len, int *sync)
 {
 	size_t	i, n = 0, mul = 1;
+	int	huge = 0;
 
 	if (len < 3 || s[len - 1] != '}')
 		return 0;
@@ -433,11 +437,16 @@ literal_size(const char *s, size_t len, int *sync)
 	if (!*sync)
 		i--;
 	for (; i > 0 && isdigit((unsigned char)s[i]); i--) {
-		n += (size_t)(s[i] - '0') * mul;
-		if ((mul *= 10) > 100000000)
-			return PROTO_MAX_LINE;
+		if (mul > 100000000)
+			huge |= s[i] != '0';
+		else {
+			n += (size_t)(s[i] - '0') * mul;
+			mul *= 10;
+		}
 	}
-	return s[i] == '{' ? n : 0;
+	if (s[i] != '{')
+		return 0;
+	return huge ? SIZE_MAX : n;
 }
 
 /* Literals from this side are read as part of the line (*lit bytes). */

@@ -260,6 +260,338 @@ imap_inside(void)
 	    NULL));
 }
 
+#define POP3_OPEN \
+	P("+OK ready\r\n"), T("STLS\r\n"), H
+#define POP3_TLS	"+OK ready\r\n+OK Begin TLS negotiation\r\n"
+#define POP3_ACTIVE	"-ERR TLS already active\r\n"
+
+static void
+pop3_inside(void)
+{
+	static const struct step again[] = {
+		POP3_OPEN, T("STLS\r\nNOOP\r\n"), P("+OK\r\n"), END
+	}, pipelined[] = {
+		POP3_OPEN, T("STAT\r\nSTLS\r\nLIST\r\nSTLS\r\nLIST 1\r\n"),
+		P("+OK 1 10\r\n"), P("+OK 1 message\r\n1 10\r\n.\r\n"),
+		P("+OK 1 10\r\n"), END
+	}, capa[] = {
+		POP3_OPEN, T("CAPA\r\n"),
+		P("+OK\r\nTOP\r\nSTLS\r\nUSER\r\nstls\r\nSASL PLAIN\r\n.\r\n"),
+		END
+	}, retr[] = {
+		POP3_OPEN, T("RETR 1\r\nSTLS\r\nTOP 1 5\r\nRETR 9\r\nSTLS\r\n"),
+		P("+OK 60 octets\r\nSTLS\r\n+OK\r\n-ERR\r\n+ \r\n..\r\n"
+		    "CAPA\r\n.\r\n"),
+		P("+OK\r\nSubject: STLS\r\n\r\n.\r\n-ERR no such message\r\n"),
+		END
+	}, auth[] = {
+		POP3_OPEN, T("AUTH PLAIN\r\n"), P("+ \r\n"), T("STLS\r\n"),
+		P("+OK logged in\r\n"), T("STLS\r\n"), END
+	}, mechanisms[] = {
+		POP3_OPEN, T("AUTH\r\nSTLS\r\n"),
+		P("+OK\r\nPLAIN\r\n+OK\r\n.\r\n"), END
+	}, refused[] = {
+		POP3_OPEN, T("AUTH X\r\n"), P("+ go\r\n"),
+		P("-ERR gave up\r\n"), T("STLS\r\n"), END
+	};
+	static struct step longline[] = {
+		POP3_OPEN, { 't', NULL, 0 }, END
+	};
+	char	*s;
+
+	dialogue("pop3 server, inside TLS: a second STLS gets -ERR from us",
+	    PROTO_POP3, S, 0, again, want_str(SWITCH, POP3_TLS POP3_ACTIVE
+	    "+OK\r\n", "NOOP\r\n", NULL));
+	dialogue("pop3 server, inside TLS: our refusal comes in its turn",
+	    PROTO_POP3, S, 0, pipelined, want_str(SWITCH, POP3_TLS
+	    "+OK 1 10\r\n" POP3_ACTIVE "+OK 1 message\r\n1 10\r\n.\r\n"
+	    POP3_ACTIVE "+OK 1 10\r\n", "STAT\r\nLIST\r\nLIST 1\r\n", NULL));
+	dialogue("pop3 server, inside TLS: CAPA lists no STLS", PROTO_POP3, S,
+	    0, capa, want_str(SWITCH, POP3_TLS "+OK\r\nTOP\r\nUSER\r\n"
+	    "SASL PLAIN\r\n.\r\n", "CAPA\r\n", NULL));
+	dialogue("pop3 server, inside TLS: a message is data, to its \".\"",
+	    PROTO_POP3, S, 0, retr, want_str(SWITCH, POP3_TLS
+	    "+OK 60 octets\r\nSTLS\r\n+OK\r\n-ERR\r\n+ \r\n..\r\nCAPA\r\n"
+	    ".\r\n" POP3_ACTIVE "+OK\r\nSubject: STLS\r\n\r\n.\r\n"
+	    "-ERR no such message\r\n" POP3_ACTIVE,
+	    "RETR 1\r\nTOP 1 5\r\nRETR 9\r\n", NULL));
+	dialogue("pop3 server, inside TLS: an answer to an AUTH challenge is no "
+	    "command", PROTO_POP3, S, 0, auth, want_str(SWITCH, POP3_TLS
+	    "+ \r\n+OK logged in\r\n" POP3_ACTIVE, "AUTH PLAIN\r\nSTLS\r\n",
+	    NULL));
+	dialogue("pop3 server, inside TLS: AUTH alone lists the mechanisms",
+	    PROTO_POP3, S, 0, mechanisms, want_str(SWITCH, POP3_TLS
+	    "+OK\r\nPLAIN\r\n+OK\r\n.\r\n" POP3_ACTIVE, "AUTH\r\n", NULL));
+	dialogue("pop3 server, inside TLS: an exchange the server ends owes no "
+	    "answer", PROTO_POP3, S, 0, refused, want_str(SWITCH, POP3_TLS
+	    "+ go\r\n-ERR gave up\r\n" POP3_ACTIVE, "AUTH X\r\n", NULL));
+	longline[3].bytes = s = repeat("STLS ", "x", 9000, "\r\n");
+	dialogue("pop3 server, inside TLS: an STLS too long to hold ends the "
+	    "session", PROTO_POP3, S, 0, longline, want_str(FAIL, POP3_TLS,
+	    NULL, "longer than 8192"));
+	free(s);
+}
+
+#define FTP_OPEN \
+	P("220 b\r\n"), T("AUTH TLS\r\n"), H
+#define FTP_TLS		"220 b\r\n234 AUTH TLS successful\r\n"
+#define FTP_ACTIVE	"534 TLS already active\r\n"
+
+static void
+ftp_inside(void)
+{
+	static const struct step again[] = {
+		FTP_OPEN, T("AUTH TLS\r\nAUTH SSL\r\nauth\r\nSYST\r\n"),
+		P("215 UNIX\r\n"), END
+	}, pipelined[] = {
+		FTP_OPEN,
+		T("RETR f\r\nAUTH TLS\r\nHELP\r\nAUTH TLS\r\nNOOP\r\n"),
+		P("150 opening\r\n"), P("226 done\r\n"),
+		P("214-help\r\n AUTH TLS\r\n214-more\r\n215 x\r\n214 end\r\n"),
+		P("200 ok\r\n"), END
+	}, feat[] = {
+		FTP_OPEN, T("FEAT\r\nAUTH TLS\r\n"),
+		P("211-Features:\r\n AUTH SSL\r\n AUTH TLS\r\n PBSZ\r\n"
+		    " PROT\r\n211 End\r\n"), END
+	}, unasked[] = {
+		FTP_OPEN, P("421 timeout\r\n"), T("AUTH TLS\r\n"),
+		P("421-closing\r\n"), T("AUTH TLS\r\n"), P("421 now\r\n"), END
+	};
+	static struct step longline[] = {
+		FTP_OPEN, { 't', NULL, 0 }, END
+	};
+	char	*s;
+
+	dialogue("ftp server, inside TLS: AUTH, any, gets 534 from us",
+	    PROTO_FTP, S, 0, again, want_str(SWITCH, FTP_TLS FTP_ACTIVE
+	    FTP_ACTIVE FTP_ACTIVE "215 UNIX\r\n", "SYST\r\n", NULL));
+	dialogue("ftp server, inside TLS: our 534 comes in its turn, after 1xx "
+	    "and multi-line replies", PROTO_FTP, S, 0, pipelined,
+	    want_str(SWITCH, FTP_TLS "150 opening\r\n226 done\r\n" FTP_ACTIVE
+	    "214-help\r\n AUTH TLS\r\n214-more\r\n215 x\r\n214 end\r\n"
+	    FTP_ACTIVE "200 ok\r\n", "RETR f\r\nHELP\r\nNOOP\r\n", NULL));
+	dialogue("ftp server, inside TLS: FEAT lists no AUTH", PROTO_FTP, S, 0,
+	    feat, want_str(SWITCH, FTP_TLS "211-Features:\r\n PBSZ\r\n PROT\r\n"
+	    "211 End\r\n" FTP_ACTIVE, "FEAT\r\n", NULL));
+	dialogue("ftp server, inside TLS: a reply nobody asked for", PROTO_FTP,
+	    S, 0, unasked, want_str(SWITCH, FTP_TLS "421 timeout\r\n"
+	    FTP_ACTIVE "421-closing\r\n421 now\r\n" FTP_ACTIVE, "", NULL));
+	longline[3].bytes = s = repeat("AUTH TLS ", "x", 9000, "\r\n");
+	dialogue("ftp server, inside TLS: an AUTH too long to hold ends the "
+	    "session", PROTO_FTP, S, 0, longline, want_str(FAIL, FTP_TLS,
+	    NULL, "longer than 8192"));
+	free(s);
+}
+
+#define NNTP_OPEN \
+	P("200 b\r\n"), T("STARTTLS\r\n"), H
+#define NNTP_TLS	"200 b\r\n382 Continue with TLS negotiation\r\n"
+#define NNTP_ACTIVE	"502 TLS already active\r\n"
+#define ARTICLE		"Subject: x\r\n\r\nSTARTTLS\r\n101 x\r\n..\r\n.\r\n"
+
+static void
+nntp_inside(void)
+{
+	static const struct step again[] = {
+		NNTP_OPEN, T("STARTTLS\r\nDATE\r\n"), P("111 20260101000000\r\n"),
+		END
+	}, pipelined[] = {
+		NNTP_OPEN, T("GROUP g\r\nSTARTTLS\r\nLISTGROUP g\r\nSTARTTLS\r\n"
+		    "HELP\r\n"),
+		P("211 2 1 2 g\r\n"), P("211 2 1 2 g list\r\n1\r\n2\r\n.\r\n"),
+		P("100 help\r\nSTARTTLS\r\n.\r\n"), END
+	}, caps[] = {
+		NNTP_OPEN, T("CAPABILITIES\r\n"),
+		P("101 caps\r\nVERSION 2\r\nSTARTTLS\r\nREADER\r\nstarttls\r\n"
+		    ".\r\n"), END
+	}, article[] = {
+		NNTP_OPEN, T("ARTICLE 1\r\nSTARTTLS\r\n"),
+		P("220 1 <a@b> article\r\n" ARTICLE), END
+	}, post[] = {
+		NNTP_OPEN, T("POST\r\n"), P("340 send\r\n"),
+		T(ARTICLE "STARTTLS\r\n"), P("240 ok\r\n"), END
+	}, nopost[] = {
+		NNTP_OPEN, T("POST\r\n"), P("440 no posting\r\n"),
+		T("STARTTLS\r\n"), END
+	}, ihave[] = {
+		NNTP_OPEN, T("IHAVE <a@b>\r\n"), P("335 send\r\n"), T(ARTICLE),
+		P("235 ok\r\n"), T("STARTTLS\r\n"), END
+	}, takethis[] = {
+		NNTP_OPEN, T("MODE STREAM\r\n"), P("203 streaming\r\n"),
+		T("TAKETHIS <a@b>\r\n" ARTICLE "STARTTLS\r\nCHECK <c@d>\r\n"),
+		P("239 <a@b>\r\n238 <c@d>\r\n"), END
+	}, sasl[] = {
+		NNTP_OPEN, T("AUTHINFO SASL PLAIN\r\n"), P("383 =\r\n"),
+		T("STARTTLS\r\n"), P("281 ok\r\n"), T("STARTTLS\r\n"), END
+	};
+	static struct step longline[] = {
+		NNTP_OPEN, { 't', NULL, 0 }, END
+	};
+	char	*s;
+
+	dialogue("nntp server, inside TLS: a second STARTTLS gets 502 from us",
+	    PROTO_NNTP, S, 0, again, want_str(SWITCH, NNTP_TLS NNTP_ACTIVE
+	    "111 20260101000000\r\n", "DATE\r\n", NULL));
+	dialogue("nntp server, inside TLS: our 502 comes in its turn",
+	    PROTO_NNTP, S, 0, pipelined, want_str(SWITCH, NNTP_TLS
+	    "211 2 1 2 g\r\n" NNTP_ACTIVE "211 2 1 2 g list\r\n1\r\n2\r\n.\r\n"
+	    NNTP_ACTIVE "100 help\r\nSTARTTLS\r\n.\r\n",
+	    "GROUP g\r\nLISTGROUP g\r\nHELP\r\n", NULL));
+	dialogue("nntp server, inside TLS: CAPABILITIES lists no STARTTLS",
+	    PROTO_NNTP, S, 0, caps, want_str(SWITCH, NNTP_TLS "101 caps\r\n"
+	    "VERSION 2\r\nREADER\r\n.\r\n", "CAPABILITIES\r\n", NULL));
+	dialogue("nntp server, inside TLS: an article is data, to its \".\"",
+	    PROTO_NNTP, S, 0, article, want_str(SWITCH, NNTP_TLS
+	    "220 1 <a@b> article\r\n" ARTICLE NNTP_ACTIVE, "ARTICLE 1\r\n",
+	    NULL));
+	dialogue("nntp server, inside TLS: so is a POSTed one, after 340",
+	    PROTO_NNTP, S, 0, post, want_str(SWITCH, NNTP_TLS "340 send\r\n"
+	    "240 ok\r\n" NNTP_ACTIVE, "POST\r\n" ARTICLE, NULL));
+	dialogue("nntp server, inside TLS: no article after 440", PROTO_NNTP,
+	    S, 0, nopost, want_str(SWITCH, NNTP_TLS "440 no posting\r\n"
+	    NNTP_ACTIVE, "POST\r\n", NULL));
+	dialogue("nntp server, inside TLS: IHAVE's article after 335",
+	    PROTO_NNTP, S, 0, ihave, want_str(SWITCH, NNTP_TLS "335 send\r\n"
+	    "235 ok\r\n" NNTP_ACTIVE, "IHAVE <a@b>\r\n" ARTICLE, NULL));
+	dialogue("nntp server, inside TLS: TAKETHIS's article follows at once",
+	    PROTO_NNTP, S, 0, takethis, want_str(SWITCH, NNTP_TLS
+	    "203 streaming\r\n239 <a@b>\r\n" NNTP_ACTIVE "238 <c@d>\r\n",
+	    "MODE STREAM\r\nTAKETHIS <a@b>\r\n" ARTICLE "CHECK <c@d>\r\n",
+	    NULL));
+	dialogue("nntp server, inside TLS: an answer to a 383 challenge is no "
+	    "command", PROTO_NNTP, S, 0, sasl, want_str(SWITCH, NNTP_TLS
+	    "383 =\r\n281 ok\r\n" NNTP_ACTIVE,
+	    "AUTHINFO SASL PLAIN\r\nSTARTTLS\r\n", NULL));
+	longline[3].bytes = s = repeat("STARTTLS ", "x", 9000, "\r\n");
+	dialogue("nntp server, inside TLS: a STARTTLS too long to hold ends the "
+	    "session", PROTO_NNTP, S, 0, longline, want_str(FAIL, NNTP_TLS,
+	    NULL, "longer than 8192"));
+	free(s);
+}
+
+#define SIEVE_OPEN \
+	P("\"IMPLEMENTATION\" \"b\"\r\n\"STARTTLS\"\r\nOK\r\n"), \
+	T("STARTTLS\r\n"), H
+#define SIEVE_TLS \
+	"\"IMPLEMENTATION\" \"b\"\r\n\"STARTTLS\"\r\nOK\r\n" \
+	"OK \"Begin TLS negotiation now\"\r\n" \
+	"\"IMPLEMENTATION\" \"b\"\r\nOK \"TLS negotiation successful\"\r\n"
+#define SIEVE_ACTIVE	"NO \"TLS is already active\"\r\n"
+#define SCRIPT		"STARTTLS\r\nOK\r\n\"STARTTLS\"\r\n"
+
+static void
+sieve_inside(void)
+{
+	static const struct step again[] = {
+		SIEVE_OPEN, T("STARTTLS\r\nNOOP\r\n"), P("OK \"Done\"\r\n"), END
+	}, pipelined[] = {
+		SIEVE_OPEN, T("LISTSCRIPTS\r\nSTARTTLS\r\nGETSCRIPT \"a\"\r\n"
+		    "STARTTLS\r\nNOOP\r\n"),
+		P("\"STARTTLS\"\r\n{3}\r\nabc ACTIVE\r\nOK\r\n"),
+		P("{26}\r\n" SCRIPT "\r\nOK\r\n"), P("OK\r\n"), END
+	}, caps[] = {
+		SIEVE_OPEN, T("CAPABILITY\r\n"),
+		P("\"IMPLEMENTATION\" \"b\"\r\n\"STARTTLS\"\r\n\"starttls\"\r\n"
+		    "\"SASL\" \"PLAIN\"\r\nOK\r\n"), END
+	}, after_auth[] = {
+		SIEVE_OPEN, T("AUTHENTICATE \"X\"\r\n"), P("\"Y2hhbGxlbmdl\"\r\n"),
+		T("\"STARTTLS\"\r\n"), P("OK (SASL \"ZG9uZQ==\")\r\n"),
+		P("\"IMPLEMENTATION\" \"b\"\r\n"), T("STARTTLS\r\n"),
+		P("\"STARTTLS\"\r\nOK\r\n"), END
+	}, literals[] = {
+		SIEVE_OPEN, T("PUTSCRIPT \"a\" {26+}\r\n" SCRIPT "\r\n"
+		    "PUTSCRIPT \"b\" {26}\r\n" SCRIPT " {4+}\r\nx\r\ny\r\n"
+		    "NOOP {0+}\r\nSTARTTLS\r\nSTARTTLS\r\n"),
+		P("OK\r\nNO (WARNINGS) {8}\r\nSTARTTLS\r\nOK\r\n"), END
+	}, with_literal[] = {
+		SIEVE_OPEN, T("STARTTLS {4+}\r\nNOOP\r\n"), END
+	};
+	static struct step longline[] = {
+		SIEVE_OPEN, { 't', NULL, 0 }, END
+	};
+	char	*s;
+
+	dialogue("sieve server, inside TLS: a second STARTTLS gets NO from us",
+	    PROTO_SIEVE, S, 0, again, want_str(SWITCH, SIEVE_TLS SIEVE_ACTIVE
+	    "OK \"Done\"\r\n", "NOOP\r\n", NULL));
+	dialogue("sieve server, inside TLS: our NO comes in its turn, and "
+	    "literals are data", PROTO_SIEVE, S, 0, pipelined, want_str(SWITCH,
+	    SIEVE_TLS "\"STARTTLS\"\r\n{3}\r\nabc ACTIVE\r\nOK\r\n" SIEVE_ACTIVE
+	    "{26}\r\n" SCRIPT "\r\nOK\r\n" SIEVE_ACTIVE "OK\r\n",
+	    "LISTSCRIPTS\r\nGETSCRIPT \"a\"\r\nNOOP\r\n", NULL));
+	dialogue("sieve server, inside TLS: CAPABILITY lists no STARTTLS",
+	    PROTO_SIEVE, S, 0, caps, want_str(SWITCH, SIEVE_TLS
+	    "\"IMPLEMENTATION\" \"b\"\r\n\"SASL\" \"PLAIN\"\r\nOK\r\n",
+	    "CAPABILITY\r\n", NULL));
+	dialogue("sieve server, inside TLS: nor do capabilities after "
+	    "AUTHENTICATE; an answer is no command", PROTO_SIEVE, S, 0,
+	    after_auth, want_str(SWITCH, SIEVE_TLS "\"Y2hhbGxlbmdl\"\r\n"
+	    "OK (SASL \"ZG9uZQ==\")\r\n\"IMPLEMENTATION\" \"b\"\r\nOK\r\n"
+	    SIEVE_ACTIVE, "AUTHENTICATE \"X\"\r\n\"STARTTLS\"\r\n", NULL));
+	dialogue("sieve server, inside TLS: a script in {N+}, {N} or {0+} is "
+	    "data", PROTO_SIEVE, S, 0, literals, want_str(SWITCH, SIEVE_TLS
+	    "OK\r\nNO (WARNINGS) {8}\r\nSTARTTLS\r\nOK\r\n" SIEVE_ACTIVE,
+	    "PUTSCRIPT \"a\" {26+}\r\n" SCRIPT "\r\nPUTSCRIPT \"b\" {26}\r\n"
+	    SCRIPT " {4+}\r\nx\r\ny\r\nNOOP {0+}\r\nSTARTTLS\r\n", NULL));
+	dialogue("sieve server, inside TLS: a STARTTLS with a literal ends the "
+	    "session", PROTO_SIEVE, S, 0, with_literal, want_str(FAIL,
+	    SIEVE_TLS, "", "literal"));
+	longline[3].bytes = s = repeat("STARTTLS \"", "x", 9000, "\"\r\n");
+	dialogue("sieve server, inside TLS: a STARTTLS too long to hold ends "
+	    "the session", PROTO_SIEVE, S, 0, longline, want_str(FAIL,
+	    SIEVE_TLS, NULL, "longer than 8192"));
+	free(s);
+}
+
+/* Literal sizes: digits without '{' announce none; a big one is all data. */
+static void
+literal_sizes(void)
+{
+	static const struct step imap_digits[] = {
+		IMAP_OPEN, T("b NOOP 1234567890+}\r\nc STARTTLS\r\n"), END
+	}, sieve_digits[] = {
+		SIEVE_OPEN, T("NOOP 1234567890+}\r\nSTARTTLS\r\n"),
+		P("NO \"Bad arguments\"\r\n"), END
+	};
+	static struct step imap_big[] = {
+		IMAP_OPEN, T("b APPEND INBOX {100000000+}\r\n"),
+		{ 't', NULL, 0 }, END
+	};
+	char	*s, *want;
+
+	dialogue("imap server, inside TLS: digits and '}' without '{' are no "
+	    "literal", PROTO_IMAP, S, 0, imap_digits, want_str(SWITCH,
+	    "* OK ready\r\na OK Begin TLS negotiation now\r\n"
+	    "c BAD TLS is already active\r\n", "b NOOP 1234567890+}\r\n", NULL));
+	dialogue("sieve server, inside TLS: the same", PROTO_SIEVE, S, 0,
+	    sieve_digits, want_str(SWITCH, SIEVE_TLS "NO \"Bad arguments\"\r\n"
+	    SIEVE_ACTIVE,
+	    "NOOP 1234567890+}\r\n", NULL));
+	imap_big[4].bytes = s = repeat("", "x", 4500, "\r\nc STARTTLS\r\n");
+	want = repeat("b APPEND INBOX {100000000+}\r\n", "x", 4500,
+	    "\r\nc STARTTLS\r\n");
+	dialogue("imap server, inside TLS: a literal of 100 MB is data to its "
+	    "end", PROTO_IMAP, S, 0, imap_big, want_str(SWITCH, NULL, want,
+	    NULL));
+	free(s);
+	free(want);
+}
+
+/* Client role: a module that hands over inside TLS hands over the rest. */
+static void
+handed_over(void)
+{
+	static const struct step nntp[] = {
+		T("200 x\r\n101 caps\r\nSTARTTLS\r\n.\r\n382 go\r\n"), H,
+		T("101 caps\r\nPOST\r\n.\r\n400 bye\r\n"), END
+	};
+
+	dialogue("nntp client: what follows the capabilities inside TLS goes "
+	    "to the plain side", PROTO_NNTP, ROLE_CLIENT, 0, nntp,
+	    want_str(SWITCH, "CAPABILITIES\r\nSTARTTLS\r\nCAPABILITIES\r\n",
+	    "200 mail.example ready (posting allowed)\r\n400 bye\r\n", NULL));
+}
+
 int
 main(void)
 {
@@ -269,5 +601,11 @@ main(void)
 	smtp_inside();
 	lmtp_inside();
 	imap_inside();
+	pop3_inside();
+	ftp_inside();
+	nntp_inside();
+	sieve_inside();
+	literal_sizes();
+	handed_over();
 	return done_testing();
 }
