@@ -23,10 +23,36 @@ log_enabled(enum log_level l)
 	return (int)l <= level;
 }
 
+/*
+ * Messages quote what peers sent (a greeting, a reply, a name): whatever is
+ * not printable ASCII goes out as \xNN, so that no byte from the network
+ * reaches a terminal as a control sequence, whatever the level.
+ */
+static void
+escape(const char *in, char *out, size_t outlen)
+{
+	static const char	hex[] = "0123456789abcdef";
+	size_t			o = 0;
+	unsigned char		c;
+
+	for (; *in != '\0' && o + 5 < outlen; in++) {
+		c = (unsigned char)*in;
+		if (c >= 0x20 && c < 0x7f) {
+			out[o++] = (char)c;
+			continue;
+		}
+		out[o++] = '\\';
+		out[o++] = 'x';
+		out[o++] = hex[c >> 4];
+		out[o++] = hex[c & 0xf];
+	}
+	out[o] = '\0';
+}
+
 void
 log_msg(enum log_level l, const char *fmt, ...)
 {
-	char	line[1024];
+	char	line[1024], shown[4 * sizeof(line)];
 	va_list	ap;
 
 	if (!log_enabled(l))
@@ -34,7 +60,8 @@ log_msg(enum log_level l, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	escape(line, shown, sizeof(shown));
 	/* One write per line keeps lines whole when several processes share stderr. */
 	fprintf(stderr, "%s: %s%s\n", PACKAGE_NAME,
-	    l == LOG_WARN ? "warning: " : "", line);
+	    l == LOG_WARN ? "warning: " : "", shown);
 }

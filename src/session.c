@@ -61,6 +61,7 @@ struct session {
 static void	finish(struct session *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static int	unreached(struct side *, int);
+static void	apply(struct session *, struct proto_out *);
 
 static const char *
 side_name(const struct side *sd)
@@ -411,8 +412,9 @@ raw_alloc(struct stream *st, size_t *len, void *arg)
 static void
 raw_read(struct stream *st, ssize_t n, char *buf, void *arg)
 {
-	struct side	*src = arg;
-	struct session	*s = src->s;
+	struct side		*src = arg;
+	struct session		*s = src->s;
+	struct proto_out	 out;
 
 	(void)st;
 	if (n <= 0)
@@ -434,6 +436,14 @@ raw_read(struct stream *st, ssize_t n, char *buf, void *arg)
 		return;
 	}
 	src->begun = 1;
+	if (s->neg != NULL) {
+		/* The module watches the plain side too (server role). */
+		proto_out_init(&out);
+		proto_from_plain(s->neg, buf, (size_t)n, &out);
+		free(buf);
+		apply(s, &out);
+		return;
+	}
 	other(src)->relayed += (size_t)n;
 	deliver(other(src), buf, (size_t)n);
 }
@@ -441,10 +451,21 @@ raw_read(struct stream *st, ssize_t n, char *buf, void *arg)
 static void
 tls_data(void *arg, const uv_buf_t *bufs, unsigned n)
 {
-	struct session	*s = arg;
-	int		 rc;
+	struct session		*s = arg;
+	struct proto_out	 out;
+	int			 rc;
 
 	s->last_active = uv_now(s->loop);
+	if (s->neg != NULL) {
+		/* Inside TLS, through the module while it watches. */
+		for (unsigned i = 0; i < n && s->neg != NULL && !s->ending;
+		    i++) {
+			proto_out_init(&out);
+			proto_from_tls(s->neg, bufs[i].base, bufs[i].len, &out);
+			apply(s, &out);
+		}
+		return;
+	}
 	for (unsigned i = 0; i < n; i++)
 		s->pside.relayed += bufs[i].len;
 	if ((rc = stream_writev(s->pside.st, bufs, n)) != 0) {
@@ -488,14 +509,19 @@ tls_error(void *arg, int status, const char *err)
 	finish(s, status, "%s: %s", side_name(&s->tside), err);
 }
 
-/* Both directions flow from now on. */
+/*
+ * Both directions flow from now on: as they are, or through the module
+ * while it watches them (s->neg stays).
+ */
 static void
-relay(struct session *s)
+relay(struct session *s, int watched)
 {
 	int	rc;
 
-	proto_free(s->neg);
-	s->neg = NULL;
+	if (!watched) {
+		proto_free(s->neg);
+		s->neg = NULL;
+	}
 	s->established = 1;
 	s->last_active = uv_now(s->loop);
 	uv_timer_stop(&s->timer);
@@ -507,20 +533,30 @@ relay(struct session *s)
 		    uv_strerror(rc));
 }
 
-/* Queue a copy of bytes for a side (through TLS once it is up). */
+/* Queue bytes for a side (through TLS once it is up); takes buf. */
 static void
-send_copy(struct side *dst, const char *data, size_t len)
+send_buf(struct side *dst, char *buf, size_t len)
+{
+	if (len == 0 || dst->s->ending) {
+		free(buf);
+		return;
+	}
+	if (dst->s->established)
+		dst->relayed += len;
+	deliver(dst, buf, len);
+}
+
+static void
+send_dup(struct side *dst, const char *data, size_t len)
 {
 	char	*buf;
 
-	if (len == 0)
-		return;
 	if ((buf = malloc(len)) == NULL) {
 		finish(dst->s, 1, "out of memory");
 		return;
 	}
 	memcpy(buf, data, len);
-	deliver(dst, buf, len);
+	send_buf(dst, buf, len);
 }
 
 /*
@@ -536,7 +572,7 @@ connect_failed(struct side *sd, const char *msg)
 
 	if (sd == &s->pside && s->o->role == ROLE_SERVER &&
 	    s->tside.st != NULL && bye != NULL)
-		send_copy(&s->tside, bye, proto_unavailable_len(s->o->proto));
+		send_dup(&s->tside, bye, proto_unavailable_len(s->o->proto));
 	finish(s, 3, "%s", msg);
 }
 
@@ -591,19 +627,14 @@ tls_handshake(void *arg, int status, const char *err)
 		tls_describe(s->tls, desc, sizeof(desc));
 		log_info("%sTLS established: %s", s->label, desc);
 	}
-	if (s->neg != NULL) {
-		/* What the plain side would have seen first (the greeting). */
-		proto_out_init(&out);
-		proto_established(s->neg, &out);
-		send_copy(&s->pside, out.to_plain.data, out.to_plain.len);
-		/* Server role: what a protocol says first inside TLS. */
-		if (!s->ending)
-			send_copy(&s->tside, out.to_tls.data, out.to_tls.len);
-		proto_out_free(&out);
-		if (s->ending)
-			return;
+	if (s->neg == NULL) {
+		relay(s, 0);
+		return;
 	}
-	relay(s);
+	/* What the module says first inside TLS, and how it goes on. */
+	proto_out_init(&out);
+	proto_established(s->neg, &out);
+	apply(s, &out);
 }
 
 static const struct tls_events tls_events = {
@@ -625,26 +656,38 @@ start_tls(struct session *s)
 		finish(s, 5, "%s: %s", side_name(&s->tside), err);
 }
 
-/* Carry out what the protocol module asked for. */
+/* The transcript, a line at a time (the last may lack its newline). */
+static void
+log_transcript(struct session *s, const struct pbuf *log)
+{
+	const char	*line, *nl;
+
+	if (log->len == 0 || !log_enabled(LOG_INFO))
+		return;
+	for (line = log->data; *line != '\0'; line = nl + 1) {
+		if ((nl = strchr(line, '\n')) == NULL) {
+			log_info("%s%s", s->label, line);
+			break;
+		}
+		log_info("%s%.*s", s->label, (int)(nl - line), line);
+	}
+}
+
+/*
+ * Carry out what the protocol module asked for: its words for each side go
+ * now; then the session switches, falls back, hands over or goes on.
+ */
 static void
 apply(struct session *s, struct proto_out *out)
 {
-	const char	*line = out->log.data, *nl;
-	size_t		 left = out->log.len, n;
+	char	*buf;
+	size_t	 len;
 
-	/* The transcript: one log line per line, the last one may be open. */
-	while (left > 0) {
-		nl = memchr(line, '\n', left);
-		n = nl != NULL ? (size_t)(nl - line) : left;
-		log_info("%s%.*s", s->label, (int)n, line);
-		n += nl != NULL;
-		line += n;
-		left -= n;
-	}
-	send_copy(&s->tside, out->to_tls.data, out->to_tls.len);
-	/* Server role: commands for the backend go now. */
-	if (s->o->role == ROLE_SERVER || out->fallback)
-		send_copy(&s->pside, out->to_plain.data, out->to_plain.len);
+	log_transcript(s, &out->log);
+	buf = proto_out_take(&out->to_tls, &len);
+	send_buf(&s->tside, buf, len);
+	buf = proto_out_take(&out->to_plain, &len);
+	send_buf(&s->pside, buf, len);
 	if (s->ending)
 		;
 	else if (out->fail)
@@ -657,8 +700,9 @@ apply(struct session *s, struct proto_out *out)
 	} else if (out->fallback) {
 		log_warn("%s%s: %s", s->label, side_name(&s->tside), out->why);
 		stream_set_reader(s->tside.st, raw_alloc, raw_read, &s->tside);
-		relay(s);
-	}
+		relay(s, 0);
+	} else if (out->relay || out->watch)
+		relay(s, out->watch);
 	proto_out_free(out);
 }
 

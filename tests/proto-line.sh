@@ -16,7 +16,7 @@ require dovecot swaks gnutls-cli openssl python3 certtool
 	echo "1..0 # SKIP dovecot-lmtpd, dovecot-managesieved or inn2 is not installed"
 	exit 0
 }
-plan 62
+plan 64
 make_pki
 start_dovecot_line dtls
 tls_lmtp=$lmtp_port tls_sieve=$sieve_port
@@ -114,8 +114,12 @@ printf 'CAPABILITIES\r\nGROUP test.group\r\nQUIT\r\n' | timeout 30 "$RELAY" -v \
     -p nntp "${CA[@]}" "localhost:$tls_nntp" >"$T/out" 2>"$T/err"
 rc=$?
 tr -d '\r' <"$T/out" >"$T/out.txt"
-[ $rc -eq 0 ] && head -n 1 "$T/out.txt" | grep -q '^20[01] .*InterNetNews NNRP'
-ok $? "nntp: through the relay to INN exits 0, the plain side gets its greeting"
+[ $rc -eq 0 ] && head -n 1 "$T/out.txt" | grep -q '^20[01] localhost ready'
+ok $? "nntp: through the relay to INN exits 0, the plain side gets our greeting"
+# 200 (posting allowed) only if INN's capabilities inside TLS list POST.
+if grep -q '^POST' "$T/out.txt"; then want=200; else want=201; fi
+is "$(head -n 1 "$T/out.txt" | cut -c1-3)" "$want" \
+    "nntp: the greeting's posting status is what INN says inside TLS"
 # INN offers SASL PLAIN only inside TLS, and STARTTLS only outside.
 grep -q '^SASL .* PLAIN' "$T/out.txt" && ! grep -q '^STARTTLS' "$T/out.txt"
 ok $? "nntp: INN's capabilities inside TLS: PLAIN, no STARTTLS"
@@ -128,8 +132,8 @@ printf 'ARTICLE 1\r\n' | timeout 30 "$RELAY" -v -p nntp "${CA[@]}" \
     "localhost:$port_nntpok" >"$T/out" 2>"$T/err"
 is "$?" 0 "nntp: the session exits 0"
 is "$(tr -d '\r' <"$T/out" | tr '\n' '|')" \
-    "200 linepeer news ready|tls-ok|ARTICLE 1|" \
-    "nntp: the plain side gets the greeting, then talks inside TLS"
+    "200 localhost ready (posting allowed)|ARTICLE 1|" \
+    "nntp: the plain side gets our greeting, then talks inside TLS"
 grep -q 'C: CAPABILITIES' "$T/err" && grep -q 'S: 382 ' "$T/err"
 ok $? "nntp: CAPABILITIES, STARTTLS, 382 in the transcript"
 
@@ -219,6 +223,21 @@ for tool in s_client gnutls-cli; do
 	ok $? "nntp: $tool reads INN's group through the relay"
 done
 
+# Before TLS INN hears only CAPABILITIES, MODE READER, HELP, DATE, QUIT.
+python3 - "$port_sinn" >"$T/sinn.clear" 2>&1 <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+f = s.makefile("rb")
+f.readline()
+for cmd in (b"GROUP test.group", b"LIST", b"ARTICLE 1", b"DATE"):
+    s.sendall(cmd + b"\r\n")
+    print(f.readline().decode().strip())
+PY
+[ "$(grep -c '^483 Encryption required' "$T/sinn.clear")" = 3 ] &&
+    grep -q '^111 ' "$T/sinn.clear"
+ok $? "nntp: before TLS GROUP, LIST and ARTICLE get 483 from the relay, DATE goes to INN" ||
+    sed 's/^/# /' "$T/sinn.clear"
+
 # NNTP in front of a scripted plaintext backend.
 peer nntpb nntp backend "$T/nntp.rec"
 relay snntp "127.0.0.1:$port_nntpb" "${SRV[@]}" -p nntp
@@ -270,8 +289,8 @@ is "$(sed -n 2p "$T/refused")" "483 Encryption required: issue STARTTLS first" \
     "nntp: AUTHINFO before TLS gets 483"
 is "$(sed -n 3p "$T/refused")" 'NO (ENCRYPT-NEEDED) "Must issue STARTTLS first"' \
     "sieve: AUTHENTICATE before TLS gets NO (ENCRYPT-NEEDED)"
-is "$(sed -n 4p "$T/refused")" "502 COMPRESS is not available before STARTTLS" \
-    "nntp: COMPRESS before TLS gets 502"
+is "$(sed -n 4p "$T/refused")" "483 Encryption required: issue STARTTLS first" \
+    "nntp: COMPRESS before TLS gets 483"
 ! grep -q 'MAIL\|AUTHINFO\|AUTHENTICATE\|COMPRESS' "$T/rec.lmtp" "$T/rec.nntp" \
     "$T/rec.sieve"
 ok $? "none of them reached the backend"

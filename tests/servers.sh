@@ -77,10 +77,20 @@ CONF
 }
 
 # start_exim NAME [TLS]: an Exim daemon accepting mail for test.example into
-# $T/NAME/inbox; with TLS=no it does not offer STARTTLS.  Sets exim_port.
+# $T/NAME/inbox; with TLS=no it does not offer STARTTLS; with AUTH=auth it
+# offers AUTH PLAIN (user test, password secret), TLS or not.  Sets
+# exim_port.
 start_exim() {
-	local d=$T/$1 adv='*'
+	local d=$T/$1 adv='*' auth=
 	[ "${2:-yes}" = yes ] || adv=
+	[ "${3:-}" != auth ] || auth='
+begin authenticators
+plain:
+  driver = plaintext
+  public_name = PLAIN
+  server_prompts = :
+  server_condition = ${if and {{eq{$auth2}{test}}{eq{$auth3}{secret}}}}
+  server_set_id = $auth2'
 	mkdir -p "$d/spool" "$d/log"
 	exim_port=$(free_port)
 	cat >"$d/exim.conf" <<CONF
@@ -115,6 +125,7 @@ to_file:
   user = Debian-exim
   group = Debian-exim
   mode = 0644
+$auth
 CONF
 	chmod 755 "$T" "$d"
 	chmod 644 "$PKI"/*.pem "$PKI"/*.key

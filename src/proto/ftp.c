@@ -132,7 +132,15 @@ ftp_line(struct negotiation *p, const char *s, size_t len,
 	}
 }
 
+/* Our own greeting: nothing the server said in clear text goes on. */
+static void
+ftp_established(struct negotiation *p, struct proto_out *out)
+{
+	greet(p, out, "220 %s ready", safe_name(p));
+	out->relay = 1;
+}
+
 const struct proto_ops ftp_client_ops = {
 	.line = ftp_line,
-	.established = replay_greeting,
+	.established = ftp_established,
 };

@@ -3,10 +3,12 @@
  * the backend's FEAT reply and answered here with 234; before TLS only
  * FEAT, HELP, HOST, LANG, NOOP, OPTS, QUIT and SYST reach the backend, the
  * rest (USER, PASS, ...) gets 530.  After TLS, PBSZ and PROT go to the
- * backend like any command; data connections are not relayed.
+ * backend like any command; data connections are not relayed.  Inside TLS
+ * AUTH is refused here and the FEAT reply no longer lists it.
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -111,13 +113,157 @@ ftp_line(struct negotiation *p, const char *s, size_t len,
 		send_line(p, out, "530 Must issue AUTH TLS first");
 		return;
 	}
+	if (*w == NULL) {
+		forward_line(p, out, s, len);
+		fall_back(p, out, "'%.*s' before AUTH TLS: --allow-plain, so "
+		    "relaying in CLEAR TEXT", (int)n, s);
+		return;
+	}
 	p->state = word_eq(s, len, "FEAT") ? FEAT_REPLY : REPLY;
 	p->reply_lines = 0;
 	forward_line(p, out, s, len);
+}
+
+/*
+ * Inside TLS, for the whole session: the commands in flight, so that the
+ * FEAT reply is known and our refusal of AUTH comes in its turn among the
+ * backend's replies.  A reply may span lines ("NNN-" up to "NNN "), and a
+ * 1xx reply is preliminary: the same command has another reply to come
+ * (RFC 959 4.2).
+ */
+enum {
+	K_OTHER,
+	K_FEAT,		/* its AUTH lines go */
+	K_REFUSED	/* AUTH: our reply */
+};
+
+/*
+ * RFC 2228 lists 534 "Request denied for policy reasons" among the replies
+ * to AUTH (503 is not one of them): the security mechanism is TLS, up
+ * already, and no other one is offered over it.
+ */
+#define TLS_ACTIVE	"534 TLS already active\r\n"
+
+struct ftp_in {
+	struct cmdq	 q;
+	int		 multi;		/* a multi-line reply's code */
+};
+
+static void
+ftp_established(struct negotiation *p, struct proto_out *out)
+{
+	if ((p->inside_priv = calloc(1, sizeof(struct ftp_in))) == NULL)
+		abort();
+	out->watch = 1;
+}
+
+static void
+push(struct negotiation *p, struct ftp_in *in, int kind,
+    struct proto_out *out)
+{
+	if (cmdq_push(&in->q, kind) == -1)
+		fail(p, out, "more than %d kinds of command in flight",
+		    CMDQ_RUNS);
+}
+
+/* Our replies that come next among the backend's. */
+static void
+own_replies(struct ftp_in *in, struct proto_out *out)
+{
+	while (cmdq_head(&in->q) == K_REFUSED) {
+		pbuf_str(&out->to_tls, TLS_ACTIVE);
+		cmdq_pop(&in->q);
+	}
+}
+
+static void
+client_line(struct negotiation *p, struct ftp_in *in, const struct iline *l,
+    struct proto_out *out)
+{
+	size_t	n = l->whole ? line_len(l->s, l->len) : l->headlen;
+
+	if (word_eq(l->head, n, "AUTH")) {
+		if (!l->whole)
+			/* It went on already: end the session instead. */
+			fail(p, out, "an AUTH command longer than %d bytes "
+			    "inside TLS", INSIDE_MAX_LINE);
+		else if (cmdq_head(&in->q) == -1 && inside_at_start(p, 0) &&
+		    in->multi == 0)
+			pbuf_str(&out->to_tls, TLS_ACTIVE);
+		else
+			push(p, in, K_REFUSED, out);
+		return;
+	}
+	if (l->whole)
+		inside_pass(p, 1, l->s, l->len, out);
+	push(p, in, l->whole && word_eq(l->s, n, "FEAT") ? K_FEAT : K_OTHER,
+	    out);
+}
+
+/* A feature line of FEAT that lists AUTH (" AUTH TLS;SSL", RFC 2389). */
+static int
+lists_auth(const char *s, size_t n)
+{
+	while (n > 0 && s[0] == ' ')
+		s++, n--;
+	return word_eq(s, n, "AUTH");
+}
+
+/*
+ * One line of a reply; it is complete at a single line "NNN text" or at
+ * the last line of a multi-line one, "NNN text" with its first line's code.
+ */
+static void
+backend_line(struct negotiation *p, struct ftp_in *in, const struct iline *l,
+    struct proto_out *out)
+{
+	size_t	n = l->whole ? line_len(l->s, l->len) : l->headlen;
+	int	kind = cmdq_head(&in->q), code = 0;
+	int	is_reply = ftp_reply_code(l->head, n, &code);
+
+	if (in->multi != 0 && (!is_reply || code != in->multi ||
+	    (n > 3 && l->head[3] != ' '))) {
+		/* Inside a multi-line reply. */
+		if (l->whole && !(kind == K_FEAT && lists_auth(l->s, n)))
+			inside_pass(p, 0, l->s, l->len, out);
+		return;
+	}
+	if (l->whole)
+		inside_pass(p, 0, l->s, l->len, out);
+	if (!is_reply)
+		return;			/* not a reply: nothing it answers */
+	if (in->multi == 0 && n > 3 && l->head[3] == '-') {
+		in->multi = code;
+		return;
+	}
+	in->multi = 0;
+	if (kind == -1 || kind == K_REFUSED) {
+		/* Not asked for (421 before a close). */
+		own_replies(in, out);
+		return;
+	}
+	if (code < 200)
+		return;			/* preliminary: another reply follows */
+	cmdq_pop(&in->q);
+	own_replies(in, out);
+}
+
+static void
+ftp_inside(struct negotiation *p, int tls_side, const struct iline *l,
+    struct proto_out *out)
+{
+	struct ftp_in	*in = p->inside_priv;
+
+	if (tls_side)
+		client_line(p, in, l, out);
+	else
+		backend_line(p, in, l, out);
 }
 
 const struct proto_ops ftp_server_ops = {
 	.start = ftp_start,
 	.line = ftp_line,
 	.plain_line = ftp_plain_line,
+	.established = ftp_established,
+	.inside = ftp_inside,
 };

@@ -105,11 +105,8 @@ http_line(struct negotiation *p, const char *s, size_t len,
 			pbuf_add(&p->greeting, "\r\n", 2);
 			pbuf_add(&out->to_plain, p->greeting.data,
 			    p->greeting.len);
-			p->done = 1;
-			out->fallback = 1;
-			snprintf(out->why, sizeof(out->why), "a request without "
-			    "Upgrade: TLS: --allow-plain, so relaying in CLEAR "
-			    "TEXT");
+			fall_back(p, out, "a request without Upgrade: TLS: "
+			    "--allow-plain, so relaying in CLEAR TEXT");
 			return;
 		}
 		refuse(p, out, "426 Upgrade Required");

@@ -85,16 +85,10 @@ imap_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 			    shown, s);
 			return;
 		}
-		/* Capabilities seen before TLS are stale after it. */
-		if ((code = cap_code(s, len, &clen)) != NULL) {
+		if ((code = cap_code(s, len, &clen)) != NULL)
 			p->offered = scan_caps(p, code + 12, clen - 13);
-			pbuf_add(&p->greeting, s, (size_t)(code - s));
-			rest = (size_t)(code - s) + clen;
-			while (rest < len && s[rest] == ' ')
-				rest++;
-			pbuf_add(&p->greeting, s + rest, len - rest);
-		} else
-			pbuf_add(&p->greeting, s, len);
+		/* For a fallback to clear text only (not_offered). */
+		pbuf_add(&p->greeting, s, len);
 		pbuf_add(&p->greeting, "\r\n", 2);
 		p->tag++;
 		if (p->offered) {
@@ -133,10 +127,16 @@ imap_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 	}
 }
 
+/*
+ * Our own greeting, with no code from the clear-text one (an [ALERT] or a
+ * [REFERRAL] there is anybody's): the plain client asks for CAPABILITY
+ * again, inside TLS.
+ */
 static void
 imap_established(struct negotiation *p, struct proto_out *out)
 {
-	pbuf_add(&out->to_plain, p->greeting.data, p->greeting.len);
+	greet(p, out, "* OK %s ready", safe_name(p));
+	out->relay = 1;
 }
 
 const struct proto_ops imap_client_ops = {

@@ -1,11 +1,14 @@
 /*
  * IMAP server role (RFC 3501 6.2.1): STARTTLS and LOGINDISABLED added to
- * the backend's capabilities, STARTTLS answered here, every command but
- * CAPABILITY, NOOP, LOGOUT and ID refused before TLS.
+ * the backend's capabilities, and no login method, literal or compression
+ * offered before TLS; STARTTLS answered here, every command but
+ * CAPABILITY, NOOP, LOGOUT and ID refused before TLS.  Inside TLS a
+ * second STARTTLS is refused and the capabilities no longer offer it.
  */
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -25,27 +28,51 @@ imap_start(struct negotiation *p, struct proto_out *out)
 	p->awaiting = 1;
 }
 
-/* Capabilities with ours added: "STARTTLS LOGINDISABLED" (no duplicates). */
+/* What no client may use before TLS, so it is not offered (RFC 2595). */
+static int
+hidden_before_tls(struct negotiation *p, const char *w, size_t n)
+{
+	if (n == 8 && strncasecmp(w, "STARTTLS", 8) == 0)
+		return 1;	/* ours goes last */
+	if (p->cfg.allow_plain)
+		return 0;
+	return (n > 5 && strncasecmp(w, "AUTH=", 5) == 0) ||
+	    (n == 7 && strncasecmp(w, "SASL-IR", 7) == 0) ||
+	    (n == 8 && (strncasecmp(w, "LITERAL+", 8) == 0 ||
+	    strncasecmp(w, "LITERAL-", 8) == 0)) ||
+	    (n > 9 && strncasecmp(w, "COMPRESS=", 9) == 0);
+}
+
+/*
+ * s[0..end) is a capability list after "CAPABILITY ": it goes to the client
+ * without what is hidden before TLS, with STARTTLS and (unless
+ * --allow-plain) LOGINDISABLED; the rest of the line follows as it is.
+ */
 static void
 add_ours(struct negotiation *p, struct proto_out *out, const char *s,
-    size_t len, size_t end)
+    size_t len, size_t start, size_t end)
 {
-	const char	*tail = s + end;
-	size_t		 taillen = len - end;
-	int		 has_tls = 0, has_ld = 0;
+	const char	*sep = "";
+	size_t		 i, n;
+	int		 has_ld = 0;
 
-	for (size_t i = 0; i + 8 <= end; i++) {
-		if (strncasecmp(s + i, " STARTTLS", 9) == 0)
-			has_tls = 1;
-		if (i + 14 <= end && strncasecmp(s + i, " LOGINDISABLED", 14) == 0)
+	pbuf_add(&out->to_tls, s, start);
+	for (i = start; i < end; i += n + 1) {
+		for (n = 0; i + n < end && s[i + n] != ' '; n++)
+			;
+		if (n == 0 || hidden_before_tls(p, s + i, n))
+			continue;
+		if (n == 13 && strncasecmp(s + i, "LOGINDISABLED", 13) == 0)
 			has_ld = 1;
+		pbuf_str(&out->to_tls, sep);
+		pbuf_add(&out->to_tls, s + i, n);
+		sep = " ";
 	}
-	pbuf_add(&out->to_tls, s, end);
-	if (!has_tls)
-		pbuf_str(&out->to_tls, " STARTTLS");
+	pbuf_str(&out->to_tls, sep);
+	pbuf_str(&out->to_tls, "STARTTLS");
 	if (!has_ld && !p->cfg.allow_plain)
 		pbuf_str(&out->to_tls, " LOGINDISABLED");
-	pbuf_add(&out->to_tls, tail, taillen);
+	pbuf_add(&out->to_tls, s + end, len - end);
 	pbuf_add(&out->to_tls, "\r\n", 2);
 }
 
@@ -53,16 +80,15 @@ static void
 imap_plain_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	const char	*close;
+	const char	*code, *close;
 
-	if (len >= 13 && strncasecmp(s, "* CAPABILITY ", 13) == 0) {
-		add_ours(p, out, s, len, len);
-		return;
-	}
+	if (len >= 13 && strncasecmp(s, "* CAPABILITY ", 13) == 0)
+		add_ours(p, out, s, len, 13, len);
 	/* A CAPABILITY response code, in the greeting or a tagged reply. */
-	if ((close = memchr(s, ']', len)) != NULL && len > 0 &&
-	    memmem(s, (size_t)(close - s), "[CAPABILITY ", 12) != NULL)
-		add_ours(p, out, s, len, (size_t)(close - s));
+	else if ((close = memchr(s, ']', len)) != NULL &&
+	    (code = memmem(s, (size_t)(close - s), "[CAPABILITY ", 12)) != NULL)
+		add_ours(p, out, s, len, (size_t)(code - s) + 12,
+		    (size_t)(close - s));
 	else
 		relay_line(p, out, s, len);
 	if (p->state == GREETING ||
@@ -73,6 +99,22 @@ imap_plain_line(struct negotiation *p, const char *s, size_t len,
 	}
 }
 
+/*
+ * A tag is astring characters but '+' (RFC 3501 9): no '*' (the backend's
+ * untagged lines would complete the command), no specials, no controls.
+ */
+static int
+valid_tag(const char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f ||
+		    strchr("(){%*\"\\+", s[i]) != NULL)
+			return 0;
+	return 1;
+}
+
 static void
 imap_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
@@ -80,17 +122,14 @@ imap_line(struct negotiation *p, const char *s, size_t len,
 	size_t		 tlen = word_len(s, len);
 	const char	*cmd = s + tlen + 1;
 	size_t		 clen = len > tlen ? len - tlen - 1 : 0;
+	int		 literal = memchr(s, '{', len) != NULL &&
+			    (s[len - 1] == '}' || memchr(s, '\n', len) != NULL);
 
-	if (tlen == 0 || clen == 0) {
-		send_line(p, out, "* BAD Missing tag or command");
+	if (!valid_tag(s, tlen) || clen == 0) {
+		send_line(p, out, "* BAD Invalid tag or missing command");
 		return;
 	}
-	if (len > 0 && s[len - 1] == '}') {
-		send_line(p, out, "%.*s BAD Literals are not accepted before "
-		    "STARTTLS", (int)tlen, s);
-		return;
-	}
-	if (word_eq(cmd, clen, "STARTTLS")) {
+	if (word_eq(cmd, clen, "STARTTLS") && word_len(cmd, clen) == clen) {
 		send_line(p, out, "%.*s OK Begin TLS negotiation now",
 		    (int)tlen, s);
 		switch_now(p, out);
@@ -99,13 +138,23 @@ imap_line(struct negotiation *p, const char *s, size_t len,
 	/*
 	 * Only what RFC 3501 allows before login, and ID, reaches the backend:
 	 * nothing done in clear text (a SELECT, say) can shape the session
-	 * that goes on inside TLS.
+	 * that goes on inside TLS.  A literal is never read as commands: a
+	 * {N+} one came with the line, after a {N} one the client waits.
 	 */
-	if (!p->cfg.allow_plain && !word_eq(cmd, clen, "CAPABILITY") &&
+	if (literal || (!word_eq(cmd, clen, "CAPABILITY") &&
 	    !word_eq(cmd, clen, "NOOP") && !word_eq(cmd, clen, "LOGOUT") &&
-	    !word_eq(cmd, clen, "ID")) {
-		send_line(p, out, "%.*s NO [PRIVACYREQUIRED] Must issue "
-		    "STARTTLS first", (int)tlen, s);
+	    !word_eq(cmd, clen, "ID"))) {
+		if (p->cfg.allow_plain) {
+			forward_line(p, out, s, len);
+			fall_back(p, out, "'%.*s' before STARTTLS: "
+			    "--allow-plain, so relaying in CLEAR TEXT",
+			    (int)word_len(cmd, clen), cmd);
+		} else if (literal)
+			send_line(p, out, "%.*s BAD Literals are not accepted "
+			    "before STARTTLS", (int)tlen, s);
+		else
+			send_line(p, out, "%.*s NO [PRIVACYREQUIRED] Must issue "
+			    "STARTTLS first", (int)tlen, s);
 		return;
 	}
 	/* The tagged reply ends this command: remember "tag ". */
@@ -115,8 +164,181 @@ imap_line(struct negotiation *p, const char *s, size_t len,
 	forward_line(p, out, s, len);
 }
 
+/*
+ * Inside TLS, for the whole session: a second STARTTLS gets BAD from us
+ * (RFC 2595 3.1), and the backend's capabilities never offer it again.
+ * Commands and responses are followed through their literals, so that
+ * nothing inside one is read as a line, and our answer goes between two
+ * of the backend's responses.
+ */
+#define OURS_MAX	4096	/* our answers waiting for a boundary */
+
+struct imap_in {
+	int		 c_wait;	/* the client waits for "+" to send */
+	size_t		 c_lit;		/* a literal of this size, */
+	char		 c_tag[64];	/* for this command */
+	size_t		 c_taglen;
+	int		 c_more;	/* its line goes on after a literal */
+	int		 b_more;	/* the backend's line goes on */
+	struct pbuf	 ours;		/* our answers, for the next boundary */
+};
+
+static void
+imap_cleanup(struct negotiation *p)
+{
+	struct imap_in	*in = p->inside_priv;
+
+	free(in->ours.data);
+}
+
+static void
+imap_established(struct negotiation *p, struct proto_out *out)
+{
+	if ((p->inside_priv = calloc(1, sizeof(struct imap_in))) == NULL)
+		abort();
+	out->watch = 1;
+}
+
+/* The end of a line announces a literal: its bytes pass as data. */
+static int
+announced(struct negotiation *p, struct imap_in *in, int tls_side,
+    const char *s, size_t len)
+{
+	size_t	n;
+	int	sync;
+
+	if ((n = literal_size(s, line_len(s, len), &sync)) == 0)
+		return 0;
+	if (tls_side && sync) {
+		/* Only once the backend says "+" (RFC 3501 7.5). */
+		in->c_wait = 1;
+		in->c_lit = n;
+		if (!in->c_more) {
+			in->c_taglen = word_len(s, len) < sizeof(in->c_tag) ?
+			    word_len(s, len) : sizeof(in->c_tag);
+			memcpy(in->c_tag, s, in->c_taglen);
+		}
+	} else
+		inside_raw(p, tls_side, n);
+	return 1;
+}
+
+static void
+answer(struct negotiation *p, struct imap_in *in, const char *s, size_t len,
+    struct proto_out *out)
+{
+	if (in->ours.len > OURS_MAX) {
+		fail(p, out, "STARTTLS again and again inside TLS");
+		return;
+	}
+	pbuf_add(&in->ours, s, word_len(s, len));
+	pbuf_str(&in->ours, " BAD TLS is already active\r\n");
+	if (inside_at_start(p, 0) && !in->b_more) {
+		pbuf_add(&out->to_tls, in->ours.data, in->ours.len);
+		in->ours.len = 0;
+	}
+}
+
+static void
+client_line(struct negotiation *p, struct imap_in *in, const struct iline *l,
+    struct proto_out *out)
+{
+	size_t		 n = line_len(l->s, l->len), tlen = word_len(l->s, n);
+	const char	*cmd = l->s + tlen + 1;
+
+	if (l->whole && !in->c_more && tlen + 1 < n &&
+	    n - tlen - 1 == 8 && strncasecmp(cmd, "STARTTLS", 8) == 0) {
+		answer(p, in, l->s, n, out);
+		return;
+	}
+	if (l->whole)
+		inside_pass(p, 1, l->s, l->len, out);
+	in->c_more = announced(p, in, 1, l->s, l->len) && !in->c_wait;
+}
+
+/* "* CAPABILITY ..." or "[CAPABILITY ...]": where the list is. */
+static int
+capabilities(const char *s, size_t len, size_t *start, size_t *end)
+{
+	const char	*code, *close;
+
+	if (len >= 13 && strncasecmp(s, "* CAPABILITY ", 13) == 0) {
+		*start = 13;
+		*end = len;
+		return 1;
+	}
+	if ((close = memchr(s, ']', len)) == NULL ||
+	    (code = memmem(s, (size_t)(close - s), "[CAPABILITY ", 12)) == NULL)
+		return 0;
+	*start = (size_t)(code - s) + 12;
+	*end = (size_t)(close - s);
+	return 1;
+}
+
+static void
+without_starttls(struct negotiation *p, const char *s, size_t len,
+    struct proto_out *out)
+{
+	size_t	n = line_len(s, len), start, end, i, w;
+
+	if (!capabilities(s, n, &start, &end)) {
+		inside_pass(p, 0, s, len, out);
+		return;
+	}
+	inside_pass(p, 0, s, start, out);
+	for (i = start; i < end; i += w + 1) {
+		w = word_len(s + i, end - i);
+		if (w == 8 && strncasecmp(s + i, "STARTTLS", 8) == 0)
+			continue;
+		if (out->to_tls.len > 0 &&
+		    out->to_tls.data[out->to_tls.len - 1] != ' ')
+			pbuf_add(&out->to_tls, " ", 1);
+		pbuf_add(&out->to_tls, s + i, w);
+	}
+	pbuf_add(&out->to_tls, s + end, len - end);
+}
+
+static void
+backend_line(struct negotiation *p, struct imap_in *in, const struct iline *l,
+    struct proto_out *out)
+{
+	if (l->whole && !in->b_more)
+		without_starttls(p, l->s, l->len, out);
+	else if (l->whole)
+		inside_pass(p, 0, l->s, l->len, out);
+	if (!in->b_more && in->c_wait && l->headlen > 0 && l->head[0] == '+') {
+		/* The go-ahead: the client's literal follows. */
+		in->c_wait = 0;
+		inside_raw(p, 1, in->c_lit);
+		in->c_more = 1;
+	} else if (!in->b_more && in->c_wait && l->headlen > in->c_taglen &&
+	    memcmp(l->head, in->c_tag, in->c_taglen) == 0 &&
+	    l->head[in->c_taglen] == ' ')
+		in->c_wait = 0;		/* refused: no literal comes */
+	in->b_more = announced(p, in, 0, l->s, l->len);
+	if (!in->b_more && in->ours.len > 0) {
+		pbuf_add(&out->to_tls, in->ours.data, in->ours.len);
+		in->ours.len = 0;
+	}
+}
+
+static void
+imap_inside(struct negotiation *p, int tls_side, const struct iline *l,
+    struct proto_out *out)
+{
+	struct imap_in	*in = p->inside_priv;
+
+	if (tls_side)
+		client_line(p, in, l, out);
+	else
+		backend_line(p, in, l, out);
+}
+
 const struct proto_ops imap_server_ops = {
 	.start = imap_start,
 	.line = imap_line,
 	.plain_line = imap_plain_line,
+	.established = imap_established,
+	.inside = imap_inside,
+	.cleanup = imap_cleanup,
 };

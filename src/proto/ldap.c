@@ -89,11 +89,9 @@ ldap_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 	if (code != 0) {
 		snprintf(line, sizeof(line), "resultCode %ld, '%s'", code, text);
 		pbuf_str(&p->caps, line);
-		not_offered(p, out, "StartTLS");
 		/* --opportunistic: what follows is clear text for the client. */
-		if (out->fallback)
-			pbuf_add(&out->to_plain, buf + total, len - total);
-		return len;
+		not_offered(p, out, "StartTLS");
+		return total;
 	}
 	if (name.p != NULL && !ber_eq(&name, LDAP_STARTTLS_OID)) {
 		fail(p, out, "the StartTLS response names another operation");

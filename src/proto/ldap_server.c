@@ -100,14 +100,10 @@ ldap_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 	if (m.op == 0x42 || m.op == 0x50)
 		return total;
 	if (p->cfg.allow_plain) {
-		/* This request and everything after it, in clear text. */
-		pbuf_add(&out->to_plain, buf, len);
-		p->done = 1;
-		out->fallback = 1;
-		snprintf(out->why, sizeof(out->why), "%s before StartTLS: "
-		    "--allow-plain, so relaying in CLEAR TEXT",
-		    ldap_op_name(m.op));
-		return len;
+		/* Nothing used: it and all after it go to the backend. */
+		fall_back(p, out, "%s before StartTLS: --allow-plain, so "
+		    "relaying in CLEAR TEXT", ldap_op_name(m.op));
+		return 0;
 	}
 	if (ldap_op_response(m.op) == 0) {
 		fail(p, out, "%s from the client (tag 0x%02x)",

@@ -1,6 +1,7 @@
 /*
  * NNTP client role (RFC 4642, RFC 3977): a 200 or 201 greeting,
- * CAPABILITIES, STARTTLS among them, STARTTLS, 382.
+ * CAPABILITIES, STARTTLS among them, STARTTLS, 382; inside TLS,
+ * CAPABILITIES again, for the greeting we give the plain side.
  */
 #include "config.h"
 
@@ -13,7 +14,9 @@ enum {
 	GREETING,
 	CAPS_STATUS,
 	CAPS_LIST,
-	STARTTLS
+	STARTTLS,
+	TLS_STATUS,	/* inside TLS: the answer to CAPABILITIES */
+	TLS_LIST
 };
 
 /* A response's three-digit code (the rest is text), or -1. */
@@ -79,7 +82,61 @@ nntp_line(struct negotiation *p, const char *s, size_t len,
 	}
 }
 
+/*
+ * Whether posting is allowed (200 or 201) is asked again inside TLS: the
+ * clear-text greeting said so to anybody.  POST among the capabilities
+ * says it is (RFC 3977 5.2); nothing else does.
+ */
+static void
+nntp_established(struct negotiation *p, struct proto_out *out)
+{
+	p->offered = 0;
+	p->reply_lines = 0;
+	send_line(p, out, "CAPABILITIES");
+	p->state = TLS_STATUS;
+}
+
+static void
+nntp_greet(struct negotiation *p, struct proto_out *out)
+{
+	if (p->offered)
+		greet(p, out, "200 %s ready (posting allowed)", safe_name(p));
+	else
+		greet(p, out, "201 %s ready (no posting)", safe_name(p));
+	out->relay = 1;
+}
+
+static void
+nntp_inside(struct negotiation *p, int tls_side, const struct iline *l,
+    struct proto_out *out)
+{
+	const char	*s = l->s;
+	size_t		 len = line_len(l->s, l->len);
+
+	(void)tls_side;
+	if (!l->whole)
+		return;		/* a capability longer than any there is */
+	log_line(p, out, 1, s, len);
+	if (++p->reply_lines > PROTO_MAX_LINES) {
+		fail(p, out, "more than %d lines of capabilities",
+		    PROTO_MAX_LINES);
+		return;
+	}
+	if (p->state == TLS_STATUS) {
+		if (nntp_code(s, len) == 101)
+			p->state = TLS_LIST;
+		else
+			nntp_greet(p, out);
+		return;
+	}
+	if (len == 1 && s[0] == '.')
+		nntp_greet(p, out);
+	else if (word_eq(s, len, "POST"))
+		p->offered = 1;
+}
+
 const struct proto_ops nntp_client_ops = {
 	.line = nntp_line,
-	.established = replay_greeting,
+	.established = nntp_established,
+	.inside = nntp_inside,
 };

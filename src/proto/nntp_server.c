@@ -1,13 +1,19 @@
 /*
  * NNTP server role (RFC 4642, RFC 3977): STARTTLS added to the backend's
- * CAPABILITIES list and answered here; AUTHINFO refused before TLS, and
- * listed without arguments, which says none of its commands is usable now
- * (RFC 4643).  COMPRESS (RFC 8054) is neither listed nor allowed before
- * TLS: compressed data are not lines.
+ * CAPABILITIES list and answered here; before TLS only CAPABILITIES, MODE
+ * READER, HELP, DATE and QUIT reach the backend, the rest (GROUP, ARTICLE,
+ * POST, AUTHINFO ...) gets 483.  AUTHINFO is listed without arguments,
+ * which says none of its commands is usable now (RFC 4643), SASL not at
+ * all, and COMPRESS (RFC 8054) neither: compressed data are not lines.
+ * Inside TLS a second STARTTLS is refused here and CAPABILITIES no longer
+ * lists it (RFC 4642 2.2.2).
  */
 #include "config.h"
 
+#include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "proto_impl.h"
 
@@ -15,16 +21,11 @@ enum {
 	GREETING,
 	READY,
 	STATUS,		/* the first line of a response */
-	LIST,		/* a multi-line response, up to "." */
-	ARTICLE		/* POST, IHAVE: the client's article to "." */
+	LIST		/* CAPABILITIES or HELP, up to "." */
 };
 
-/* The forwarded command (p->offered), for what its response means. */
-enum {
-	OTHER,
-	CAPABILITIES,
-	LISTGROUP,	/* its 211 is multi-line, GROUP's is not */
-	POST		/* 340 or 335: the article comes next */
+static const char *const before_tls[] = {
+	"CAPABILITIES", "MODE", "HELP", "DATE", "QUIT", NULL
 };
 
 static void
@@ -35,60 +36,45 @@ nntp_start(struct negotiation *p, struct proto_out *out)
 	p->awaiting = 1;
 }
 
-/* RFC 3977 3.1.1: the command and the code say whether data follow. */
-static int
-multi_line(struct negotiation *p, const char *s, size_t len)
+static void
+caps_line(struct negotiation *p, const char *s, size_t len,
+    struct proto_out *out)
 {
-	static const char *const codes[] = { "100", "101", "215", "220",
-	    "221", "222", "224", "225", "230", "231", "282" };
-
-	if (len < 3 || (len > 3 && s[3] != ' '))
-		return 0;
-	if (p->offered == LISTGROUP && strncmp(s, "211", 3) == 0)
-		return 1;
-	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-		if (strncmp(s, codes[i], 3) == 0)
-			return 1;
-	return 0;
+	if (word_eq(s, len, "STARTTLS"))
+		return;		/* ours goes last */
+	if (p->cfg.allow_plain)
+		relay_line(p, out, s, len);
+	else if (word_eq(s, len, "AUTHINFO"))
+		send_line(p, out, "AUTHINFO");
+	else if (!word_eq(s, len, "SASL") && !word_eq(s, len, "COMPRESS"))
+		relay_line(p, out, s, len);
 }
 
 static void
 nntp_plain_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	int	caps = p->offered == CAPABILITIES;
-
 	switch (p->state) {
 	case STATUS:
 		relay_line(p, out, s, len);
-		if (multi_line(p, s, len)) {
+		/* 100 (HELP) and 101 (CAPABILITIES) have a list (3977 3.1.1). */
+		if (len >= 3 && (strncmp(s, "100", 3) == 0 ||
+		    strncmp(s, "101", 3) == 0) && (len == 3 || s[3] == ' ')) {
 			p->state = LIST;
-			p->reply_lines = 0;	/* 1: STARTTLS was listed */
-			return;
-		}
-		if (p->offered == POST && (strncmp(s, "340", 3) == 0 ||
-		    strncmp(s, "335", 3) == 0)) {
-			p->state = ARTICLE;
-			p->awaiting = 0;
 			return;
 		}
 		break;
 	case LIST:
 		if (len == 1 && s[0] == '.') {
-			if (caps && !p->reply_lines)
+			if (p->offered)
 				send_line(p, out, "STARTTLS");
 			relay_line(p, out, s, len);
 			break;
 		}
-		if (caps && word_eq(s, len, "STARTTLS"))
-			p->reply_lines = 1;
-		if (caps && !p->cfg.allow_plain && word_eq(s, len, "AUTHINFO"))
-			send_line(p, out, "AUTHINFO");
-		else if (!caps || !word_eq(s, len, "COMPRESS"))
+		if (p->offered)
+			caps_line(p, s, len, out);
+		else
 			relay_line(p, out, s, len);
-		return;
-	case ARTICLE:
-		relay_line(p, out, s, len);
 		return;
 	default:
 		relay_line(p, out, s, len);
@@ -102,16 +88,9 @@ static void
 nntp_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	if (p->state == ARTICLE) {
-		pbuf_add(&out->to_plain, s, len);
-		pbuf_add(&out->to_plain, "\r\n", 2);
-		if (len == 1 && s[0] == '.') {
-			p->state = STATUS;
-			p->offered = OTHER;
-			p->awaiting = 1;
-		}
-		return;
-	}
+	const char *const	*w;
+	int			 allowed;
+
 	if (word_eq(s, len, "STARTTLS")) {
 		if (word_len(s, len) != len) {
 			send_line(p, out, "501 Syntax: STARTTLS");
@@ -121,25 +100,268 @@ nntp_line(struct negotiation *p, const char *s, size_t len,
 		switch_now(p, out);
 		return;
 	}
-	if (word_eq(s, len, "COMPRESS")) {
-		send_line(p, out, "502 COMPRESS is not available before "
-		    "STARTTLS");
+	for (w = before_tls; *w != NULL && !word_eq(s, len, *w); w++)
+		;
+	/* MODE READER only: MODE STREAM is for feeds (RFC 4644). */
+	allowed = *w != NULL && (!word_eq(s, len, "MODE") || (len == 11 &&
+	    strncasecmp(s + 4, " READER", 7) == 0));
+	if (!allowed) {
+		if (!p->cfg.allow_plain) {
+			send_line(p, out, "483 Encryption required: issue "
+			    "STARTTLS first");
+			return;
+		}
+		forward_line(p, out, s, len);
+		fall_back(p, out, "'%.*s' before STARTTLS: --allow-plain, so "
+		    "relaying in CLEAR TEXT", (int)word_len(s, len), s);
 		return;
 	}
-	if (!p->cfg.allow_plain && word_eq(s, len, "AUTHINFO")) {
-		send_line(p, out, "483 Encryption required: issue STARTTLS "
-		    "first");
-		return;
-	}
-	p->offered = word_eq(s, len, "CAPABILITIES") ? CAPABILITIES :
-	    word_eq(s, len, "LISTGROUP") ? LISTGROUP :
-	    word_eq(s, len, "POST") || word_eq(s, len, "IHAVE") ? POST : OTHER;
+	/* p->offered: the list is the capabilities (STARTTLS goes in). */
+	p->offered = word_eq(s, len, "CAPABILITIES");
 	p->state = STATUS;
 	forward_line(p, out, s, len);
+}
+
+/*
+ * Inside TLS, for the whole session: the commands in flight (RFC 3977 3.5
+ * lets a client pipeline them), so that multi-line responses and the
+ * articles a client sends are read to their "." as data (an article may
+ * hold any line), a client's answers to an AUTHINFO SASL challenge are not
+ * read as commands, and our refusal of a second STARTTLS comes in its turn:
+ * responses come in the order of the commands.
+ */
+enum {
+	K_OTHER,
+	K_CAPS,		/* 101 and a list, without STARTTLS */
+	K_LISTGROUP,	/* 211 has a list here (to GROUP, not) */
+	K_POST,		/* 340: the client's article follows */
+	K_IHAVE,	/* 335: the same */
+	K_SASL,		/* 383 asks the client for an answer (RFC 4643) */
+	K_REFUSED	/* a second STARTTLS: our response */
+};
+
+/* RFC 4642 2.2.2: 502 once a TLS layer is active. */
+#define TLS_ACTIVE	"502 TLS already active\r\n"
+
+struct nntp_in {
+	struct cmdq	 q;
+	int		 data;		/* the backend sends lines up to "." */
+	int		 article;	/* the client sends lines up to "." */
+	unsigned	 answers;	/* client lines that answer a challenge */
+};
+
+static void
+nntp_established(struct negotiation *p, struct proto_out *out)
+{
+	if ((p->inside_priv = calloc(1, sizeof(struct nntp_in))) == NULL)
+		abort();
+	out->watch = 1;
+}
+
+static void
+push(struct negotiation *p, struct nntp_in *in, int kind,
+    struct proto_out *out)
+{
+	if (cmdq_push(&in->q, kind) == -1)
+		fail(p, out, "more than %d kinds of command in flight",
+		    CMDQ_RUNS);
+}
+
+/* Our responses that come next among the backend's. */
+static void
+own_replies(struct nntp_in *in, struct proto_out *out)
+{
+	while (cmdq_head(&in->q) == K_REFUSED) {
+		pbuf_str(&out->to_tls, TLS_ACTIVE);
+		cmdq_pop(&in->q);
+	}
+}
+
+static int
+is_dot(const struct iline *l)
+{
+	return l->whole && line_len(l->s, l->len) == 1 && l->s[0] == '.';
+}
+
+static int
+command_kind(const char *s, size_t n)
+{
+	size_t	w = word_len(s, n);
+
+	if (word_eq(s, n, "CAPABILITIES"))
+		return K_CAPS;
+	if (word_eq(s, n, "LISTGROUP"))
+		return K_LISTGROUP;
+	if (word_eq(s, n, "POST"))
+		return K_POST;
+	if (word_eq(s, n, "IHAVE"))
+		return K_IHAVE;
+	if (word_eq(s, n, "AUTHINFO") && w < n &&
+	    word_eq(s + w + 1, n - w - 1, "SASL"))
+		return K_SASL;
+	return K_OTHER;
+}
+
+static void
+refuse(struct negotiation *p, struct nntp_in *in, struct proto_out *out)
+{
+	if (cmdq_head(&in->q) == -1 && inside_at_start(p, 0))
+		pbuf_str(&out->to_tls, TLS_ACTIVE);
+	else
+		push(p, in, K_REFUSED, out);
+}
+
+/* A line of an article from the client: data; "." ends it, one response. */
+static void
+article_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
+    struct proto_out *out)
+{
+	if (l->whole)
+		inside_pass(p, 1, l->s, l->len, out);
+	if (is_dot(l)) {
+		in->article = 0;
+		push(p, in, K_OTHER, out);
+	}
+}
+
+static void
+client_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
+    struct proto_out *out)
+{
+	size_t	n = l->whole ? line_len(l->s, l->len) : l->headlen;
+
+	if (in->article) {
+		article_line(p, in, l, out);
+		return;
+	}
+	if (in->answers > 0) {
+		/* An answer to a challenge (or "*"), not a command. */
+		in->answers--;
+		if (l->whole)
+			inside_pass(p, 1, l->s, l->len, out);
+		return;
+	}
+	if (word_eq(l->head, n, "STARTTLS")) {
+		if (!l->whole)
+			/* It went on already: end the session instead. */
+			fail(p, out, "a STARTTLS command longer than %d bytes "
+			    "inside TLS", INSIDE_MAX_LINE);
+		else
+			refuse(p, in, out);
+		return;
+	}
+	if (!l->whole) {
+		push(p, in, K_OTHER, out);	/* too long to read */
+		return;
+	}
+	inside_pass(p, 1, l->s, l->len, out);
+	if (word_eq(l->s, n, "TAKETHIS"))
+		in->article = 1;	/* at once (RFC 4644 2.5) */
+	else
+		push(p, in, command_kind(l->s, n), out);
+}
+
+/* "NNN text" or "NNN": NNN, else -1. */
+static int
+response_code(const char *s, size_t n)
+{
+	if (n < 3 || !isdigit((unsigned char)s[0]) ||
+	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
+	    (n > 3 && s[3] != ' '))
+		return -1;
+	return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+}
+
+/*
+ * The responses with a list or an article after them: RFC 3977 3.1.1
+ * (211 only to LISTGROUP), and 282 (XGTITLE, RFC 2980).
+ */
+static int
+has_data(int kind, int code)
+{
+	switch (code) {
+	case 100: case 101: case 215: case 220: case 221: case 222:
+	case 224: case 225: case 230: case 231: case 282:
+		return 1;
+	case 211:
+		return kind == K_LISTGROUP;
+	default:
+		return 0;
+	}
+}
+
+/* A line of a multi-line response: data up to ".", which ends it. */
+static void
+data_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
+    struct proto_out *out)
+{
+	if (!l->whole)
+		return;			/* it went on already */
+	if (is_dot(l)) {
+		inside_pass(p, 0, l->s, l->len, out);
+		in->data = 0;
+		cmdq_pop(&in->q);
+		own_replies(in, out);
+		return;
+	}
+	if (cmdq_head(&in->q) == K_CAPS &&
+	    word_eq(l->s, line_len(l->s, l->len), "STARTTLS"))
+		return;
+	inside_pass(p, 0, l->s, l->len, out);
+}
+
+static void
+backend_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
+    struct proto_out *out)
+{
+	int	kind = cmdq_head(&in->q), code;
+
+	if (in->data) {
+		data_line(p, in, l, out);
+		return;
+	}
+	code = response_code(l->head, l->whole ? line_len(l->s, l->len) :
+	    l->headlen);
+	if (l->whole)
+		inside_pass(p, 0, l->s, l->len, out);
+	if (kind == -1 || kind == K_REFUSED || code == -1) {
+		/* Not a response to a command (400 before a close). */
+		own_replies(in, out);
+		return;
+	}
+	if (kind == K_SASL && code == 383) {
+		in->answers++;
+		return;
+	}
+	if (has_data(kind, code)) {
+		in->data = 1;
+		return;
+	}
+	if ((kind == K_POST && code == 340) || (kind == K_IHAVE && code == 335))
+		in->article = 1;
+	/* An exchange is over, whether or not the client answered. */
+	if (kind == K_SASL)
+		in->answers = 0;
+	cmdq_pop(&in->q);
+	own_replies(in, out);
+}
+
+static void
+nntp_inside(struct negotiation *p, int tls_side, const struct iline *l,
+    struct proto_out *out)
+{
+	struct nntp_in	*in = p->inside_priv;
+
+	if (tls_side)
+		client_line(p, in, l, out);
+	else
+		backend_line(p, in, l, out);
 }
 
 const struct proto_ops nntp_server_ops = {
 	.start = nntp_start,
 	.line = nntp_line,
 	.plain_line = nntp_plain_line,
+	.established = nntp_established,
+	.inside = nntp_inside,
 };

@@ -67,7 +67,15 @@ pop3_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 	}
 }
 
+/* Our own greeting, without the clear-text one's APOP challenge. */
+static void
+pop3_established(struct negotiation *p, struct proto_out *out)
+{
+	greet(p, out, "+OK %s ready", safe_name(p));
+	out->relay = 1;
+}
+
 const struct proto_ops pop3_client_ops = {
 	.line = pop3_line,
-	.established = replay_greeting,
+	.established = pop3_established,
 };

@@ -1,9 +1,12 @@
 /*
- * POP3 server role (RFC 2595): STLS added to the backend's CAPA reply and
- * answered here; every command but CAPA and QUIT refused before TLS.
+ * POP3 server role (RFC 2595): STLS added to the backend's CAPA reply, and
+ * no login method (USER, SASL) offered before TLS; STLS answered here;
+ * every command but CAPA and QUIT refused before TLS.  Inside TLS a second
+ * STLS is refused here and CAPA no longer lists it (RFC 2595 4).
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -13,7 +16,7 @@ enum {
 	GREETING,
 	READY,
 	STATUS,		/* the first line of a reply */
-	LIST		/* a multi-line reply, up to "." */
+	LIST		/* CAPA's list, up to "." */
 };
 
 static void
@@ -31,23 +34,22 @@ pop3_plain_line(struct negotiation *p, const char *s, size_t len,
 	switch (p->state) {
 	case STATUS:
 		relay_line(p, out, s, len);
-		/* p->offered: the command has a multi-line answer. */
+		/* p->offered: the command was CAPA. */
 		if (p->offered && len >= 3 && strncmp(s, "+OK", 3) == 0) {
 			p->state = LIST;
-			p->reply_lines = 0;
 			return;
 		}
 		break;
 	case LIST:
 		if (len == 1 && s[0] == '.') {
-			if (p->offered == 2 && !p->reply_lines)
-				send_line(p, out, "STLS");
+			send_line(p, out, "STLS");
 			relay_line(p, out, s, len);
 			break;
 		}
-		if (p->offered == 2 && word_eq(s, len, "STLS"))
-			p->reply_lines = 1;
-		relay_line(p, out, s, len);
+		/* Ours goes last; no login is possible before TLS. */
+		if (!word_eq(s, len, "STLS") && (p->cfg.allow_plain ||
+		    (!word_eq(s, len, "USER") && !word_eq(s, len, "SASL"))))
+			relay_line(p, out, s, len);
 		return;
 	default:
 		relay_line(p, out, s, len);
@@ -61,32 +63,238 @@ static void
 pop3_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	size_t	n = word_len(s, len);
-
 	if (word_eq(s, len, "STLS")) {
 		send_line(p, out, "+OK Begin TLS negotiation");
 		switch_now(p, out);
 		return;
 	}
 	/* Before TLS only CAPA and QUIT reach the backend (see imap_server.c). */
-	if (!p->cfg.allow_plain && !word_eq(s, len, "CAPA") &&
-	    !word_eq(s, len, "QUIT")) {
-		send_line(p, out, "-ERR [AUTH] Must issue STLS first");
+	if (!word_eq(s, len, "CAPA") && !word_eq(s, len, "QUIT")) {
+		if (!p->cfg.allow_plain) {
+			send_line(p, out, "-ERR [AUTH] Must issue STLS first");
+			return;
+		}
+		forward_line(p, out, s, len);
+		fall_back(p, out, "'%.*s' before STLS: --allow-plain, so "
+		    "relaying in CLEAR TEXT", (int)word_len(s, len), s);
 		return;
 	}
-	/* 2: CAPA (STLS goes in), 1: other multi-line answers. */
-	if (word_eq(s, len, "CAPA"))
-		p->offered = 2;
-	else
-		p->offered = word_eq(s, len, "RETR") || word_eq(s, len, "TOP") ||
-		    ((word_eq(s, len, "LIST") || word_eq(s, len, "UIDL")) &&
-		    n == len);
+	p->offered = word_eq(s, len, "CAPA");
 	p->state = STATUS;
 	forward_line(p, out, s, len);
+}
+
+/*
+ * Inside TLS, for the whole session: the commands in flight (PIPELINING,
+ * RFC 2449, lets a client send several), so that a multi-line reply is
+ * read to its "." as data (a message may hold any line, "+OK" or "STLS"),
+ * a client's answers to an AUTH challenge are not read as commands, and
+ * our refusal of a second STLS comes in its turn: POP3 replies come in the
+ * order of the commands.
+ */
+enum {
+	K_OTHER,	/* one status line */
+	K_MULTI,	/* +OK and lines up to "." (RFC 1939, 2449) */
+	K_CAPA,		/* the same, without STLS */
+	K_AUTH,		/* SASL: "+ " challenges, then a status (RFC 5034) */
+	K_REFUSED	/* a second STLS: our reply */
+};
+
+#define TLS_ACTIVE	"-ERR TLS already active\r\n"
+
+struct pop3_in {
+	struct cmdq	 q;
+	int		 list;		/* the backend sends lines up to "." */
+	unsigned	 answers;	/* client lines that answer a challenge */
+};
+
+static void
+pop3_established(struct negotiation *p, struct proto_out *out)
+{
+	if ((p->inside_priv = calloc(1, sizeof(struct pop3_in))) == NULL)
+		abort();
+	out->watch = 1;
+}
+
+static void
+push(struct negotiation *p, struct pop3_in *in, int kind,
+    struct proto_out *out)
+{
+	if (cmdq_push(&in->q, kind) == -1)
+		fail(p, out, "more than %d kinds of command in flight",
+		    CMDQ_RUNS);
+}
+
+/* Our replies that come next among the backend's. */
+static void
+own_replies(struct pop3_in *in, struct proto_out *out)
+{
+	while (cmdq_head(&in->q) == K_REFUSED) {
+		pbuf_str(&out->to_tls, TLS_ACTIVE);
+		cmdq_pop(&in->q);
+	}
+}
+
+/* Nothing but the command word (and spaces, which servers ignore). */
+static int
+no_argument(const char *s, size_t n)
+{
+	size_t	i = word_len(s, n);
+
+	while (i < n && s[i] == ' ')
+		i++;
+	return i == n;
+}
+
+/*
+ * What the reply to a command is made of.  LIST and UIDL with an argument
+ * answer one line, without one a list; so do LANG (RFC 6856) and AUTH
+ * without a mechanism (Dovecot and others list their mechanisms).
+ */
+static int
+command_kind(const char *s, size_t n)
+{
+	if (word_eq(s, n, "CAPA"))
+		return K_CAPA;
+	if (word_eq(s, n, "RETR") || word_eq(s, n, "TOP"))
+		return K_MULTI;
+	if ((word_eq(s, n, "LIST") || word_eq(s, n, "UIDL") ||
+	    word_eq(s, n, "LANG") || word_eq(s, n, "AUTH")) &&
+	    no_argument(s, n))
+		return K_MULTI;
+	if (word_eq(s, n, "AUTH"))
+		return K_AUTH;
+	return K_OTHER;
+}
+
+static void
+refuse(struct negotiation *p, struct pop3_in *in, struct proto_out *out)
+{
+	if (cmdq_head(&in->q) == -1 && inside_at_start(p, 0))
+		pbuf_str(&out->to_tls, TLS_ACTIVE);
+	else
+		push(p, in, K_REFUSED, out);
+}
+
+static void
+client_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
+    struct proto_out *out)
+{
+	size_t	n = l->whole ? line_len(l->s, l->len) : l->headlen;
+
+	if (in->answers > 0) {
+		/* An answer to a challenge (or "*"), not a command. */
+		in->answers--;
+		if (l->whole)
+			inside_pass(p, 1, l->s, l->len, out);
+		return;
+	}
+	if (word_eq(l->head, n, "STLS")) {
+		if (!l->whole)
+			/* It went on already: end the session instead. */
+			fail(p, out, "an STLS command longer than %d bytes "
+			    "inside TLS", INSIDE_MAX_LINE);
+		else
+			refuse(p, in, out);
+		return;
+	}
+	if (!l->whole) {
+		push(p, in, K_OTHER, out);	/* too long to read: -ERR */
+		return;
+	}
+	inside_pass(p, 1, l->s, l->len, out);
+	push(p, in, command_kind(l->s, n), out);
+}
+
+/* +OK, -ERR, or an AUTH challenge ("+ " and base64, or "+" alone). */
+enum { NOT_STATUS, OK, ERR, CHALLENGE };
+
+static int
+status(const char *s, size_t n)
+{
+	if (n >= 3 && strncasecmp(s, "+OK", 3) == 0 &&
+	    (n == 3 || s[3] == ' '))
+		return OK;
+	if (n >= 4 && strncasecmp(s, "-ERR", 4) == 0 &&
+	    (n == 4 || s[4] == ' '))
+		return ERR;
+	if (n >= 1 && s[0] == '+' && (n == 1 || s[1] == ' '))
+		return CHALLENGE;
+	return NOT_STATUS;
+}
+
+/* A line of a multi-line reply: data up to ".", which ends it. */
+static void
+list_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
+    struct proto_out *out)
+{
+	size_t	n = line_len(l->s, l->len);
+
+	if (!l->whole)
+		return;			/* it went on already */
+	if (n == 1 && l->s[0] == '.') {
+		inside_pass(p, 0, l->s, l->len, out);
+		in->list = 0;
+		cmdq_pop(&in->q);
+		own_replies(in, out);
+		return;
+	}
+	/* The capability is the whole line, "STLS" (RFC 2595 4). */
+	if (cmdq_head(&in->q) == K_CAPA && word_eq(l->s, n, "STLS"))
+		return;
+	inside_pass(p, 0, l->s, l->len, out);
+}
+
+static void
+backend_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
+    struct proto_out *out)
+{
+	int	kind = cmdq_head(&in->q), st;
+
+	if (in->list) {
+		list_line(p, in, l, out);
+		return;
+	}
+	st = status(l->head, l->whole ? line_len(l->s, l->len) : l->headlen);
+	if (l->whole)
+		inside_pass(p, 0, l->s, l->len, out);
+	if (kind == -1 || kind == K_REFUSED || st == NOT_STATUS) {
+		/* Not a reply to a command (a -ERR before a close). */
+		own_replies(in, out);
+		return;
+	}
+	if (st == CHALLENGE) {
+		if (kind == K_AUTH)
+			in->answers++;
+		return;
+	}
+	if (st == OK && (kind == K_MULTI || kind == K_CAPA)) {
+		in->list = 1;
+		return;
+	}
+	/* The exchange is over, whether or not the client answered. */
+	if (kind == K_AUTH)
+		in->answers = 0;
+	cmdq_pop(&in->q);
+	own_replies(in, out);
+}
+
+static void
+pop3_inside(struct negotiation *p, int tls_side, const struct iline *l,
+    struct proto_out *out)
+{
+	struct pop3_in	*in = p->inside_priv;
+
+	if (tls_side)
+		client_line(p, in, l, out);
+	else
+		backend_line(p, in, l, out);
 }
 
 const struct proto_ops pop3_server_ops = {
 	.start = pop3_start,
 	.line = pop3_line,
 	.plain_line = pop3_plain_line,
+	.established = pop3_established,
+	.inside = pop3_inside,
 };

@@ -27,6 +27,7 @@ pg_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
     struct proto_out *out)
 {
 	(void)tls_side;
+	(void)len;
 	switch (buf[0]) {
 	case 'S':
 		pbuf_str(&out->log, "S: S (SSL accepted)\n");
@@ -35,11 +36,9 @@ pg_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 	case 'N':
 		pbuf_str(&out->log, "S: N (SSL not supported)\n");
 		pbuf_str(&p->caps, "'N'");
-		not_offered(p, out, "SSL");
 		/* --opportunistic: what follows is clear text for the client. */
-		if (out->fallback)
-			pbuf_add(&out->to_plain, buf + 1, len - 1);
-		return len;
+		not_offered(p, out, "SSL");
+		return 1;
 	case 'E':
 		fail(p, out, "the server answered SSLRequest with an error");
 		return 0;

@@ -62,13 +62,11 @@ pg_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 	pbuf_str(&out->log, code == CANCEL_REQUEST ? "C: CancelRequest\n" :
 	    "C: StartupMessage\n");
 	if (p->cfg.allow_plain) {
-		pbuf_add(&out->to_plain, buf, len);
-		p->done = 1;
-		out->fallback = 1;
-		snprintf(out->why, sizeof(out->why), "a %s without SSLRequest: "
-		    "--allow-plain, so relaying in CLEAR TEXT",
-		    code == CANCEL_REQUEST ? "CancelRequest" : "StartupMessage");
-		return len;
+		/* Nothing used: it and all after it go to the backend. */
+		fall_back(p, out, "a %s without SSLRequest: --allow-plain, so "
+		    "relaying in CLEAR TEXT", code == CANCEL_REQUEST ?
+		    "CancelRequest" : "StartupMessage");
+		return 0;
 	}
 	pbuf_add(&out->to_tls, ssl_required, sizeof(ssl_required) - 1);
 	pbuf_str(&out->log, "S: ErrorResponse FATAL 28000 SSL required\n");

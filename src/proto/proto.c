@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,24 @@ proto_out_free(struct proto_out *out)
 	proto_out_init(out);
 }
 
+/* The bytes of an output buffer, malloc'ed, for the caller to keep. */
+char *
+proto_out_take(struct pbuf *b, size_t *len)
+{
+	char	*data = b->data;
+
+	*len = b->len;
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return data;
+}
+
+static int
+is_client(const struct negotiation *p)
+{
+	return p->cfg.role == ROLE_CLIENT;
+}
+
 /*
  * A line of ours for the TLS-side peer (CRLF added), noted in the
  * transcript: a command in the client role, an answer in the server role.
@@ -67,7 +86,7 @@ send_line(struct negotiation *p, struct proto_out *out, const char *fmt, ...)
 	va_end(ap);
 	pbuf_str(&out->to_tls, line);
 	pbuf_add(&out->to_tls, "\r\n", 2);
-	pbuf_str(&out->log, p->cfg.role == ROLE_CLIENT ? "C: " : "S: ");
+	pbuf_str(&out->log, is_client(p) ? "C: " : "S: ");
 	pbuf_str(&out->log, line);
 	pbuf_add(&out->log, "\n", 1);
 }
@@ -98,12 +117,13 @@ list_token(const char *s, size_t len, const char *tok)
 	return 0;
 }
 
+/* The session ends with status 4: nothing more goes to either side. */
 void
 fail(struct negotiation *p, struct proto_out *out, const char *fmt, ...)
 {
 	va_list	ap;
 
-	p->done = 1;
+	p->phase = FAILED;
 	out->fail = 1;
 	va_start(ap, fmt);
 	vsnprintf(out->why, sizeof(out->why), fmt, ap);
@@ -133,25 +153,59 @@ relay_line(struct negotiation *p, struct proto_out *out, const char *s,
 void
 switch_now(struct negotiation *p, struct proto_out *out)
 {
-	p->done = 1;
+	p->phase = SWITCHING;
 	out->start_tls = 1;
 }
 
-/* No STARTTLS: fail closed, or relay in clear text if the user said so. */
+/*
+ * Clear text for good (--opportunistic, --allow-plain).  What is still
+ * held from either side goes on to the other once the module is done
+ * (flush_held): nothing is read as part of the opening any more.
+ */
+void
+fall_back(struct negotiation *p, struct proto_out *out, const char *fmt, ...)
+{
+	va_list	ap;
+
+	p->phase = RELAY;
+	out->fallback = 1;
+	va_start(ap, fmt);
+	vsnprintf(out->why, sizeof(out->why), fmt, ap);
+	va_end(ap);
+}
+
+static void
+flush_held(struct negotiation *p, struct proto_out *out)
+{
+	pbuf_add(&out->to_plain, p->tl.held.data, p->tl.held.len);
+	pbuf_add(&out->to_tls, p->pl.held.data, p->pl.held.len);
+	p->tl.held.len = p->pl.held.len = 0;
+}
+
+static void
+consume(struct lines *l, size_t n)
+{
+	memmove(l->held.data, l->held.data + n, l->held.len - n);
+	l->held.len -= n;
+}
+
+/*
+ * No STARTTLS: fail closed, or relay in clear text if the user said so;
+ * then the plain side sees the greeting, in clear text like the rest.
+ */
 void
 not_offered(struct negotiation *p, struct proto_out *out, const char *what)
 {
-	if (p->cfg.opportunistic) {
-		p->done = 1;
-		out->fallback = 1;
-		pbuf_add(&out->to_plain, p->greeting.data, p->greeting.len);
-		snprintf(out->why, sizeof(out->why), "the server does not offer "
-		    "%s (it offers: %s): --opportunistic, so relaying in CLEAR "
-		    "TEXT", what, p->caps.len ? p->caps.data : "nothing");
+	const char	*caps = p->caps.len ? p->caps.data : "nothing";
+
+	if (!p->cfg.opportunistic) {
+		fail(p, out, "the server does not offer %s (it offers: %s)",
+		    what, caps);
 		return;
 	}
-	fail(p, out, "the server does not offer %s (it offers: %s)", what,
-	    p->caps.len ? p->caps.data : "nothing");
+	pbuf_add(&out->to_plain, p->greeting.data, p->greeting.len);
+	fall_back(p, out, "the server does not offer %s (it offers: %s): "
+	    "--opportunistic, so relaying in CLEAR TEXT", what, caps);
 }
 
 /* Remember an offered capability for the error message. */
@@ -184,6 +238,57 @@ word_eq(const char *s, size_t len, const char *w)
 	return n == strlen(w) && strncasecmp(s, w, n) == 0;
 }
 
+/* A command that carries credentials (or starts an exchange of them). */
+int
+is_login_word(const char *s, size_t len)
+{
+	static const char *const words[] = { "AUTH", "AUTHENTICATE", "LOGIN",
+	    "PASS", "APOP", "AUTHINFO", NULL };
+
+	for (const char *const *w = words; *w != NULL; w++)
+		if (word_eq(s, len, *w))
+			return 1;
+	return 0;
+}
+
+/*
+ * The server's name as the greeting we write gives it: what the user
+ * named, or "localhost" if that is not a plain host name.
+ */
+const char *
+safe_name(struct negotiation *p)
+{
+	const char	*h = p->cfg.host;
+
+	if (h == NULL || *h == '\0' || strlen(h) > 253 ||
+	    strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-:[]_") != strlen(h))
+		return "localhost";
+	return h;
+}
+
+/*
+ * Client role, TLS is up: the plain side gets a greeting we write, never
+ * the server's clear-text one, which a man in the middle may have written
+ * ([ALERT], [REFERRAL], an APOP challenge): RFC 3207 4.2, RFC 2595.
+ */
+void
+greet(struct negotiation *p, struct proto_out *out, const char *fmt, ...)
+{
+	char	line[PROTO_MAX_LINE];
+	va_list	ap;
+
+	(void)p;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	pbuf_str(&out->to_plain, line);
+	pbuf_add(&out->to_plain, "\r\n", 2);
+	pbuf_str(&out->log, "greeting for the plain side: ");
+	pbuf_str(&out->log, line);
+	pbuf_add(&out->log, "\n", 1);
+}
+
 struct negotiation *
 proto_new(const struct proto_cfg *cfg)
 {
@@ -200,8 +305,12 @@ proto_new(const struct proto_cfg *cfg)
 		p->ops = server ? &smtp_server_ops : &smtp_client_ops;
 		break;
 	case PROTO_IMAP:
+		/*
+		 * A server's literals follow at once; a client waits for "+"
+		 * after {N}, but not after {N+} (LITERAL+, RFC 7888).
+		 */
 		p->ops = server ? &imap_server_ops : &imap_client_ops;
-		p->literals = server ? 0 : LITERALS_TLS;
+		p->literals = server ? LITERALS_TLS_NONSYNC : LITERALS_TLS;
 		break;
 	case PROTO_POP3:
 		p->ops = server ? &pop3_server_ops : &pop3_client_ops;
@@ -219,7 +328,7 @@ proto_new(const struct proto_cfg *cfg)
 		p->ops = server ? &nntp_server_ops : &nntp_client_ops;
 		break;
 	case PROTO_SIEVE:
-		/* Strings may be literals; a server's only in its replies. */
+		/* Strings may be literals, from either side. */
 		p->ops = server ? &sieve_server_ops : &sieve_client_ops;
 		p->literals = server ? LITERALS_TLS | LITERALS_PLAIN :
 		    LITERALS_TLS;
@@ -247,6 +356,7 @@ proto_free(struct negotiation *p)
 	free(p->priv);
 	free(p->tl.held.data);
 	free(p->pl.held.data);
+	inside_free(p);
 	free(p);
 }
 
@@ -257,40 +367,125 @@ proto_start(struct negotiation *p, struct proto_out *out)
 		p->ops->start(p, out);
 }
 
-void
-proto_established(struct negotiation *p, struct proto_out *out)
+/*
+ * The transcript shows what was said, but never credentials: a client's
+ * AUTH, LOGIN, PASS, APOP, AUTHENTICATE or AUTHINFO keeps its first words
+ * (an IMAP tag, the command, a SASL mechanism) and loses the rest.
+ */
+static size_t
+shown_len(struct negotiation *p, int tls_side, const char *s, size_t len)
 {
-	if (p->ops->established != NULL)
-		p->ops->established(p, out);
+	size_t	n, cmd = 0;
+
+	if (is_client(p) || !tls_side)
+		return len;
+	n = word_len(s, len);
+	if (!is_login_word(s, len)) {
+		if (n == len || !is_login_word(s + n + 1, len - n - 1))
+			return len;
+		cmd = n + 1;		/* after an IMAP tag */
+	}
+	n = cmd + word_len(s + cmd, len - cmd);
+	if (!word_eq(s + cmd, len - cmd, "LOGIN") &&
+	    !word_eq(s + cmd, len - cmd, "PASS") &&
+	    !word_eq(s + cmd, len - cmd, "APOP") && n < len)
+		n += 1 + word_len(s + n + 1, len - n - 1);
+	return n;
 }
 
-static void
-log_line(struct proto_out *out, const char *who, const char *line, size_t len)
+void
+log_line(struct negotiation *p, struct proto_out *out, int tls_side,
+    const char *line, size_t len)
 {
-	pbuf_str(&out->log, who);
-	for (size_t i = 0; i < len; i++)
-		pbuf_add(&out->log, isprint((unsigned char)line[i]) ?
-		    &line[i] : "?", 1);
+	size_t	shown = shown_len(p, tls_side, line, len);
+
+	/* Server role: "B:" for the backend, "S:" for our answers. */
+	pbuf_str(&out->log, is_client(p) ? "S: " : tls_side ? "C: " : "B: ");
+	for (size_t i = 0; i < shown; i++) {
+		char	hex[5];
+
+		if (isprint((unsigned char)line[i]))
+			pbuf_add(&out->log, &line[i], 1);
+		else {
+			/* One transcript line each, shown as the log shows it. */
+			snprintf(hex, sizeof(hex), "\\x%02x",
+			    (unsigned char)line[i]);
+			pbuf_str(&out->log, hex);
+		}
+	}
+	if (shown < len)
+		pbuf_str(&out->log, " ***");
 	pbuf_add(&out->log, "\n", 1);
 }
 
-/* The line ends in an IMAP literal announcement {N} or {N+}: N, else 0. */
-static size_t
-literal_size(const char *s, size_t len)
+/*
+ * The line ends in a literal announcement {N} or {N+}: N, else 0.  *sync
+ * says the sender waits for a "+" before it sends the N bytes ({N}).  An N
+ * of ten digits or more is SIZE_MAX: inside TLS all that follows is the
+ * literal's, as the peer reads it too; in the opening it is too long.
+ */
+size_t
+literal_size(const char *s, size_t len, int *sync)
 {
 	size_t	i, n = 0, mul = 1;
+	int	huge = 0;
 
 	if (len < 3 || s[len - 1] != '}')
 		return 0;
 	i = len - 2;
-	if (s[i] == '+')
+	*sync = s[i] != '+';
+	if (!*sync)
 		i--;
 	for (; i > 0 && isdigit((unsigned char)s[i]); i--) {
-		n += (size_t)(s[i] - '0') * mul;
-		if ((mul *= 10) > 100000000)
-			return PROTO_MAX_LINE;
+		if (mul > 100000000)
+			huge |= s[i] != '0';
+		else {
+			n += (size_t)(s[i] - '0') * mul;
+			mul *= 10;
+		}
 	}
-	return s[i] == '{' ? n : 0;
+	if (s[i] != '{')
+		return 0;
+	return huge ? SIZE_MAX : n;
+}
+
+/* Literals from this side are read as part of the line (*lit bytes). */
+static int
+inline_literal(struct negotiation *p, int tls_side, const char *s, size_t len,
+    size_t *lit)
+{
+	int	sync = 0;
+
+	if ((*lit = literal_size(s, len, &sync)) == 0)
+		return 0;
+	if (!tls_side)
+		return (p->literals & LITERALS_PLAIN) != 0;
+	return (p->literals & LITERALS_TLS) ||
+	    ((p->literals & LITERALS_TLS_NONSYNC) && !sync);
+}
+
+/*
+ * Bytes from the TLS side after the switch and before the handshake were
+ * sent by someone who did not wait for it (CVE-2011-0411): never read
+ * them as part of the TLS session.  Only white space, where the protocol
+ * allows it between its elements, is let go.
+ */
+static void
+after_switch(struct negotiation *p, const char *s, size_t len,
+    struct proto_out *out)
+{
+	size_t	ws = 0;
+
+	if (p->ops->flags & PROTO_WS_AFTER_SWITCH)
+		while (ws < len && strchr(" \t\r\n", s[ws]) != NULL &&
+		    s[ws] != '\0')
+			ws++;
+	if (ws == len)
+		return;
+	fail(p, out, "%zu bytes arrived after the switch %s, before the "
+	    "TLS handshake (%s injection?)", len,
+	    is_client(p) ? "reply" : "command",
+	    is_client(p) ? "response" : "command");
 }
 
 /*
@@ -308,14 +503,16 @@ drain(struct negotiation *p, struct lines *l, struct proto_out *out)
 	size_t	 n, end, from = 0, lit;
 	char	*nl, *line;
 
-	while (!p->done && !(tls_side && p->awaiting) && l->held.len > 0) {
+	while (p->phase == OPENING && !(tls_side && p->awaiting) &&
+	    l->held.len > 0) {
 		if (p->ops->data != NULL) {
-			if ((end = p->ops->data(p, tls_side, l->held.data,
-			    l->held.len, out)) == 0)
+			end = p->ops->data(p, tls_side, l->held.data,
+			    l->held.len, out);
+			if (p->phase == FAILED)
+				return;
+			consume(l, end);
+			if (end == 0)
 				break;
-			memmove(l->held.data, l->held.data + end,
-			    l->held.len - end);
-			l->held.len -= end;
 			continue;
 		}
 		end = from;
@@ -328,9 +525,7 @@ drain(struct negotiation *p, struct lines *l, struct proto_out *out)
 			if (n > 0 && l->held.data[n - 1] == '\r')
 				n--;
 			/* IMAP, ManageSieve: the literal, then more line. */
-			if (!(p->literals & (tls_side ? LITERALS_TLS :
-			    LITERALS_PLAIN)) ||
-			    (lit = literal_size(l->held.data, n)) == 0)
+			if (!inline_literal(p, tls_side, l->held.data, n, &lit))
 				break;
 			if (l->held.len - end < lit) {
 				nl = NULL;
@@ -353,37 +548,31 @@ drain(struct negotiation *p, struct lines *l, struct proto_out *out)
 			fail(p, out, "more than %d lines", PROTO_MAX_LINES);
 			return;
 		}
-		/* Copy: the module may add to held lines (it never does now). */
+		/* A copy: on fallback what is held goes on, this line first. */
 		if ((line = malloc(n + 1)) == NULL)
 			abort();
 		memcpy(line, l->held.data, n);
 		line[n] = '\0';
-		memmove(l->held.data, l->held.data + end, l->held.len - end);
-		l->held.len -= end;
-		/* Server role: "B:" for the backend, "S:" for our answers. */
-		log_line(out, p->cfg.role == ROLE_CLIENT ? "S: " :
-		    tls_side ? "C: " : "B: ", line, n);
+		consume(l, end);
+		log_line(p, out, tls_side, line, n);
 		if (tls_side)
 			p->ops->line(p, line, n, out);
 		else
 			p->ops->plain_line(p, line, n, out);
 		free(line);
 	}
-	if (p->done && out->start_tls && tls_side && l->held.len > 0)
-		fail(p, out, "%zu bytes arrived after the switch %s, before the "
-		    "TLS handshake (%s injection?)", l->held.len,
-		    p->cfg.role == ROLE_CLIENT ? "reply" : "command",
-		    p->cfg.role == ROLE_CLIENT ? "response" : "command");
+	if (p->phase == RELAY)
+		flush_held(p, out);
+	if (p->phase == SWITCHING && tls_side && l->held.len > 0) {
+		after_switch(p, l->held.data, l->held.len, out);
+		l->held.len = 0;
+	}
 }
 
 static void
 feed(struct negotiation *p, struct lines *l, const char *data, size_t len,
     struct proto_out *out)
 {
-	if (p->done) {
-		fail(p, out, "unexpected input after the opening");
-		return;
-	}
 	if ((p->total += len) > PROTO_MAX_BYTES) {
 		fail(p, out, "more than %d bytes of clear text", PROTO_MAX_BYTES);
 		return;
@@ -396,29 +585,78 @@ void
 proto_from_tls(struct negotiation *p, const char *data, size_t len,
     struct proto_out *out)
 {
-	feed(p, &p->tl, data, len, out);
+	switch (p->phase) {
+	case OPENING:
+		feed(p, &p->tl, data, len, out);
+		break;
+	case SWITCHING:
+		after_switch(p, data, len, out);
+		break;
+	case INSIDE:
+		inside_feed(p, 1, data, len, out);
+		break;
+	case RELAY:
+		pbuf_add(&out->to_plain, data, len);
+		break;
+	case FAILED:
+		break;
+	}
 }
 
 void
 proto_from_plain(struct negotiation *p, const char *data, size_t len,
     struct proto_out *out)
 {
-	if (p->ops->plain_line == NULL && (p->ops->data == NULL ||
-	    p->cfg.role == ROLE_CLIENT)) {
-		fail(p, out, "unexpected input from the plain side");
-		return;
+	switch (p->phase) {
+	case OPENING:
+	case SWITCHING:
+		/* The client role reads the plain side only inside TLS. */
+		if (is_client(p) || (p->ops->plain_line == NULL &&
+		    p->ops->data == NULL)) {
+			fail(p, out, "unexpected input from the plain side");
+			return;
+		}
+		/* During the handshake it waits, like the client's. */
+		if (p->phase == SWITCHING)
+			pbuf_add(&p->pl.held, data, len);
+		else
+			feed(p, &p->pl, data, len, out);
+		break;
+	case INSIDE:
+		inside_feed(p, 0, data, len, out);
+		break;
+	case RELAY:
+		pbuf_add(&out->to_tls, data, len);
+		break;
+	case FAILED:
+		break;
 	}
-	feed(p, &p->pl, data, len, out);
 }
 
 /*
- * Client role, TLS is up: the plain side sees the server's greeting, as if
- * it had connected itself (the server does not greet again inside TLS).
+ * The handshake is done: the module says what goes first inside TLS, and
+ * whether it hands over now (the default) or keeps watching.  What the
+ * backend said during the handshake is read after that.
  */
 void
-replay_greeting(struct negotiation *p, struct proto_out *out)
+proto_established(struct negotiation *p, struct proto_out *out)
 {
-	pbuf_add(&out->to_plain, p->greeting.data, p->greeting.len);
+	struct pbuf	held = p->pl.held;
+
+	if (p->phase != SWITCHING)
+		return;
+	p->phase = INSIDE;
+	if (p->ops->established != NULL)
+		p->ops->established(p, out);
+	if (p->ops->inside == NULL)
+		out->relay = 1;
+	if (out->relay)
+		p->phase = RELAY;
+	p->watching = out->watch;
+	memset(&p->pl.held, 0, sizeof(p->pl.held));
+	if (held.len > 0)
+		proto_from_plain(p, held.data, held.len, out);
+	free(held.data);
 }
 
 /* Server role: the backend's reply is complete; the client's next lines. */

@@ -1,19 +1,51 @@
-/* What the protocol modules share: the line reader and the output helpers. */
+/* What the protocol modules share: the line readers and the output helpers. */
 #ifndef PROTO_IMPL_H
 #define PROTO_IMPL_H
 
 #include "proto.h"
 
+/*
+ * Inside TLS, each direction is cut into lines for a module that watches
+ * it (proto/inside.c): lines up to this long are handed over whole, longer
+ * ones are passed on as they come and only their end is shown.
+ */
+#define INSIDE_MAX_LINE	8192
+#define INSIDE_TAIL	32
+
+/*
+ * A line inside TLS: whole, with its line end; or one longer than
+ * INSIDE_MAX_LINE, which went on already: only its first and last bytes.
+ */
+struct iline {
+	const char	*s;		/* the line; its end, if !whole */
+	size_t		 len;
+	const char	*head;		/* its first bytes */
+	size_t		 headlen;
+	int		 whole;
+};
+
 struct proto_ops {
 	void	(*start)(struct negotiation *, struct proto_out *);
-	/* One whole line from the TLS side, without its CRLF (IMAP client:
-	 * literals inline). */
+	/* One whole line from the TLS side, without its CRLF (literals
+	 * inline, see proto_literals). */
 	void	(*line)(struct negotiation *, const char *, size_t,
 		    struct proto_out *);
 	/* Server role: one whole line from the plain side (the backend). */
 	void	(*plain_line)(struct negotiation *, const char *, size_t,
 		    struct proto_out *);
+	/*
+	 * The handshake is done.  The module sets out->relay (hand over now,
+	 * the only way without an inside op), out->watch (keep watching both
+	 * sides through inside(), for good), or neither: the client role goes
+	 * on talking to the server through inside() until it sets relay.
+	 */
 	void	(*established)(struct negotiation *, struct proto_out *);
+	/*
+	 * Inside TLS: one line from a side, with its line end.  The module
+	 * passes on what it wants of it with inside_pass().
+	 */
+	void	(*inside)(struct negotiation *, int tls_side,
+		    const struct iline *, struct proto_out *);
 	/*
 	 * Protocols without lines (XMPP, PostgreSQL, LDAP) set this instead
 	 * of line/plain_line: the bytes held from one side (tls_side: 1 the
@@ -22,26 +54,54 @@ struct proto_ops {
 	 */
 	size_t	(*data)(struct negotiation *, int tls_side, const char *,
 		    size_t, struct proto_out *);
+	/* Frees what the module's inside_priv holds (not itself). */
+	void	(*cleanup)(struct negotiation *);
+	unsigned flags;
 };
 
-/* Input not yet consumed, from one side. */
+/* flags */
+#define PROTO_WS_AFTER_SWITCH	1	/* white space may follow the switch
+					   (XMPP: between stanzas) */
+
+/* Literals {N} / {N+} at a line's end, read as part of the line. */
+#define LITERALS_TLS		1	/* from the TLS side, both forms */
+#define LITERALS_TLS_NONSYNC	2	/* from the TLS side, {N+} only: after
+					   {N} a client waits for "+" */
+#define LITERALS_PLAIN		4	/* from the plain side */
+
+/* Input not yet consumed, from one side, during the opening. */
 struct lines {
 	struct pbuf	 held;
 	unsigned	 n;		/* lines so far */
 };
 
+/* Inside TLS: one direction cut into lines (proto/inside.c). */
+struct tline {
+	struct pbuf	 held;		/* a line begun in an earlier read */
+	size_t		 raw;		/* bytes to pass as they are (a literal) */
+	int		 long_line;	/* passing a long line to its end */
+	char		 head[INSIDE_TAIL], tail[INSIDE_TAIL];
+	size_t		 headlen, taillen;
+};
+
+enum phase {
+	OPENING,
+	SWITCHING,
+	INSIDE,
+	RELAY,		/* fallen back to clear text, or handed over */
+	FAILED
+};
+
 struct negotiation {
 	const struct proto_ops	*ops;
 	struct proto_cfg	 cfg;
+	enum phase		 phase;
 	struct lines		 tl, pl;	/* TLS side, plain side */
-	int			 literals;	/* {N} at a line's end is one,
-						   from these sides: */
-#define LITERALS_TLS	1
-#define LITERALS_PLAIN	2
+	struct tline		 itl, ipl;	/* the same, inside TLS */
+	int			 literals;
 	int			 awaiting;	/* a forwarded command's reply */
 	size_t			 total;
 	int			 state;
-	int			 done;		/* the opening is over */
 	int			 offered;	/* the switch was advertised */
 	unsigned		 reply_lines;	/* lines of the reply so far */
 	unsigned		 tag;		/* IMAP command tags */
@@ -49,6 +109,9 @@ struct negotiation {
 	struct pbuf		 caps;		/* what the server offered */
 	int			 multi;		/* FTP: a multi-line reply's code */
 	void			*priv;		/* a module's own state */
+	void			*inside_priv;	/* its state inside TLS */
+	int			 watching;	/* inside TLS for good: lines go
+						   on unless the module says */
 };
 
 extern const struct proto_ops smtp_client_ops, imap_client_ops,
@@ -61,8 +124,6 @@ extern const struct proto_ops postgres_client_ops, postgres_server_ops,
 
 int	 ftp_reply_code(const char *, size_t, int *);
 
-int	 ftp_reply_code(const char *, size_t, int *);
-
 void	 pbuf_add(struct pbuf *, const void *, size_t);
 void	 pbuf_str(struct pbuf *, const char *);
 void	 send_line(struct negotiation *, struct proto_out *, const char *, ...)
@@ -70,16 +131,54 @@ void	 send_line(struct negotiation *, struct proto_out *, const char *, ...)
 void	 fail(struct negotiation *, struct proto_out *, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	 switch_now(struct negotiation *, struct proto_out *);
+void	 fall_back(struct negotiation *, struct proto_out *, const char *,
+	    ...) __attribute__((format(printf, 3, 4)));
 void	 forward_line(struct negotiation *, struct proto_out *, const char *,
 	    size_t);
 void	 relay_line(struct negotiation *, struct proto_out *, const char *,
 	    size_t);
 void	 reply_done(struct negotiation *, struct proto_out *);
-void	 replay_greeting(struct negotiation *, struct proto_out *);
+void	 greet(struct negotiation *, struct proto_out *, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+const char *safe_name(struct negotiation *);
+void	 log_line(struct negotiation *, struct proto_out *, int, const char *,
+	    size_t);
 void	 not_offered(struct negotiation *, struct proto_out *, const char *);
 void	 add_cap(struct negotiation *, const char *, size_t);
 int	 word_eq(const char *, size_t, const char *);
 int	 list_token(const char *, size_t, const char *);
 size_t	 word_len(const char *, size_t);
+int	 is_login_word(const char *, size_t);
+size_t	 literal_size(const char *, size_t, int *);
+size_t	 line_len(const char *, size_t);
+
+/* Inside TLS (proto/inside.c). */
+void	 inside_feed(struct negotiation *, int, const char *, size_t,
+	    struct proto_out *);
+void	 inside_pass(struct negotiation *, int, const char *, size_t,
+	    struct proto_out *);
+void	 inside_raw(struct negotiation *, int, size_t);
+int	 inside_at_start(struct negotiation *, int);
+void	 inside_free(struct negotiation *);
+
+/*
+ * The commands a server-role module has forwarded and not yet seen
+ * answered, in order, as runs of one kind (most are "other"): what a reply
+ * is the answer to, and where a reply of our own goes between the
+ * backend's.
+ */
+#define CMDQ_RUNS	64
+
+struct cmdq {
+	struct {
+		unsigned char	 kind;
+		unsigned	 n;
+	}		 run[CMDQ_RUNS];
+	unsigned	 first, nruns;
+};
+
+int	 cmdq_push(struct cmdq *, int);
+int	 cmdq_head(const struct cmdq *);
+void	 cmdq_pop(struct cmdq *);
 
 #endif

@@ -1,12 +1,15 @@
 /*
  * ManageSieve server role (RFC 5804): "STARTTLS" added to the backend's
- * capabilities and answered here, AUTHENTICATE refused before TLS (and no
- * SASL mechanism listed).  The
- * backend greeted once, in clear text; inside TLS the client is owed the
+ * capabilities and answered here; before TLS only CAPABILITY, NOOP and
+ * LOGOUT reach the backend, and no SASL mechanism is listed.  The backend
+ * greeted once, in clear text; inside TLS the client is owed the
  * capabilities again (2.2): ours, from its greeting, without "STARTTLS".
+ * Inside TLS a second STARTTLS is refused here and the backend's
+ * capabilities no longer list it.
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "proto_impl.h"
@@ -14,15 +17,7 @@
 enum {
 	GREETING,
 	READY,
-	REPLY,		/* lines up to OK, NO or BYE */
-	SASL		/* --allow-plain: the answer to a challenge */
-};
-
-/* The forwarded command (p->offered). */
-enum {
-	OTHER,
-	CAPABILITY,
-	AUTHENTICATE
+	REPLY		/* lines up to OK, NO or BYE */
 };
 
 static void
@@ -31,7 +26,7 @@ sieve_start(struct negotiation *p, struct proto_out *out)
 	(void)out;
 	p->state = GREETING;
 	p->awaiting = 1;
-	p->offered = CAPABILITY;
+	p->offered = 1;		/* the greeting is the capabilities */
 }
 
 static int
@@ -45,13 +40,10 @@ static void
 sieve_plain_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	int	caps = p->offered == CAPABILITY;
+	int	caps = p->offered;
 
-	if (caps && word_eq(s, len, "\"STARTTLS\"")) {
-		p->reply_lines = 1;	/* listed already */
-		relay_line(p, out, s, len);
-		return;
-	}
+	if (caps && word_eq(s, len, "\"STARTTLS\""))
+		return;		/* ours goes last */
 	if (!is_end(s, len)) {
 		/* No mechanism is usable before TLS: say so, as Dovecot does. */
 		if (caps && !p->cfg.allow_plain && word_eq(s, len, "\"SASL\""))
@@ -61,14 +53,10 @@ sieve_plain_line(struct negotiation *p, const char *s, size_t len,
 		if (p->state == GREETING) {
 			pbuf_add(&p->greeting, s, len);
 			pbuf_add(&p->greeting, "\r\n", 2);
-		} else if (p->offered == AUTHENTICATE && p->state == REPLY) {
-			/* A challenge: the client answers it next. */
-			p->state = SASL;
-			p->awaiting = 0;
 		}
 		return;
 	}
-	if (caps && !p->reply_lines && word_eq(s, len, "OK"))
+	if (caps && word_eq(s, len, "OK"))
 		send_line(p, out, "\"STARTTLS\"");
 	relay_line(p, out, s, len);
 	if (p->state == READY)
@@ -81,27 +69,56 @@ static void
 sieve_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	if (p->state == SASL) {
-		p->state = REPLY;
-		forward_line(p, out, s, len);
-		return;
-	}
 	if (word_eq(s, len, "STARTTLS")) {
 		send_line(p, out, "OK \"Begin TLS negotiation now\"");
 		switch_now(p, out);
 		return;
 	}
-	if (!p->cfg.allow_plain && word_eq(s, len, "AUTHENTICATE")) {
-		send_line(p, out, "NO (ENCRYPT-NEEDED) \"Must issue STARTTLS "
-		    "first\"");
+	/* Before TLS only CAPABILITY, NOOP and LOGOUT reach the backend. */
+	if (!word_eq(s, len, "CAPABILITY") && !word_eq(s, len, "NOOP") &&
+	    !word_eq(s, len, "LOGOUT")) {
+		if (!p->cfg.allow_plain) {
+			send_line(p, out, "NO (ENCRYPT-NEEDED) \"Must issue "
+			    "STARTTLS first\"");
+			return;
+		}
+		forward_line(p, out, s, len);
+		fall_back(p, out, "'%.*s' before STARTTLS: --allow-plain, so "
+		    "relaying in CLEAR TEXT", (int)word_len(s, len), s);
 		return;
 	}
-	p->offered = word_eq(s, len, "CAPABILITY") ? CAPABILITY :
-	    word_eq(s, len, "AUTHENTICATE") ? AUTHENTICATE : OTHER;
-	p->reply_lines = 0;
+	p->offered = word_eq(s, len, "CAPABILITY");
 	p->state = REPLY;
 	forward_line(p, out, s, len);
 }
+
+/*
+ * Inside TLS, for the whole session: the commands in flight, so that the
+ * response to CAPABILITY is known, the client's answers to an AUTHENTICATE
+ * challenge are not read as commands, and our refusal of a second STARTTLS
+ * comes in its turn: responses come in the order of the commands.  Lines
+ * are followed through their literals, the client's {N+} (or {N}) and the
+ * server's {N} (GETSCRIPT): their bytes are data, and the line goes on
+ * after them.
+ */
+enum {
+	K_OTHER,
+	K_CAPS,		/* CAPABILITY: without "STARTTLS" */
+	K_AUTH,		/* AUTHENTICATE: challenges, then OK or NO */
+	K_REFUSED	/* a second STARTTLS: our response */
+};
+
+#define TLS_ACTIVE	"NO \"TLS is already active\"\r\n"
+
+struct sieve_in {
+	struct cmdq	 q;
+	unsigned	 answers;	/* client lines that answer a challenge */
+	int		 c_more;	/* the client's line goes on after a
+					   literal */
+	int		 b_more;	/* the backend's, the same */
+	int		 b_end;		/* its line is OK, NO or BYE */
+	int		 b_mid;		/* a response is under way */
+};
 
 /* The client sees the capabilities again, now inside TLS. */
 static void
@@ -109,6 +126,158 @@ sieve_established(struct negotiation *p, struct proto_out *out)
 {
 	pbuf_add(&out->to_tls, p->greeting.data, p->greeting.len);
 	send_line(p, out, "OK \"TLS negotiation successful\"");
+	if ((p->inside_priv = calloc(1, sizeof(struct sieve_in))) == NULL)
+		abort();
+	out->watch = 1;
+}
+
+static void
+push(struct negotiation *p, struct sieve_in *in, int kind,
+    struct proto_out *out)
+{
+	if (cmdq_push(&in->q, kind) == -1)
+		fail(p, out, "more than %d kinds of command in flight",
+		    CMDQ_RUNS);
+}
+
+/* Our responses that come next among the backend's. */
+static void
+own_replies(struct sieve_in *in, struct proto_out *out)
+{
+	while (cmdq_head(&in->q) == K_REFUSED) {
+		pbuf_str(&out->to_tls, TLS_ACTIVE);
+		cmdq_pop(&in->q);
+	}
+}
+
+/*
+ * The line (without its line end) ends in a literal, {N} or {N+}: its size
+ * in *size.  An empty one, {0}, counts too: the line goes on after it.
+ */
+static int
+announces(const char *s, size_t n, size_t *size)
+{
+	size_t	i = n, digits;
+	int	sync;
+
+	if ((*size = literal_size(s, n, &sync)) > 0)
+		return 1;
+	if (i == 0 || s[--i] != '}')
+		return 0;
+	if (i > 0 && s[i - 1] == '+')
+		i--;
+	for (digits = i; i > 0 && s[i - 1] == '0'; i--)
+		;
+	return i < digits && i > 0 && s[i - 1] == '{';
+}
+
+static int
+command_kind(const char *s, size_t n)
+{
+	if (word_eq(s, n, "CAPABILITY"))
+		return K_CAPS;
+	if (word_eq(s, n, "AUTHENTICATE"))
+		return K_AUTH;
+	return K_OTHER;
+}
+
+static void
+refuse(struct negotiation *p, struct sieve_in *in, struct proto_out *out)
+{
+	if (cmdq_head(&in->q) == -1 && inside_at_start(p, 0) && !in->b_mid)
+		pbuf_str(&out->to_tls, TLS_ACTIVE);
+	else
+		push(p, in, K_REFUSED, out);
+}
+
+static void
+client_line(struct negotiation *p, struct sieve_in *in, const struct iline *l,
+    struct proto_out *out)
+{
+	size_t	n = l->whole ? line_len(l->s, l->len) : l->headlen, lit;
+	int	more = announces(l->s, line_len(l->s, l->len), &lit);
+
+	if (in->c_more || in->answers > 0) {
+		/*
+		 * The rest of a line after a literal, or an answer to a
+		 * challenge (or "*"): no command.
+		 */
+		if (!in->c_more)
+			in->answers--;
+	} else if (word_eq(l->head, n, "STARTTLS")) {
+		/* A literal would go on: end the session instead. */
+		if (!l->whole)
+			fail(p, out, "a STARTTLS command longer than %d bytes "
+			    "inside TLS", INSIDE_MAX_LINE);
+		else if (more)
+			fail(p, out, "STARTTLS with a literal inside TLS");
+		else
+			refuse(p, in, out);
+		return;
+	} else
+		push(p, in, command_kind(l->head, n), out);
+	if (l->whole)
+		inside_pass(p, 1, l->s, l->len, out);
+	if ((in->c_more = more))
+		inside_raw(p, 1, lit);
+}
+
+/* The response is complete: the next one is for the next command. */
+static void
+response_done(struct sieve_in *in, int kind, struct proto_out *out)
+{
+	if (kind == K_AUTH)
+		in->answers = 0;
+	if (kind != -1 && kind != K_REFUSED)
+		cmdq_pop(&in->q);
+	in->b_mid = 0;
+	own_replies(in, out);
+}
+
+static void
+backend_line(struct negotiation *p, struct sieve_in *in, const struct iline *l,
+    struct proto_out *out)
+{
+	size_t	n = l->whole ? line_len(l->s, l->len) : l->headlen, lit;
+	int	more = announces(l->s, line_len(l->s, l->len), &lit);
+	int	kind = cmdq_head(&in->q);
+	int	asked = kind != -1 && kind != K_REFUSED;
+
+	if (!in->b_more) {
+		in->b_mid = 1;
+		in->b_end = word_eq(l->head, n, "OK") ||
+		    word_eq(l->head, n, "NO") || word_eq(l->head, n, "BYE");
+		/*
+		 * The capabilities: the response to CAPABILITY, or what nobody
+		 * asked for (they come again after AUTHENTICATE set up a SASL
+		 * security layer, RFC 5804 2.1).
+		 */
+		if (l->whole && !more && (kind == K_CAPS || !asked) &&
+		    word_eq(l->s, n, "\"STARTTLS\""))
+			return;
+	}
+	if (l->whole)
+		inside_pass(p, 0, l->s, l->len, out);
+	if ((in->b_more = more)) {
+		inside_raw(p, 0, lit);
+		return;
+	}
+	if (in->b_end)
+		response_done(in, kind, out);
+	else if (kind == K_AUTH)
+		in->answers++;		/* a challenge: the client answers */
+}
+
+static void
+sieve_inside(struct negotiation *p, int tls_side, const struct iline *l,
+    struct proto_out *out)
+{
+	struct sieve_in	*in = p->inside_priv;
+
+	if (tls_side)
+		client_line(p, in, l, out);
+	else
+		backend_line(p, in, l, out);
 }
 
 const struct proto_ops sieve_server_ops = {
@@ -116,4 +285,5 @@ const struct proto_ops sieve_server_ops = {
 	.line = sieve_line,
 	.plain_line = sieve_plain_line,
 	.established = sieve_established,
+	.inside = sieve_inside,
 };

@@ -1,6 +1,7 @@
 /*
  * SMTP client role (RFC 3207): greeting, EHLO, STARTTLS, 220; LMTP (RFC
- * 2033) is the same with LHLO.
+ * 2033) is the same with LHLO.  The greeting is kept only for a fallback
+ * to clear text: inside TLS the plain client is greeted by us.
  */
 #include "config.h"
 
@@ -88,7 +89,16 @@ smtp_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 	}
 }
 
+/* Our own greeting: the plain client sends its EHLO again, inside TLS. */
+static void
+smtp_established(struct negotiation *p, struct proto_out *out)
+{
+	greet(p, out, "220 %s %s", safe_name(p),
+	    p->cfg.proto == PROTO_LMTP ? "LMTP" : "ESMTP");
+	out->relay = 1;
+}
+
 const struct proto_ops smtp_client_ops = {
 	.line = smtp_line,
-	.established = replay_greeting,
+	.established = smtp_established,
 };

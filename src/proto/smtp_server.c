@@ -1,12 +1,15 @@
 /*
  * SMTP server role (RFC 3207): the backend's greeting and replies go to the
  * client, its EHLO reply with STARTTLS added; STARTTLS is answered here;
- * before TLS only EHLO, HELO, NOOP, RSET and QUIT reach the backend.  LMTP
- * (RFC 2033) is the same with LHLO, and without HELO.
+ * before TLS only EHLO, HELO, NOOP, RSET and QUIT reach the backend, and
+ * nothing offers a login (AUTH) or BDAT chunks.  LMTP (RFC 2033) is the
+ * same with LHLO, and without HELO.  Inside TLS a second STARTTLS is
+ * refused here and the EHLO reply no longer offers it (RFC 3207 4.2).
  */
 #include "config.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -16,16 +19,7 @@ enum {
 	GREETING,	/* the backend's greeting is due */
 	READY,		/* a client command is due */
 	EHLO_REPLY,
-	REPLY,		/* the reply to a forwarded command */
-	DATA_BODY	/* --allow-plain: message lines go through */
-};
-
-/* The forwarded command (p->offered), for what its reply means. */
-enum {
-	OTHER,
-	DATA,		/* 354: the message comes next */
-	RCPT,		/* LMTP: 2xx, one more reply after the message */
-	MESSAGE		/* the message's end: p->tag replies in LMTP */
+	REPLY		/* the reply to a forwarded command */
 };
 
 static void
@@ -48,30 +42,16 @@ hello(struct negotiation *p)
 	return p->cfg.proto == PROTO_LMTP ? "LHLO" : "EHLO";
 }
 
-/* A reply line for a command that is not EHLO. */
-static void
-reply_line(struct negotiation *p, const char *s, size_t len,
-    struct proto_out *out)
+/* Before TLS the EHLO reply offers neither a login nor BDAT chunks. */
+static int
+hidden_before_tls(struct negotiation *p, const char *kw, size_t len)
 {
-	relay_line(p, out, s, len);
-	if (!is_last(s, len) || p->state == READY || p->state == DATA_BODY)
-		return;
-	if (p->offered == DATA && strncmp(s, "354", 3) == 0) {
-		p->state = DATA_BODY;
-		p->awaiting = 0;
-		return;
-	}
-	if (p->offered == RCPT && s[0] == '2')
-		p->tag++;
-	if (p->offered == MESSAGE && p->cfg.proto == PROTO_LMTP &&
-	    p->tag > 1) {
-		p->tag--;
-		return;
-	}
-	if (p->offered == MESSAGE)
-		p->tag = 0;
-	p->state = READY;
-	reply_done(p, out);
+	if (word_eq(kw, len, "STARTTLS"))
+		return 1;
+	if (p->cfg.allow_plain)
+		return 0;
+	return word_eq(kw, len, "CHUNKING") || word_eq(kw, len, "AUTH") ||
+	    (len >= 5 && strncasecmp(kw, "AUTH=", 5) == 0);
 }
 
 static void
@@ -83,15 +63,15 @@ smtp_plain_line(struct negotiation *p, const char *s, size_t len,
 	int		 last = is_last(s, len);
 
 	if (p->state != EHLO_REPLY || strncmp(s, "250", 3) != 0) {
-		reply_line(p, s, len, out);
+		relay_line(p, out, s, len);
+		if (last && p->state != READY) {
+			p->state = READY;
+			reply_done(p, out);
+		}
 		return;
 	}
-	/*
-	 * EHLO: the first line names the server; keywords follow.  Before TLS
-	 * CHUNKING is left out, since BDAT chunks are not lines.
-	 */
-	if (p->reply_lines++ > 0 && (word_eq(kw, kwlen, "STARTTLS") ||
-	    word_eq(kw, kwlen, "CHUNKING"))) {
+	/* The first line names the server; keywords follow. */
+	if (p->reply_lines++ > 0 && hidden_before_tls(p, kw, kwlen)) {
 		if (!last)
 			return;
 		send_line(p, out, "250 STARTTLS");
@@ -111,20 +91,8 @@ static void
 smtp_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	size_t	n = word_len(s, len);
-
-	if (p->state == DATA_BODY) {
-		pbuf_add(&out->to_plain, s, len);
-		pbuf_add(&out->to_plain, "\r\n", 2);
-		if (len == 1 && s[0] == '.') {
-			p->state = REPLY;
-			p->offered = MESSAGE;
-			p->awaiting = 1;
-		}
-		return;
-	}
 	if (word_eq(s, len, "STARTTLS")) {
-		if (n != len) {
+		if (word_len(s, len) != len) {
 			send_line(p, out, "501 5.5.4 Syntax: STARTTLS");
 			return;
 		}
@@ -132,22 +100,19 @@ smtp_line(struct negotiation *p, const char *s, size_t len,
 		switch_now(p, out);
 		return;
 	}
-	/* A new hello, a new transaction or none: no recipients yet. */
-	if (word_eq(s, len, hello(p)) || word_eq(s, len, "MAIL") ||
-	    word_eq(s, len, "RSET"))
-		p->tag = 0;
-	p->offered = OTHER;
 	if (word_eq(s, len, hello(p))) {
 		p->state = EHLO_REPLY;
 		p->reply_lines = 0;
 	} else if ((word_eq(s, len, "HELO") && p->cfg.proto == PROTO_SMTP) ||
 	    word_eq(s, len, "NOOP") || word_eq(s, len, "RSET") ||
-	    word_eq(s, len, "QUIT") || p->cfg.allow_plain) {
+	    word_eq(s, len, "QUIT"))
 		p->state = REPLY;
-		if (word_eq(s, len, "DATA"))
-			p->offered = DATA;
-		else if (word_eq(s, len, "RCPT"))
-			p->offered = RCPT;
+	else if (p->cfg.allow_plain) {
+		/* Clear text from here on: this command and all after it. */
+		forward_line(p, out, s, len);
+		fall_back(p, out, "'%.*s' before STARTTLS: --allow-plain, so "
+		    "relaying in CLEAR TEXT", (int)word_len(s, len), s);
+		return;
 	} else {
 		send_line(p, out, "530 5.7.0 Must issue a STARTTLS command "
 		    "first");
@@ -156,8 +121,220 @@ smtp_line(struct negotiation *p, const char *s, size_t len,
 	forward_line(p, out, s, len);
 }
 
+/*
+ * Inside TLS, for the whole session: the commands in flight, so that the
+ * EHLO reply is known, a message body is not read as commands, and our
+ * refusal of a second STARTTLS comes in its turn among the backend's
+ * replies.
+ */
+enum {
+	K_OTHER,
+	K_EHLO,
+	K_DATA,		/* 354: the message comes next */
+	K_RCPT,		/* LMTP: one more reply after the message if 2xx */
+	K_MAIL,		/* a new transaction: no recipients yet */
+	K_MESSAGE,	/* the end of a message: one reply (LMTP: each) */
+	K_REFUSED	/* a second STARTTLS: our reply */
+};
+
+#define TLS_ACTIVE	"554 5.5.1 Error: TLS already active\r\n"
+
+struct smtp_in {
+	struct cmdq	 q;
+	int		 body;		/* the client sends a message */
+	unsigned	 rcpts;		/* LMTP: accepted in this transaction */
+	struct pbuf	 held;		/* an EHLO reply line, until the next */
+};
+
+static void
+smtp_cleanup(struct negotiation *p)
+{
+	struct smtp_in	*in = p->inside_priv;
+
+	free(in->held.data);
+}
+
+static void
+smtp_established(struct negotiation *p, struct proto_out *out)
+{
+	if ((p->inside_priv = calloc(1, sizeof(struct smtp_in))) == NULL)
+		abort();
+	out->watch = 1;
+}
+
+/* Our replies that come next among the backend's. */
+static void
+own_replies(struct smtp_in *in, struct proto_out *out)
+{
+	while (cmdq_head(&in->q) == K_REFUSED) {
+		pbuf_str(&out->to_tls, TLS_ACTIVE);
+		cmdq_pop(&in->q);
+	}
+}
+
+/* LMTP answers a message once per accepted recipient (RFC 2033 4.2). */
+static unsigned
+message_replies(struct negotiation *p, struct smtp_in *in)
+{
+	return p->cfg.proto == PROTO_LMTP && in->rcpts > 1 ? in->rcpts : 1;
+}
+
+static void
+push(struct negotiation *p, struct smtp_in *in, int kind,
+    struct proto_out *out)
+{
+	if (cmdq_push(&in->q, kind) == -1)
+		fail(p, out, "more than %d kinds of command in flight",
+		    CMDQ_RUNS);
+}
+
+/* BDAT SIZE [LAST]: its size, and whether it ends the message. */
+static size_t
+bdat_size(const char *s, size_t len, int *last)
+{
+	size_t	i = 4, n = 0;
+
+	while (i < len && s[i] == ' ')
+		i++;
+	for (; i < len && isdigit((unsigned char)s[i]); i++)
+		if ((n = n * 10 + (size_t)(s[i] - '0')) > 1000000000)
+			return 0;
+	while (i < len && s[i] == ' ')
+		i++;
+	*last = word_eq(s + i, len - i, "LAST");
+	return n;
+}
+
+static void
+client_line(struct negotiation *p, struct smtp_in *in, const char *s,
+    size_t len, struct proto_out *out)
+{
+	size_t	n = line_len(s, len), size;
+	int	last = 0;
+
+	if (in->body) {
+		inside_pass(p, 1, s, len, out);
+		if (n == 1 && s[0] == '.') {
+			in->body = 0;
+			for (unsigned i = message_replies(p, in); i > 0; i--)
+				push(p, in, K_MESSAGE, out);
+		}
+		return;
+	}
+	if (word_eq(s, n, "STARTTLS")) {
+		if (cmdq_head(&in->q) == -1)
+			pbuf_str(&out->to_tls, TLS_ACTIVE);
+		else
+			push(p, in, K_REFUSED, out);
+		return;
+	}
+	inside_pass(p, 1, s, len, out);
+	if (word_eq(s, n, hello(p)) || word_eq(s, n, "HELO"))
+		push(p, in, K_EHLO, out);
+	else if (word_eq(s, n, "MAIL") || word_eq(s, n, "RSET"))
+		push(p, in, K_MAIL, out);
+	else if (word_eq(s, n, "RCPT"))
+		push(p, in, K_RCPT, out);
+	else if (word_eq(s, n, "DATA"))
+		push(p, in, K_DATA, out);
+	else if (word_eq(s, n, "BDAT")) {
+		/* The chunk is data; LMTP answers the last per recipient. */
+		size = bdat_size(s, n, &last);
+		for (unsigned i = last ? message_replies(p, in) : 1; i > 0;
+		    i--)
+			push(p, in, K_MESSAGE, out);
+		inside_raw(p, 1, size);
+	} else
+		push(p, in, K_OTHER, out);
+}
+
+/* A reply line: three digits, then '-' (more follow), ' ' or its end. */
+static int
+reply_code(const char *s, size_t len)
+{
+	if (len < 3 || !isdigit((unsigned char)s[0]) ||
+	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]))
+		return -1;
+	return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+}
+
+/*
+ * The EHLO reply without STARTTLS: each line is held until the next shows
+ * whether it is the last, since the line dropped may be the last one.
+ */
+static void
+ehlo_line(struct negotiation *p, struct smtp_in *in, const char *s,
+    size_t len, int last, struct proto_out *out)
+{
+	size_t	n = line_len(s, len);
+
+	if (n > 4 && in->held.len > 0 && word_eq(s + 4, n - 4, "STARTTLS")) {
+		if (last)
+			in->held.data[3] = ' ';
+	} else {
+		inside_pass(p, 0, in->held.data, in->held.len, out);
+		in->held.len = 0;
+		if (!last) {
+			pbuf_add(&in->held, s, len);
+			return;
+		}
+		inside_pass(p, 0, s, len, out);
+	}
+	if (last) {
+		inside_pass(p, 0, in->held.data, in->held.len, out);
+		free(in->held.data);
+		memset(&in->held, 0, sizeof(in->held));
+	}
+}
+
+static void
+backend_line(struct negotiation *p, struct smtp_in *in, const struct iline *l,
+    struct proto_out *out)
+{
+	int	code = reply_code(l->head, l->headlen), kind;
+	int	last = l->headlen < 4 || l->head[3] != '-';
+
+	kind = cmdq_head(&in->q);
+	if (code == -1 || kind == -1) {
+		/* Not a reply, or not asked for (421 before a close). */
+		inside_pass(p, 0, l->s, l->whole ? l->len : 0, out);
+		return;
+	}
+	if (kind == K_EHLO && l->whole)
+		ehlo_line(p, in, l->s, l->len, last, out);
+	else if (l->whole)
+		inside_pass(p, 0, l->s, l->len, out);
+	if (!last)
+		return;
+	if (kind == K_DATA && code == 354)
+		in->body = 1;
+	else if (kind == K_RCPT && code / 100 == 2)
+		in->rcpts++;
+	else if (kind == K_MAIL || kind == K_EHLO)
+		in->rcpts = 0;
+	cmdq_pop(&in->q);
+	own_replies(in, out);
+}
+
+static void
+smtp_inside(struct negotiation *p, int tls_side, const struct iline *l,
+    struct proto_out *out)
+{
+	struct smtp_in	*in = p->inside_priv;
+
+	if (!tls_side)
+		backend_line(p, in, l, out);
+	else if (l->whole)
+		client_line(p, in, l->s, l->len, out);
+	else if (!in->body)
+		push(p, in, K_OTHER, out);	/* a command too long to read */
+}
+
 const struct proto_ops smtp_server_ops = {
 	.start = smtp_start,
 	.line = smtp_line,
 	.plain_line = smtp_plain_line,
+	.established = smtp_established,
+	.inside = smtp_inside,
+	.cleanup = smtp_cleanup,
 };

@@ -154,4 +154,5 @@ xmpp_data(struct negotiation *p, int tls_side, const char *s, size_t len,
 const struct proto_ops xmpp_client_ops = {
 	.start = xmpp_start,
 	.data = xmpp_data,
+	.flags = PROTO_WS_AFTER_SWITCH,
 };

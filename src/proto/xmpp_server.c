@@ -151,4 +151,5 @@ xmpp_data(struct negotiation *p, int tls_side, const char *s, size_t len,
 
 const struct proto_ops xmpp_server_ops = {
 	.data = xmpp_data,
+	.flags = PROTO_WS_AFTER_SWITCH,
 };

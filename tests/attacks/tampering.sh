@@ -9,7 +9,7 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
 require python3 certtool
-plan 18
+plan 21
 make_pki
 H=$top_srcdir/tests/helpers
 
@@ -24,8 +24,9 @@ for proto in smtp imap pop3; do
 	    timeout 30 "$RELAY" -p "$proto" --cafile "$PKI/ca.pem" \
 	    "localhost:$(cat "$T/fs.port")" >"$T/out" 2>"$T/err"
 	is "$?" 0 "$proto client: the session exits 0" || sed 's/^/# /' "$T/err"
-	! grep -q 'X-STALE-CAP' "$T/out" && grep -q 'fake' "$T/out"
-	ok $? "$proto client: the greeting reached the plain side, no pre-TLS capability did"
+	! grep -q 'X-STALE-CAP' "$T/out" && ! grep -q 'fake' "$T/out" &&
+	    grep -q 'localhost' "$T/out"
+	ok $? "$proto client: the plain side got our greeting; nothing the server said before TLS"
 	grep -q 'tls-ok' "$T/out" && grep -q 'EARLY-SECRET' "$T/out" &&
 	    ! grep -q 'EARLY-SECRET' "$clear"
 	ok $? "$proto client: early plain input went inside TLS, never in clear" ||
@@ -75,4 +76,7 @@ tamper smtp 'MAIL FROM:<FORGED@pre.tls>' STARTTLS 'MAIL FROM:<IN-TLS@example.tes
 tamper imap 'a SELECT FORGED' 'b STARTTLS' 'c SELECT IN-TLS' \
     'a NO [PRIVACYREQUIRED] Must issue STARTTLS first'
 tamper pop3 'USER FORGED' STLS 'USER IN-TLS' '-ERR [AUTH] Must issue STLS first'
+# An untagged "tag" would let the backend's untagged lines end the command.
+tamper imap '* NOOP FORGED' 'b STARTTLS' 'c SELECT IN-TLS' \
+    '* BAD Invalid tag or missing command'
 finish

@@ -6,6 +6,8 @@
 PROTO: postgres (SSLRequest), ldap (StartTLS extended operation).  Prints
 its port, then serves connections one after another until killed.  MODE:
   ok           accepts the switch, does TLS, writes "tls-ok" and echoes
+  forged       the same, with EVIL-MARK and escape sequences in what it
+               says before TLS (LDAP: the diagnosticMessage)
   refuse       refuses it ('N'; resultCode protocolError)
   inject       appends a forged message to the switch reply, same packet
   inject-later sends the forged message as a segment of its own
@@ -23,8 +25,11 @@ def tlv(tag, value):
     return bytes([tag, len(value)]) + value
 
 
-def ldap_response(code):
-    op = tlv(0x0a, bytes([code])) + tlv(4, b"") + tlv(4, b"") + \
+MARK = b"EVIL-MARK \x1b[2J\x1b]0;owned\x07"
+
+
+def ldap_response(code, diag=b""):
+    op = tlv(0x0a, bytes([code])) + tlv(4, b"") + tlv(4, diag) + \
         (tlv(0x8a, OID) if code == 0 else b"")
     return tlv(0x30, tlv(2, b"\x01") + tlv(0x78, op))
 
@@ -55,7 +60,8 @@ def opening(proto, mode, c):
         return b"N" if mode == "refuse" else b"S"
     head = read(c, 2)
     read(c, head[1])
-    return ldap_response(2 if mode == "refuse" else 0)
+    return ldap_response(2 if mode == "refuse" else 0,
+                         MARK if mode == "forged" else b"")
 
 
 def serve(proto, mode, c, ctx):
@@ -69,7 +75,7 @@ def serve(proto, mode, c, ctx):
         if mode == "inject-later":
             time.sleep(0.05)
             c.sendall(FORGED[proto])
-    if mode != "ok":
+    if mode not in ("ok", "forged"):
         c.settimeout(10)
         while c.recv(4096):
             pass

@@ -15,6 +15,8 @@ must never reach the plain side.  MODE:
   close        offers it, then closes the connection at the switch command
   inject       appends a forged response to the switch reply, same packet
   inject-later sends the forged response as a segment of its own
+  forged       as ok, with EVIL-MARK, escape sequences, an [ALERT], a
+               [REFERRAL] or an APOP challenge in what it says before TLS
 """
 import socket
 import ssl
@@ -31,6 +33,7 @@ FORGED = {
 
 
 CLEARTEXT = None
+MARK = b"EVIL-MARK \x1b[2J\x1b]0;owned\x07"
 
 
 def readline(f, clear=True):
@@ -46,8 +49,10 @@ def readline(f, clear=True):
 def opening(proto, mode, c, f):
     """The clear-text part; returns True when the switch was answered."""
     offer = mode != "notoffered"
+    evil = mode == "forged"
     if proto == "smtp":
-        c.sendall(b"220-fake.test ESMTP\r\n220 ready\r\n")
+        c.sendall(b"220-fake.test ESMTP\r\n220 " + (MARK if evil else b"ready") +
+                  b"\r\n")
         readline(f)
         c.sendall(b"250-fake.test\r\n250-PIPELINING\r\n" +
                   (b"250-STARTTLS\r\n" if offer else b"") + b"250 SIZE 1000\r\n")
@@ -57,7 +62,11 @@ def opening(proto, mode, c, f):
         reply = b"454 4.7.0 not now\r\n" if mode == "refuse" else b"220 2.0.0 go\r\n"
     elif proto == "imap":
         caps = b"IMAP4rev1 X-STALE-CAP" + (b" STARTTLS" if offer else b"")
-        c.sendall(b"* OK [CAPABILITY " + caps + b"] fake ready\r\n")
+        if evil:
+            c.sendall(b"* OK [ALERT] Your password expired, see "
+                      b"evil.example " + MARK + b"\r\n")
+        else:
+            c.sendall(b"* OK [CAPABILITY " + caps + b"] fake ready\r\n")
         line = readline(f)
         if b"CAPABILITY" in line:
             c.sendall(b"* CAPABILITY " + caps + b"\r\na1 OK done\r\n")
@@ -65,9 +74,12 @@ def opening(proto, mode, c, f):
                 return False
             line = readline(f)
         tag = line.split(b" ")[0]
-        reply = tag + (b" NO not now\r\n" if mode == "refuse" else b" OK begin TLS\r\n")
+        reply = tag + (b" NO not now\r\n" if mode == "refuse" else
+                       b" OK [REFERRAL imap://evil/] begin TLS\r\n" if evil else
+                       b" OK begin TLS\r\n")
     elif proto == "pop3":
-        c.sendall(b"+OK fake ready\r\n")
+        c.sendall(b"+OK " + (MARK + b" <1896.697170952@evil.example>" if evil
+                             else b"fake ready") + b"\r\n")
         readline(f)
         c.sendall(b"+OK\r\nUSER\r\nX-STALE-CAP\r\n" + (b"STLS\r\n" if offer else b"") + b".\r\n")
         if not offer:
@@ -75,7 +87,7 @@ def opening(proto, mode, c, f):
         readline(f)
         reply = b"-ERR not now\r\n" if mode == "refuse" else b"+OK begin TLS\r\n"
     elif proto == "ftp":
-        c.sendall(b"220 fake\r\n")
+        c.sendall(b"220 " + (MARK if evil else b"fake") + b"\r\n")
         readline(f)
         c.sendall(b"211-Features:\r\n" + (b" AUTH TLS\r\n" if offer else b"") +
                   b" X-STALE-CAP\r\n211 End\r\n")
@@ -89,7 +101,8 @@ def opening(proto, mode, c, f):
         if not offer or mode == "refuse":
             c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
             return False
-        reply = (b"HTTP/1.1 101 Switching Protocols\r\n"
+        reply = (b"HTTP/1.1 101 Switching Protocols\r\n" +
+                 (b"X-Evil: " + MARK + b"\r\n" if evil else b"") +
                  b"Upgrade: TLS/1.0, HTTP/1.1\r\nConnection: Upgrade\r\n\r\n")
     if mode == "close":
         return False
@@ -105,7 +118,7 @@ def opening(proto, mode, c, f):
 
 
 def after(proto, mode, c, ctx):
-    if mode != "ok":
+    if mode not in ("ok", "forged"):
         # Leave the relay time to see the forged bytes, then go.
         c.settimeout(10)
         try:

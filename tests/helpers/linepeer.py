@@ -7,12 +7,15 @@
 PROTO: lmtp, nntp, sieve.  Prints its port, then serves connections until
 killed.  STARTTLS server MODE:
   ok           offers STARTTLS, answers it, does TLS, then writes "tls-ok"
-               (ManageSieve: its capabilities again, RFC 5804 2.2) and
+               (ManageSieve: its capabilities again, RFC 5804 2.2; NNTP:
+               nothing, and CAPABILITIES gets its list, with POST) and
                echoes lines until EOF
   notoffered   does not offer STARTTLS
   refuse       offers it, then refuses it
   inject       appends a forged response to the STARTTLS reply, same packet
   inject-later sends the forged response as a segment of its own
+  forged       as ok, with EVIL-MARK and escape sequences in what it says
+               before TLS
 The backend appends every line it receives to FILE and answers it as a
 small server would: NNTP with one article in group test.group, posting
 accepted; LMTP and ManageSieve with a success for everything.
@@ -28,6 +31,7 @@ SIEVE_CAPS = (b'"IMPLEMENTATION" "linepeer"\r\n"SASL" "PLAIN"\r\n'
 FORGED = {"lmtp": b"250 INJECTED-RESPONSE\r\n",
           "nntp": b"200 INJECTED-RESPONSE\r\n",
           "sieve": b'OK "INJECTED-RESPONSE"\r\n'}
+MARK = b"EVIL-MARK \x1b[2J\x1b]0;owned\x07"
 ARTICLE = (b"From: poster@example.org\r\nNewsgroups: test.group\r\n"
            b"Subject: hello news\r\nMessage-ID: <1@linepeer>\r\n\r\n"
            b"the body of the test article\r\n..a dot-stuffed line\r\n")
@@ -43,21 +47,22 @@ def readline(f):
 def opening(proto, mode, c, f):
     """The clear-text part; returns True when STARTTLS was answered."""
     offer = mode != "notoffered"
+    evil = MARK if mode == "forged" else b"linepeer"
     if proto == "lmtp":
-        c.sendall(b"220 linepeer LMTP ready\r\n")
+        c.sendall(b"220 " + evil + b" LMTP ready\r\n")
         readline(f)
         c.sendall(b"250-linepeer\r\n" + (b"250-STARTTLS\r\n" if offer else b"") +
                   b"250 PIPELINING\r\n")
         ok, no = b"220 2.0.0 go\r\n", b"454 4.7.0 not now\r\n"
     elif proto == "nntp":
-        c.sendall(b"200 linepeer news ready\r\n")
+        c.sendall(b"200 " + evil + b" news ready\r\n")
         readline(f)
         c.sendall(b"101 Capability list:\r\nVERSION 2\r\nREADER\r\n" +
                   (b"STARTTLS\r\n" if offer else b"") + b".\r\n")
         ok, no = b"382 Continue with TLS negotiation\r\n", b"580 no TLS\r\n"
     else:
         c.sendall(SIEVE_CAPS + (b'"STARTTLS"\r\n' if offer else b"") +
-                  b'OK "linepeer ready"\r\n')
+                  b'"X-EVIL" "' + evil + b'"\r\nOK "linepeer ready"\r\n')
         ok, no = b'OK "go"\r\n', b'NO "not now"\r\n'
     if not offer:
         return False
@@ -80,7 +85,7 @@ def starttls_server(proto, mode, cert, key, c):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     f = c.makefile("rb")
-    if not opening(proto, mode, c, f) or mode != "ok":
+    if not opening(proto, mode, c, f) or mode not in ("ok", "forged"):
         # Leave the relay time to see what it got, then go.
         c.settimeout(10)
         while c.recv(4096):
@@ -88,11 +93,15 @@ def starttls_server(proto, mode, cert, key, c):
         return
     t = ctx.wrap_socket(c, server_side=True)
     f = t.makefile("rb")
-    t.sendall(SIEVE_CAPS + b'OK "tls-ok"\r\n' if proto == "sieve" else
-              b"tls-ok\r\n")
+    if proto != "nntp":
+        t.sendall(SIEVE_CAPS + b'OK "tls-ok"\r\n' if proto == "sieve" else
+                  b"tls-ok\r\n")
     try:
         while True:
-            t.sendall(readline(f))
+            line = readline(f)
+            if proto == "nntp" and line.upper().startswith(b"CAPABILITIES"):
+                line = nntp_answer(line)
+            t.sendall(line)
     except (EOFError, OSError, ssl.SSLError):
         pass
     try:

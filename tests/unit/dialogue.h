@@ -20,14 +20,16 @@ static const char *const outcome_names[] = {
 };
 
 struct step {
-	char		 from;		/* 't' the TLS-side peer, 'p' plain side */
+	char		 from;		/* 't' the TLS-side peer, 'p' plain side,
+					   'H' the handshake */
 	const char	*bytes;
 	size_t		 len;		/* 0: strlen(bytes) */
 };
 
-/* Steps that may hold NUL bytes. */
+/* Steps that may hold NUL bytes; H: the handshake is done here. */
 #define T(s)	{ 't', s, sizeof(s) - 1 }
 #define P(s)	{ 'p', s, sizeof(s) - 1 }
+#define H	{ 'H', "", 0 }
 #define END	{ 0, NULL, 0 }
 
 struct want {
@@ -49,6 +51,8 @@ struct dbuf {
 
 struct result {
 	enum outcome	 outcome;
+	int		 relayed;	/* handed over inside TLS */
+	int		 watched;	/* watched inside TLS for good */
 	struct dbuf	 to_tls, to_plain;
 	char		 why[512];
 };
@@ -76,6 +80,10 @@ collect(struct result *r, struct proto_out *out)
 		r->outcome = SWITCH;
 	else if (out->fallback)
 		r->outcome = FALLBACK;
+	if (out->relay)
+		r->relayed = 1;
+	if (out->watch)
+		r->watched = 1;
 	proto_out_free(out);
 }
 
@@ -88,6 +96,10 @@ step_len(const struct step *st)
 /*
  * split: 0 whole, -1 byte by byte, k > 0 every step cut at byte k.  flag:
  * --opportunistic in the client role, --allow-plain in the server role.
+ * Every step goes to the module as the session would hand it over, before
+ * and after the switch alike: the rules are the module's and the
+ * framework's (proto.c), not the harness's.  An 'H' step is the handshake;
+ * without one, it comes after the last step if the module switched.
  */
 static TAP_UNUSED void
 run(enum proto proto, enum role role, int flag, const struct step *steps,
@@ -100,22 +112,23 @@ run(enum proto proto, enum role role, int flag, const struct step *steps,
 	struct negotiation	*p = proto_new(&pc);
 	struct proto_out	 out;
 	const struct step	*st;
-	size_t			 i = 0, cut, len;
+	size_t			 i, cut, len;
+	int			 handshake = 0;
 
 	memset(r, 0, sizeof(*r));
 	proto_out_init(&out);
 	proto_start(p, &out);
 	collect(r, &out);
-	for (st = steps; st->bytes != NULL && (r->outcome == PENDING ||
-	    r->outcome == FALLBACK); st++) {
-		len = step_len(st);
-		/* After a fallback the relay carries the TLS side's bytes. */
-		if (r->outcome == FALLBACK) {
-			if (st->from == 't')
-				dbuf_add(&r->to_plain, st->bytes, len);
+	for (st = steps; st->from != 0 && r->outcome != FAIL; st++) {
+		if (st->from == 'H') {
+			handshake = 1;
+			proto_out_init(&out);
+			proto_established(p, &out);
+			collect(r, &out);
 			continue;
 		}
-		for (i = 0; i < len && r->outcome == PENDING; i += cut) {
+		len = step_len(st);
+		for (i = 0; i < len && r->outcome != FAIL; i += cut) {
 			cut = split == 0 ? len : split < 0 ? 1 :
 			    i == 0 && (size_t)split < len ? (size_t)split :
 			    len - i;
@@ -126,19 +139,8 @@ run(enum proto proto, enum role role, int flag, const struct step *steps,
 				proto_from_plain(p, st->bytes + i, cut, &out);
 			collect(r, &out);
 		}
-		if (r->outcome == FALLBACK && st->from == 't' && i < len)
-			dbuf_add(&r->to_plain, st->bytes + i, len - i);
-		/*
-		 * TLS-side bytes not fed after the switch reach the TLS
-		 * engine, which takes clear text for injection (status 4).
-		 */
-		if (r->outcome == SWITCH && (i < len ||
-		    (st[1].bytes != NULL && st[1].from == 't'))) {
-			r->outcome = FAIL;
-			snprintf(r->why, sizeof(r->why), "injection");
-		}
 	}
-	if (r->outcome == SWITCH) {
+	if (r->outcome == SWITCH && !handshake) {
 		proto_out_init(&out);
 		proto_established(p, &out);
 		collect(r, &out);

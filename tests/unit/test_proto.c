@@ -24,10 +24,11 @@ smtp(void)
 	    "250-mail.example\r\n250-PIPELINING\r\n250-STARTTLS\r\n"
 	    "250 SIZE 1000\r\n220 2.0.0 go ahead\r\n",
 	    SWITCH, "EHLO localhost\r\nSTARTTLS\r\n",
-	    "220-mail.example ESMTP\r\n220 ready\r\n", NULL);
+	    "220 mail.example ESMTP\r\n", NULL);
 	client("smtp: bare LF line ends, lower case", c.proto, c.opportunistic,
 	    "220 x\n250-x\n250 starttls\n220 go\n", SWITCH,
-	    "EHLO localhost\r\nSTARTTLS\r\n", "220 x\r\n", NULL);
+	    "EHLO localhost\r\nSTARTTLS\r\n", "220 mail.example ESMTP\r\n",
+	    NULL);
 	client("smtp: STARTTLS not offered", c.proto, c.opportunistic,
 	    "220 x\r\n250-x\r\n250-X-STARTTLS\r\n250-STARTTLSX\r\n250 SIZE 1\r\n",
 	    FAIL, "EHLO localhost\r\n", NULL,
@@ -66,15 +67,16 @@ imap(void)
 	client("imap: STARTTLS in the greeting's CAPABILITY", c.proto, c.opportunistic,
 	    "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] Dovecot ready.\r\n"
 	    "a1 OK Begin TLS negotiation now.\r\n", SWITCH, "a1 STARTTLS\r\n",
-	    "* OK Dovecot ready.\r\n", NULL);
+	    "* OK mail.example ready\r\n", NULL);
 	client("imap: CAPABILITY command", c.proto, c.opportunistic,
 	    "* OK ready\r\n* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK done\r\n"
 	    "a2 OK go\r\n", SWITCH, "a1 CAPABILITY\r\na2 STARTTLS\r\n",
-	    "* OK ready\r\n", NULL);
+	    "* OK mail.example ready\r\n", NULL);
 	client("imap: stale capabilities: code without STARTTLS", c.proto, c.opportunistic,
 	    "* OK [CAPABILITY IMAP4rev1] hi\r\n* CAPABILITY IMAP4rev1 STARTTLS\r\n"
 	    "a1 OK done\r\na2 OK go\r\n", SWITCH,
-	    "a1 CAPABILITY\r\na2 STARTTLS\r\n", "* OK hi\r\n", NULL);
+	    "a1 CAPABILITY\r\na2 STARTTLS\r\n", "* OK mail.example ready\r\n",
+	    NULL);
 	client("imap: a literal that looks like our tagged reply", c.proto, c.opportunistic,
 	    "* OK ready\r\n* CAPABILITY IMAP4rev1 STARTTLS\r\n"
 	    "* X {9}\r\na1 NO x\r\n\r\na1 OK done\r\na2 OK go\r\n", SWITCH,
@@ -103,7 +105,7 @@ pop3(void)
 	client("pop3: CAPA with STLS", c.proto, c.opportunistic,
 	    "+OK Dovecot ready.\r\n+OK\r\nTOP\r\nUSER\r\nSTLS\r\n.\r\n"
 	    "+OK Begin TLS negotiation now.\r\n", SWITCH, "CAPA\r\nSTLS\r\n",
-	    "+OK Dovecot ready.\r\n", NULL);
+	    "+OK mail.example ready\r\n", NULL);
 	client("pop3: -ERR greeting", c.proto, c.opportunistic, "-ERR busy\r\n", FAIL, "", NULL,
 	    "not +OK");
 	client("pop3: no CAPA", c.proto, c.opportunistic, "+OK hi\r\n-ERR what\r\n", FAIL,
@@ -145,9 +147,39 @@ http(void)
 	    FAIL, req, NULL, "injection");
 }
 
+/*
+ * A man in the middle writes the clear-text greeting: whatever it says
+ * ([ALERT], [REFERRAL], an APOP challenge, escape sequences), the plain
+ * side gets ours, and not one byte of it.
+ */
+static void
+forged_greetings(void)
+{
+	client("imap: an [ALERT] in the greeting never reaches the plain side",
+	    PROTO_IMAP, 0, "* OK [ALERT] Your password expired, see "
+	    "evil.example\r\n* CAPABILITY IMAP4rev1 STARTTLS\r\n"
+	    "a1 OK done\r\na2 OK go\r\n", SWITCH, NULL,
+	    "* OK mail.example ready\r\n", NULL);
+	client("imap: nor a [REFERRAL]", PROTO_IMAP, 0,
+	    "* OK [REFERRAL imap://evil/] hi\r\n"
+	    "* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK done\r\na2 OK go\r\n",
+	    SWITCH, NULL, "* OK mail.example ready\r\n", NULL);
+	client("pop3: nor an APOP timestamp", PROTO_POP3, 0,
+	    "+OK POP3 <1896.697170952@evil.example>\r\n+OK\r\nSTLS\r\n.\r\n"
+	    "+OK go\r\n", SWITCH, NULL, "+OK mail.example ready\r\n", NULL);
+	client("smtp: nor escape sequences", PROTO_SMTP, 0,
+	    "220 \033[2J\033]0;owned\007\r\n250-x\r\n250 STARTTLS\r\n"
+	    "220 go\r\n", SWITCH, NULL, "220 mail.example ESMTP\r\n", NULL);
+	client("lmtp: our greeting says LMTP", PROTO_LMTP, 0,
+	    "220 evil LMTP\r\n250-x\r\n250 STARTTLS\r\n220 go\r\n", SWITCH,
+	    "LHLO localhost\r\nSTARTTLS\r\n", "220 mail.example LMTP\r\n",
+	    NULL);
+}
+
 int
 main(void)
 {
+	forged_greetings();
 	smtp();
 	imap();
 	pop3();

@@ -20,8 +20,8 @@
 static void
 ftp_client(void)
 {
-	static const char greeting[] = "220-Welcome\r\n220-  to the\r\n"
-	    "220 server\r\n";
+	/* Ours, never the server's clear-text one. */
+	static const char greeting[] = "220 mail.example ready\r\n";
 	static const struct step good[] = {
 		T("220-Welcome\r\n220-  to the\r\n220 server\r\n"),
 		T("211-Features:\r\n EPSV\r\n AUTH SSL\r\n AUTH TLS\r\n"
@@ -63,11 +63,9 @@ ftp_client(void)
 	    PROTO_FTP, C, 0, good, want_str(SWITCH, "FEAT\r\nAUTH TLS\r\n",
 	    greeting, NULL));
 	dialogue("ftp client: 120 then 220, AUTH TLS;SSL", PROTO_FTP, C, 0,
-	    later, want_str(SWITCH, "FEAT\r\nAUTH TLS\r\n", "220 ready\r\n",
-	    NULL));
+	    later, want_str(SWITCH, "FEAT\r\nAUTH TLS\r\n", greeting, NULL));
 	dialogue("ftp client: no FEAT: AUTH TLS all the same", PROTO_FTP, C, 0,
-	    nofeat, want_str(SWITCH, "FEAT\r\nAUTH TLS\r\n", "220 old\r\n",
-	    NULL));
+	    nofeat, want_str(SWITCH, "FEAT\r\nAUTH TLS\r\n", greeting, NULL));
 	dialogue("ftp client: no FEAT, AUTH refused: fails closed", PROTO_FTP,
 	    C, 0, nofeat_noauth, want_str(FAIL, "FEAT\r\nAUTH TLS\r\n", "",
 	    "does not offer AUTH TLS"));
@@ -146,8 +144,8 @@ ftp_server(void)
 	dialogue("ftp server: USER after AUTH TLS, before the handshake",
 	    PROTO_FTP, S, 0, inject_later, want_str(FAIL, NULL, "",
 	    "injection"));
-	dialogue("ftp server: --allow-plain forwards, 150 is preliminary",
-	    PROTO_FTP, S, ALLOW_PLAIN, plain, want_str(PENDING,
+	dialogue("ftp server: --allow-plain: USER goes, then clear text for good",
+	    PROTO_FTP, S, ALLOW_PLAIN, plain, want_str(FALLBACK,
 	    "220 b\r\n331 pass\r\n230 in\r\n150 here\r\n226 done\r\n",
 	    "USER x\r\nPASS y\r\nLIST\r\n", NULL));
 	dialogue("ftp server: a backend that does not speak FTP", PROTO_FTP, S,
@@ -253,8 +251,8 @@ xmpp_client(void)
 	    "stream error from the server: host-unknown"));
 	dialogue("xmpp client: a stanza behind <proceed/> (injection)",
 	    PROTO_XMPP, C, 0, inject, want_str(FAIL, NULL, "", "injection"));
-	dialogue("xmpp client: even white space behind <proceed/>", PROTO_XMPP,
-	    C, 0, inject_ws, want_str(FAIL, NULL, "", "injection"));
+	dialogue("xmpp client: white space behind <proceed/> is let go",
+	    PROTO_XMPP, C, 0, inject_ws, want_str(SWITCH, NULL, "", NULL));
 	dialogue("xmpp client: a stanza after <proceed/>, later", PROTO_XMPP, C,
 	    0, inject_later, want_str(FAIL, NULL, "", "injection"));
 	dialogue("xmpp client: a comment", PROTO_XMPP, C, 0, comment,
@@ -337,6 +335,10 @@ xmpp_server(void)
 		P("<?xml version='1.0'?>"), END
 	}, closed[] = {
 		T(CHEAD), T("</stream:stream>"), END
+	}, crlf[] = {
+		T(CHEAD), T("<starttls " TLS "/>\r\n"), T(" \r\n"), END
+	}, crlf_then[] = {
+		T(CHEAD), T("<starttls " TLS "/>\r\n"), T("\n<auth/>"), END
 	};
 	struct step	 big[] = { { 't', NULL, 0 }, END };
 	char		*s;
@@ -344,6 +346,11 @@ xmpp_server(void)
 	dialogue("xmpp server: our header and features, <proceed/>", PROTO_XMPP,
 	    S, 0, good, want_str(SWITCH, REPLY("chat.example") FEATURES
 	    "<proceed " TLS "/>", "", NULL));
+	dialogue("xmpp server: white space after <starttls/> is not injection "
+	    "(sslscan sends CRLF)", PROTO_XMPP, S, 0, crlf, want_str(SWITCH,
+	    REPLY("chat.example") FEATURES "<proceed " TLS "/>", "", NULL));
+	dialogue("xmpp server: but anything else after it is", PROTO_XMPP, S, 0,
+	    crlf_then, want_str(FAIL, NULL, "", "injection"));
 	dialogue("xmpp server: an odd 'to' is not echoed", PROTO_XMPP, S, 0,
 	    s_client, want_str(SWITCH, REPLY("mail.example") FEATURES
 	    "<proceed " TLS "/>", "", NULL));

@@ -24,16 +24,6 @@ lmtp(void)
 	}, inject_later[] = {
 		P("220 b\r\n"), T("STARTTLS\r\n"), T("RSET\r\n"),
 		END
-	}, two_rcpt[] = {
-		P("220 b\r\n"),
-		T("LHLO c\r\n"), P("250 b\r\n"),
-		T("MAIL FROM:<a@b>\r\n"), P("250 ok\r\n"),
-		T("RCPT TO:<x@b>\r\n"), P("250 ok\r\n"),
-		T("RCPT TO:<y@b>\r\n"), P("250 ok\r\n"),
-		T("RCPT TO:<z@b>\r\n"), P("550 no such user\r\n"),
-		T("DATA\r\n"), P("354 go\r\n"),
-		T("body\r\n.\r\nQUIT\r\n"), P("250 2.0.0 <x@b> ok\r\n"),
-		END
 	}, two_replies[] = {
 		P("220 b\r\n"),
 		T("MAIL FROM:<a@b>\r\n"), P("250 ok\r\n"),
@@ -53,7 +43,7 @@ lmtp(void)
 	    "220 lmtp.example LMTP ready\r\n250-lmtp.example\r\n"
 	    "250-PIPELINING\r\n250 STARTTLS\r\n220 2.0.0 Begin TLS\r\n",
 	    SWITCH, "LHLO localhost\r\nSTARTTLS\r\n",
-	    "220 lmtp.example LMTP ready\r\n", NULL);
+	    "220 mail.example LMTP\r\n", NULL);
 	client("lmtp: STARTTLS not offered", PROTO_LMTP, 0,
 	    "220 x\r\n250-x\r\n250 8BITMIME\r\n", FAIL, "LHLO localhost\r\n",
 	    NULL, "does not offer STARTTLS (it offers: 8BITMIME)");
@@ -82,16 +72,12 @@ lmtp(void)
 	    PROTO_LMTP, 0, inject, FAIL, NULL, "", "injection");
 	server("lmtp: RSET after STARTTLS, before the handshake", PROTO_LMTP, 0,
 	    inject_later, FAIL, NULL, "", "injection");
-	server("lmtp: --allow-plain: QUIT waits for a reply per recipient",
-	    PROTO_LMTP, 1, two_rcpt, PENDING, NULL, "LHLO c\r\n"
-	    "MAIL FROM:<a@b>\r\nRCPT TO:<x@b>\r\nRCPT TO:<y@b>\r\n"
-	    "RCPT TO:<z@b>\r\nDATA\r\nbody\r\n.\r\n", NULL);
-	server("lmtp: --allow-plain: after the last reply QUIT goes",
-	    PROTO_LMTP, 1, two_replies, PENDING, "220 b\r\n250 ok\r\n"
+	server("lmtp: --allow-plain: MAIL goes, then clear text for good",
+	    PROTO_LMTP, 1, two_replies, FALLBACK, "220 b\r\n250 ok\r\n"
 	    "250 ok\r\n250 ok\r\n354 go\r\n250 2.0.0 <x@b> ok\r\n"
 	    "452 4.2.2 <y@b> over quota\r\n221 bye\r\n", "MAIL FROM:<a@b>\r\n"
 	    "RCPT TO:<x@b>\r\nRCPT TO:<y@b>\r\nDATA\r\nbody\r\n.\r\nQUIT\r\n",
-	    NULL);
+	    "CLEAR TEXT");
 	longline[1].bytes = s = repeat("LHLO ", "x", 5000, "\r\n");
 	server("lmtp: a 5000-byte command", PROTO_LMTP, 0, longline, FAIL,
 	    NULL, "", "longer than 4096");
@@ -99,6 +85,7 @@ lmtp(void)
 }
 
 #define NNTP_CAPS	"101 Capability list:\r\nVERSION 2\r\nREADER\r\n"
+#define MUST_NNTP	"483 Encryption required: issue STARTTLS first\r\n"
 
 static void
 nntp(void)
@@ -106,7 +93,8 @@ nntp(void)
 	static const struct step good[] = {
 		P("200 news.example ready\r\n"),
 		T("CAPABILITIES\r\n"),
-		P(NNTP_CAPS "AUTHINFO USER\r\nCOMPRESS DEFLATE\r\n.\r\n"),
+		P(NNTP_CAPS "AUTHINFO USER\r\nSASL PLAIN\r\n"
+		    "COMPRESS DEFLATE\r\n.\r\n"),
 		T("AUTHINFO USER x\r\nauthinfo pass y\r\nCOMPRESS DEFLATE\r\n"
 		    "STARTTLS\r\n"),
 		END
@@ -119,15 +107,10 @@ nntp(void)
 		T("AUTHINFO USER x\r\n"), P("381 more\r\n"), END
 	}, groups[] = {
 		P("200 ready\r\n"),
-		T("GROUP a\r\nLISTGROUP a\r\nDATE\r\n"),
-		P("211 2 1 2 a\r\n"),
-		P("211 2 1 2 a list follows\r\n1\r\n"),
-		END
-	}, groups_done[] = {
-		P("200 ready\r\n"),
-		T("GROUP a\r\nLISTGROUP a\r\nDATE\r\n"),
-		P("211 2 1 2 a\r\n"),
-		P("211 2 1 2 a list follows\r\n1\r\n2\r\n.\r\n"),
+		T("GROUP a\r\nLISTGROUP a\r\nARTICLE 1\r\nPOST\r\n"
+		    "MODE STREAM\r\nDATE\r\nMODE READER\r\nHELP\r\n"),
+		P("111 20261203000000\r\n"), P("200 posting ok\r\n"),
+		P("100 help\r\nGROUP\r\n.\r\n"),
 		END
 	}, post[] = {
 		P("200 ready\r\n"), T("POST\r\n"),
@@ -144,15 +127,36 @@ nntp(void)
 	static struct step longline[] = {
 		{ 'p', NULL, 0 }, END
 	};
+	static const struct step inside_post[] = {
+		T("200 news.example ready\r\n" NNTP_CAPS "STARTTLS\r\n.\r\n"
+		    "382 Continue with TLS negotiation\r\n"), H,
+		T(NNTP_CAPS "POST\r\n.\r\n"), END
+	}, inside_nopost[] = {
+		T("201 no posting\n101 caps\nstarttls\n.\n382 go\n"), H,
+		T("101 caps\nREADER\n.\n"), END
+	}, inside_forged[] = {
+		T("200 posting allowed\r\n" NNTP_CAPS "STARTTLS\r\nPOST\r\n"
+		    ".\r\n382 go\r\n"), H, T(NNTP_CAPS ".\r\n"), END
+	}, inside_refused[] = {
+		T("200 x\r\n" NNTP_CAPS "STARTTLS\r\n.\r\n382 go\r\n"), H,
+		T("480 authentication required\r\n"), END
+	};
 	char	*s;
 
-	client("nntp: CAPABILITIES, STARTTLS, 382", PROTO_NNTP, 0,
-	    "200 news.example ready\r\n" NNTP_CAPS "STARTTLS\r\n.\r\n"
-	    "382 Continue with TLS negotiation\r\n", SWITCH,
-	    "CAPABILITIES\r\nSTARTTLS\r\n", "200 news.example ready\r\n", NULL);
-	client("nntp: a 201 greeting, lower case", PROTO_NNTP, 0,
-	    "201 no posting\n101 caps\nstarttls\n.\n382 go\n", SWITCH,
-	    "CAPABILITIES\r\nSTARTTLS\r\n", "201 no posting\r\n", NULL);
+	dialogue("nntp: CAPABILITIES, STARTTLS, 382; inside TLS POST is listed",
+	    PROTO_NNTP, ROLE_CLIENT, 0, inside_post, want_str(SWITCH,
+	    "CAPABILITIES\r\nSTARTTLS\r\nCAPABILITIES\r\n",
+	    "200 mail.example ready (posting allowed)\r\n", NULL));
+	dialogue("nntp: a 201 greeting, lower case; no POST inside TLS",
+	    PROTO_NNTP, ROLE_CLIENT, 0, inside_nopost, want_str(SWITCH,
+	    "CAPABILITIES\r\nSTARTTLS\r\nCAPABILITIES\r\n",
+	    "201 mail.example ready (no posting)\r\n", NULL));
+	dialogue("nntp: a 200 in clear text is not believed", PROTO_NNTP,
+	    ROLE_CLIENT, 0, inside_forged, want_str(SWITCH, NULL,
+	    "201 mail.example ready (no posting)\r\n", NULL));
+	dialogue("nntp: CAPABILITIES refused inside TLS: no posting",
+	    PROTO_NNTP, ROLE_CLIENT, 0, inside_refused, want_str(SWITCH, NULL,
+	    "201 mail.example ready (no posting)\r\n", NULL));
 	client("nntp: 400 greeting", PROTO_NNTP, 0, "400 busy\r\n", FAIL, "",
 	    NULL, "not 200 or 201");
 	client("nntp: no CAPABILITIES", PROTO_NNTP, 0,
@@ -178,27 +182,28 @@ nntp(void)
 	free(s);
 
 	server("nntp: STARTTLS listed, AUTHINFO listed bare and refused, "
-	    "COMPRESS neither", PROTO_NNTP, 0, good, SWITCH,
+	    "SASL and COMPRESS neither", PROTO_NNTP, 0, good, SWITCH,
 	    "200 news.example ready\r\n"
 	    NNTP_CAPS "AUTHINFO\r\nSTARTTLS\r\n.\r\n"
-	    "483 Encryption required: issue STARTTLS first\r\n"
-	    "483 Encryption required: issue STARTTLS first\r\n"
-	    "502 COMPRESS is not available before STARTTLS\r\n"
+	    MUST_NNTP MUST_NNTP MUST_NNTP
 	    "382 Continue with TLS negotiation\r\n", "CAPABILITIES\r\n", NULL);
 	server("nntp: STARTTLS listed once", PROTO_NNTP, 0, listed, PENDING,
 	    "201 ready\r\n" NNTP_CAPS "STARTTLS\r\n.\r\n", "CAPABILITIES\r\n",
 	    NULL);
-	server("nntp: --allow-plain: AUTHINFO listed and forwarded", PROTO_NNTP,
-	    1, plain, PENDING, "200 ready\r\n" NNTP_CAPS "AUTHINFO USER\r\n"
-	    "STARTTLS\r\n.\r\n381 more\r\n",
-	    "CAPABILITIES\r\nAUTHINFO USER x\r\n", NULL);
-	server("nntp: LISTGROUP's 211 is multi-line: DATE waits", PROTO_NNTP, 0,
-	    groups, PENDING, NULL, "GROUP a\r\nLISTGROUP a\r\n", NULL);
-	server("nntp: after its '.', DATE goes", PROTO_NNTP, 0, groups_done,
-	    PENDING, NULL, "GROUP a\r\nLISTGROUP a\r\nDATE\r\n", NULL);
-	server("nntp: POST: the article is not commands", PROTO_NNTP, 0, post,
-	    PENDING, "200 ready\r\n340 send it\r\n240 posted\r\n",
-	    "POST\r\nFrom: a\r\n\r\nSTARTTLS\r\n..\r\n.\r\nQUIT\r\n", NULL);
+	server("nntp: --allow-plain: AUTHINFO listed, forwarded, then clear text",
+	    PROTO_NNTP, 1, plain, FALLBACK, "200 ready\r\n" NNTP_CAPS
+	    "AUTHINFO USER\r\nSTARTTLS\r\n.\r\n381 more\r\n",
+	    "CAPABILITIES\r\nAUTHINFO USER x\r\n", "CLEAR TEXT");
+	server("nntp: before TLS only CAPABILITIES, MODE READER, HELP, DATE, "
+	    "QUIT", PROTO_NNTP, 0, groups, PENDING, "200 ready\r\n" MUST_NNTP
+	    MUST_NNTP MUST_NNTP MUST_NNTP MUST_NNTP "111 20261203000000\r\n"
+	    "200 posting ok\r\n100 help\r\nGROUP\r\n.\r\n",
+	    "DATE\r\nMODE READER\r\nHELP\r\n", NULL);
+	server("nntp: --allow-plain: POST and its article go, in clear text",
+	    PROTO_NNTP, 1, post, FALLBACK,
+	    "200 ready\r\n340 send it\r\n240 posted\r\n",
+	    "POST\r\nFrom: a\r\n\r\nSTARTTLS\r\n..\r\n.\r\nQUIT\r\n",
+	    "CLEAR TEXT");
 	server("nntp: STARTTLS\\r\\nAUTHINFO in one write (command injection)",
 	    PROTO_NNTP, 0, inject, FAIL, NULL, "", "injection");
 	server("nntp: AUTHINFO after STARTTLS, before the handshake",
@@ -231,11 +236,15 @@ sieve(void)
 		P("\"STARTTLS\"\r\n" SIEVE_CAPS "OK\r\n"),
 		T("STARTTLS\r\n"), END
 	}, literal[] = {
-		P(SIEVE_CAPS "OK\r\n"), T("GETSCRIPT \"a\"\r\nLOGOUT\r\n"),
+		P(SIEVE_CAPS "OK\r\n"), T("NOOP\r\nLOGOUT\r\n"),
 		P("{6}\r\nOK x\r\n\r\n"), END
 	}, literal_done[] = {
-		P(SIEVE_CAPS "OK\r\n"), T("GETSCRIPT \"a\"\r\nLOGOUT\r\n"),
+		P(SIEVE_CAPS "OK\r\n"), T("NOOP\r\nLOGOUT\r\n"),
 		P("{6}\r\nOK x\r\n\r\nOK\r\n"), END
+	}, refused[] = {
+		P(SIEVE_CAPS "OK\r\n"),
+		T("LISTSCRIPTS\r\nPUTSCRIPT \"a\" {10+}\r\nSTARTTLS\r\n\r\n"),
+		END
 	}, plain_caps[] = {
 		P(SIEVE_CAPS "OK\r\n"), END
 	}, putscript[] = {
@@ -295,22 +304,26 @@ sieve(void)
 	    SIEVE_CAPS "OK \"TLS negotiation successful\"\r\n",
 	    "CAPABILITY\r\n", NULL);
 	server("sieve: STARTTLS listed once, and not inside TLS", PROTO_SIEVE,
-	    0, listed, SWITCH, "\"STARTTLS\"\r\n" SIEVE_PRE "OK\r\n"
+	    0, listed, SWITCH, SIEVE_PRE "\"STARTTLS\"\r\nOK\r\n"
 	    "OK \"Begin TLS negotiation now\"\r\n"
 	    SIEVE_CAPS "OK \"TLS negotiation successful\"\r\n", "", NULL);
 	server("sieve: --allow-plain: the SASL mechanisms are kept",
 	    PROTO_SIEVE, 1, plain_caps, PENDING,
 	    SIEVE_CAPS "\"STARTTLS\"\r\nOK\r\n", "", NULL);
 	server("sieve: a literal in a reply that looks like its end",
-	    PROTO_SIEVE, 0, literal, PENDING, NULL, "GETSCRIPT \"a\"\r\n", NULL);
+	    PROTO_SIEVE, 0, literal, PENDING, NULL, "NOOP\r\n", NULL);
 	server("sieve: after the reply's OK, LOGOUT goes", PROTO_SIEVE, 0,
-	    literal_done, PENDING, NULL, "GETSCRIPT \"a\"\r\nLOGOUT\r\n", NULL);
-	server("sieve: --allow-plain: a script literal is not a command",
-	    PROTO_SIEVE, 1, putscript, PENDING, NULL,
-	    "PUTSCRIPT \"a\" {10+}\r\nSTARTTLS\r\n\r\n", NULL);
-	server("sieve: --allow-plain: a SASL challenge and its answer",
-	    PROTO_SIEVE, 1, sasl, PENDING, NULL, "AUTHENTICATE \"DIGEST-MD5\"\r\n"
-	    "\"cmVzcG9uc2U=\"\r\nLOGOUT\r\n", NULL);
+	    literal_done, PENDING, NULL, "NOOP\r\nLOGOUT\r\n", NULL);
+	server("sieve: before TLS only CAPABILITY, NOOP and LOGOUT; a literal "
+	    "is not a command", PROTO_SIEVE, 0, refused, PENDING,
+	    SIEVE_PRE "\"STARTTLS\"\r\nOK\r\n" SIEVE_ENCRYPT SIEVE_ENCRYPT, "",
+	    NULL);
+	server("sieve: --allow-plain: PUTSCRIPT and its literal go, in clear "
+	    "text", PROTO_SIEVE, 1, putscript, FALLBACK, NULL,
+	    "PUTSCRIPT \"a\" {10+}\r\nSTARTTLS\r\n\r\n", "CLEAR TEXT");
+	server("sieve: --allow-plain: AUTHENTICATE, the challenge and its answer",
+	    PROTO_SIEVE, 1, sasl, FALLBACK, NULL, "AUTHENTICATE \"DIGEST-MD5\"\r\n"
+	    "\"cmVzcG9uc2U=\"\r\nLOGOUT\r\n", "CLEAR TEXT");
 	server("sieve: STARTTLS\\r\\nLOGOUT in one write (command injection)",
 	    PROTO_SIEVE, 0, inject, FAIL, NULL, "", "injection");
 	server("sieve: AUTHENTICATE after STARTTLS, before the handshake",

@@ -62,9 +62,12 @@ smtp(void)
 	    PROTO_SMTP, 0, inject, FAIL, NULL, "", "injection");
 	server("smtp: RSET after STARTTLS, before the handshake", PROTO_SMTP,
 	    0, inject_later, FAIL, NULL, "", "injection");
-	server("smtp: --allow-plain forwards, DATA lines go through",
-	    PROTO_SMTP, 1, plain, PENDING, NULL,
-	    "MAIL FROM:<a@b>\r\nDATA\r\nSTARTTLS\r\nbody\r\n.\r\n", NULL);
+	server("smtp: --allow-plain: the first command it would refuse goes, "
+	    "then clear text for good",
+	    PROTO_SMTP, 1, plain, FALLBACK, "220 b\r\n250 ok\r\n354 go\r\n"
+	    "250 queued\r\n",
+	    "MAIL FROM:<a@b>\r\nDATA\r\nSTARTTLS\r\nbody\r\n.\r\n",
+	    "CLEAR TEXT");
 }
 
 static void
@@ -87,8 +90,8 @@ imap(void)
 	server("imap: STARTTLS and LOGINDISABLED added, LOGIN and SELECT "
 	    "refused",
 	    PROTO_IMAP, 0, good, SWITCH,
-	    "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN STARTTLS LOGINDISABLED] ready\r\n"
-	    "* CAPABILITY IMAP4rev1 AUTH=PLAIN STARTTLS LOGINDISABLED\r\n"
+	    "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n"
+	    "* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\n"
 	    "a1 OK done\r\n"
 	    "a2 NO [PRIVACYREQUIRED] Must issue STARTTLS first\r\n"
 	    "a3 NO [PRIVACYREQUIRED] Must issue STARTTLS first\r\n"
@@ -121,16 +124,17 @@ pop3(void)
 
 	server("pop3: STLS added to CAPA, USER, PASS and RETR refused",
 	    PROTO_POP3, 0, good, SWITCH,
-	    "+OK ready\r\n+OK\r\nUSER\r\nSASL PLAIN\r\nSTLS\r\n"
+	    "+OK ready\r\n+OK\r\nSTLS\r\n"
 	    ".\r\n-ERR [AUTH] Must issue STLS first\r\n"
 	    "-ERR [AUTH] Must issue STLS first\r\n"
 	    "-ERR [AUTH] Must issue STLS first\r\n+OK Begin TLS negotiation\r\n",
 	    "CAPA\r\n", NULL);
 	server("pop3: STLS\\r\\nUSER x in one write (command injection)",
 	    PROTO_POP3, 0, inject, FAIL, NULL, "", "injection");
-	server("pop3: --allow-plain, a multi-line LIST", PROTO_POP3, 1, plain,
-	    PENDING, "+OK ready\r\n+OK\r\n+OK 1 msg\r\n1 10\r\n.\r\n",
-	    "USER x\r\nLIST\r\nQUIT\r\n", NULL);
+	server("pop3: --allow-plain: USER goes, then clear text for good",
+	    PROTO_POP3, 1, plain, FALLBACK,
+	    "+OK ready\r\n+OK\r\n+OK 1 msg\r\n1 10\r\n.\r\n",
+	    "USER x\r\nLIST\r\nQUIT\r\n", "CLEAR TEXT");
 }
 
 static void
