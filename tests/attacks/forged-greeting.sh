@@ -82,6 +82,7 @@ while True:
     if not d:
         break
     t.sendall(d)
+t.unwrap()  # close_notify: a bare FIN would be a truncation
 PY
 bg_pids="$bg_pids $!"
 wait_for_line "$T/xmpp.port" '^[0-9]+$' || bail "the xmpp server did not start"
