@@ -651,7 +651,9 @@ start_tls(struct session *s)
 	if (o->role == ROLE_CLIENT)
 		name = o->servername ? o->servername : peer_host(s->tside.addr);
 	s->tls = tls_start(s->loop, s->tctx, s->tside.st, name,
-	    o->proto != PROTO_NONE, &tls_events, s, err, sizeof(err));
+	    s->neg == NULL ? TLS_FIRST_BYTE : proto_space_after_switch(s->neg) ?
+	    TLS_AFTER_SPACE : TLS_AFTER_SWITCH, &tls_events, s, err,
+	    sizeof(err));
 	if (s->tls == NULL)
 		finish(s, 5, "%s: %s", side_name(&s->tside), err);
 }

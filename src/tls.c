@@ -826,6 +826,17 @@ on_read(struct stream *st, ssize_t n, char *buf, void *arg)
 	(void)buf;	/* it points into t->in */
 	if (n == 0 || t->done)
 		return;
+	/* XMPP: white space between elements, before the first record. */
+	if (n > 0 && !t->got_bytes && t->after_starttls == TLS_AFTER_SPACE) {
+		size_t	ws = 0;
+
+		while (ws < (size_t)n && strchr(" \t\r\n", buf[ws]) != NULL &&
+		    buf[ws] != '\0')
+			ws++;
+		memmove(buf, buf + ws, (size_t)n - ws);
+		if ((n -= (ssize_t)ws) == 0)
+			return;
+	}
 	if (n > 0 && !t->got_bytes && !looks_like_tls(t, buf, (size_t)n))
 		return;
 	if (n > 0 && t->handshaking)

@@ -28,6 +28,15 @@ struct tls_events {
 struct tls_ctx	*tls_ctx_new(const struct options *, char *, size_t, int *);
 void		 tls_ctx_free(struct tls_ctx *);
 
+/*
+ * What may come before the first record: a ClientHello or ServerHello at
+ * once; after a STARTTLS switch, where clear text is injection; the same,
+ * white space let go (XMPP).
+ */
+#define TLS_FIRST_BYTE		0
+#define TLS_AFTER_SWITCH	1
+#define TLS_AFTER_SPACE		2
+
 /* The events come from the loop only, never from inside these calls. */
 struct tls	*tls_start(uv_loop_t *, struct tls_ctx *, struct stream *,
 		    const char *name, int after_starttls,

@@ -8,7 +8,7 @@
 # refusals, a dead backend, and command and response injection.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 require vsftpd prosody prosodyctl curl gnutls-cli openssl python3 certtool
-plan 39
+plan 40
 make_pki
 chmod 755 "$T" "$PKI"
 chmod 644 "$PKI"/*.pem "$PKI"/*.key
@@ -347,6 +347,34 @@ wait_for_line "$T/xmpps.err" 'injection' 10
 ok $? "xmpp server: a stanza behind <starttls/> ends the session (injection)"
 [ "$(grep -c 'Authenticated as' "$T/xmppplain/prosody.log")" = 3 ]
 ok $? "xmpp server: neither login reached Prosody"
+
+# White space is no injection: CRLF behind <starttls/> (sslscan sends it)
+# and more before the ClientHello, then a login inside TLS.
+python3 - "$port_xmpps" "$HDR" "$AUTH" "$PKI/ca.pem" >"$T/out" 2>&1 <<'PY'
+import socket, ssl, sys
+port, hdr, auth, ca = sys.argv[1:]
+s = socket.create_connection(("127.0.0.1", int(port)), timeout=20)
+s.sendall(hdr.encode())
+buf = b""
+while b"</stream:features>" not in buf:
+    buf += s.recv(4096)
+s.sendall(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>\r\n")
+while b"<proceed" not in buf:
+    buf += s.recv(4096)
+s.sendall(b" \r\n")
+t = ssl.create_default_context(cafile=ca).wrap_socket(s, server_hostname="localhost")
+t.sendall(hdr.encode())
+buf = b""
+while b"</stream:features>" not in buf:
+    buf += t.recv(4096)
+t.sendall(auth.encode())
+while b"<success" not in buf and b"<failure" not in buf:
+    buf += t.recv(4096)
+print(buf.decode(errors="replace"))
+PY
+grep -q '<success' "$T/out"
+ok $? "xmpp server: white space behind <starttls/> and before the ClientHello is let go" ||
+    sed 's/^/# /' "$T/out"
 
 start_relay xmppdead -p xmpp "${SRV[@]}" listen:127.0.0.1:0 "127.0.0.1:$dead"
 timeout 20 python3 -c 'import socket, sys

@@ -659,6 +659,13 @@ proto_established(struct negotiation *p, struct proto_out *out)
 	free(held.data);
 }
 
+/* White space may come between the switch and the handshake (XMPP). */
+int
+proto_space_after_switch(const struct negotiation *p)
+{
+	return (p->ops->flags & PROTO_WS_AFTER_SWITCH) != 0;
+}
+
 /* Server role: the backend's reply is complete; the client's next lines. */
 void
 reply_done(struct negotiation *p, struct proto_out *out)

@@ -70,6 +70,7 @@ void		 proto_from_plain(struct negotiation *, const char *, size_t,
 		    struct proto_out *);
 void		 proto_established(struct negotiation *, struct proto_out *);
 
+int		 proto_space_after_switch(const struct negotiation *);
 const char	*proto_unavailable(enum proto);
 size_t		 proto_unavailable_len(enum proto);
 
