@@ -49,19 +49,39 @@ escape(const char *in, char *out, size_t outlen)
 	out[o] = '\0';
 }
 
+static void
+vlog(const char *prefix, const char *fmt, va_list ap)
+{
+	char	line[1024], shown[4 * sizeof(line)];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	escape(line, shown, sizeof(shown));
+	/* One write per line keeps lines whole when several processes share stderr. */
+	fprintf(stderr, "%s: %s%s\n", PACKAGE_NAME, prefix, shown);
+}
+
 void
 log_msg(enum log_level l, const char *fmt, ...)
 {
-	char	line[1024], shown[4 * sizeof(line)];
 	va_list	ap;
 
 	if (!log_enabled(l))
 		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vlog(l == LOG_WARN ? "warning: " : "", fmt, ap);
 	va_end(ap);
-	escape(line, shown, sizeof(shown));
-	/* One write per line keeps lines whole when several processes share stderr. */
-	fprintf(stderr, "%s: %s%s\n", PACKAGE_NAME,
-	    l == LOG_WARN ? "warning: " : "", shown);
+}
+
+/*
+ * A warning that -q does not hide: the session is not what the user may
+ * think it is (clear text, an unverified peer).
+ */
+void
+log_security(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog("warning: ", fmt, ap);
+	va_end(ap);
 }

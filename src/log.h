@@ -13,6 +13,8 @@ void	 log_set_level(int);
 int	 log_enabled(enum log_level);
 void	 log_msg(enum log_level, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+void	 log_security(const char *, ...)
+	    __attribute__((format(printf, 1, 2)));
 
 #define log_err(...)	log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...)	log_msg(LOG_WARN, __VA_ARGS__)

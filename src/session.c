@@ -700,7 +700,8 @@ apply(struct session *s, struct proto_out *out)
 		stream_read(s->pside.st, 0);
 		start_tls(s);
 	} else if (out->fallback) {
-		log_warn("%s%s: %s", s->label, side_name(&s->tside), out->why);
+		log_security("%s%s: %s", s->label, side_name(&s->tside),
+		    out->why);
 		stream_set_reader(s->tside.st, raw_alloc, raw_read, &s->tside);
 		relay(s, 0);
 	} else if (out->relay || out->watch)

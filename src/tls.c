@@ -434,7 +434,8 @@ tls_ctx_new(const struct options *o, char *err, size_t errlen, int *status)
 	if (want_keylog && c->keylog == NULL)
 		goto bad;
 	if (!server && o->insecure)
-		log_warn("--insecure: the server's certificate is NOT verified%s",
+		log_security("--insecure: the server's certificate is NOT "
+		    "verified%s",
 		    o->npins ? " (only its key pin is checked)" :
 		    "; anyone on the path can read and change this session");
 	return c;

@@ -7,7 +7,7 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$top_srcdir/tests/lib.sh"
 require python3 certtool
-plan 27
+plan 31
 make_pki
 H=$top_srcdir/tests/helpers
 
@@ -47,10 +47,21 @@ for proto in smtp imap pop3 http-upgrade; do
 		is "$rc" 0 "$proto $mode --opportunistic: relays in clear text"
 		grep -q 'CLEAR TEXT' "$T/err"
 		ok $? "$proto $mode --opportunistic: warns on stderr"
+		# -q keeps quiet, but not about clear text.
+		attempt "$proto" "$mode" --opportunistic -q
+		grep -q 'warning: .*CLEAR TEXT' "$T/err"
+		ok $? "$proto $mode --opportunistic -q: warns all the same"
 	done
 	for mode in refuse close; do
 		attempt "$proto" "$mode" --opportunistic
 		is "$rc" 4 "$proto $mode --opportunistic: offered then $mode: status 4"
 	done
 done
+# --insecure is said whatever -q.
+bg python3 "$H/fakeserver.py" smtp ok "$PKI/good.pem" "$PKI/good.key" >"$T/fs.port"
+wait_for_line "$T/fs.port" '^[0-9]+$' || bail "fakeserver did not start"
+printf 'QUIT\r\n' | timeout 30 "$RELAY" -q -p smtp --insecure \
+    "localhost:$(cat "$T/fs.port")" >"$T/out" 2>"$T/err"
+grep -q 'warning: --insecure: .*NOT verified' "$T/err"
+ok $? "--insecure -q: the warning is printed all the same"
 finish
