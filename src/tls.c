@@ -527,6 +527,24 @@ deliver(struct tls *t, gnutls_packet_t *pk, uv_buf_t *bufs, unsigned *n)
 		gnutls_packet_deinit(pk[--*n]);
 }
 
+/*
+ * TLS 1.2 renegotiation, asked by a client's ClientHello or a server's
+ * HelloRequest, is refused: nothing here needs it, and receiving again
+ * after GNUTLS_E_REHANDSHAKE makes GnuTLS drop the buffered ClientHello
+ * without freeing it.  no_renegotiation is only ever a warning (RFC 5246,
+ * 7.2.2), so close_notify follows it to end the session.
+ */
+static void
+refuse_renegotiation(struct tls *t)
+{
+	if (gnutls_alert_send(t->s, GNUTLS_AL_WARNING,
+	    GNUTLS_A_NO_RENEGOTIATION) == 0)
+		gnutls_bye(t->s, GNUTLS_SHUT_WR);
+	flush(t);
+	t->ev->error(t->arg, 1, "renegotiation refused: sent no_renegotiation "
+	    "and close_notify");
+}
+
 /* Decrypt every complete record at hand and deliver them in batches. */
 static void
 receive(struct tls *t)
@@ -563,8 +581,8 @@ receive(struct tls *t)
 		}
 		if (r == GNUTLS_E_AGAIN && !t->raw_eof)
 			break;
-		if (r == GNUTLS_E_INTERRUPTED || r == GNUTLS_E_REHANDSHAKE ||
-		    (r < 0 && r != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(r)))
+		if (r == GNUTLS_E_INTERRUPTED || (r < 0 && r != GNUTLS_E_AGAIN &&
+		    r != GNUTLS_E_REHANDSHAKE && !gnutls_error_is_fatal(r)))
 			continue;
 		deliver(t, pk, bufs, &n);
 		if (t->dead)
@@ -574,6 +592,8 @@ receive(struct tls *t)
 			t->ev->eof(t->arg, 1);
 		else if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_PREMATURE_TERMINATION)
 			t->ev->eof(t->arg, 0);
+		else if (r == GNUTLS_E_REHANDSHAKE)
+			refuse_renegotiation(t);
 		else if (r == GNUTLS_E_FATAL_ALERT_RECEIVED) {
 			/*
 			 * In TLS 1.3 a client learns that the server refused
