@@ -18,11 +18,13 @@
 #include "tls.h"
 
 /*
- * TLS 1.2 and 1.3 only.  AES-GCM ahead of ChaCha20: with AES instructions it
- * is many times faster, and GnuTLS 3.7's ChaCha20 is slow on these CPUs.
+ * TLS 1.2 and 1.3 only, forward secrecy only: no static RSA key exchange
+ * (-RSA), whose sessions anyone holding the key later can decrypt.  AES-GCM
+ * ahead of ChaCha20: with AES instructions it is many times faster, and
+ * GnuTLS 3.7's ChaCha20 is slow on these CPUs.
  */
 #define DEFAULT_PRIORITY \
-	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-RSA:" \
 	"-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:" \
 	"+AES-128-CCM:+AES-256-CCM"
 
