@@ -19,14 +19,21 @@
 
 /*
  * TLS 1.2 and 1.3 only, forward secrecy only: no static RSA key exchange
- * (-RSA), whose sessions anyone holding the key later can decrypt.  AES-GCM
- * ahead of ChaCha20: with AES instructions it is many times faster, and
- * GnuTLS 3.7's ChaCha20 is slow on these CPUs.
+ * (-RSA), whose sessions anyone holding the key later can decrypt.  AEAD
+ * ciphers only, in our order rather than the client's (%SERVER_PRECEDENCE;
+ * GnuTLS ranks the key exchange first, so ECDHE comes before DHE).
+ * AES-GCM ahead of ChaCha20: with AES instructions it is many times faster,
+ * and GnuTLS 3.7's ChaCha20 is slow on these CPUs.  The groups are NORMAL's
+ * with X25519 first: in our order P-256 would come first, and a TLS 1.3
+ * client that sent an X25519 key share only (OpenSSL's default) would pay
+ * a HelloRetryRequest for it.
  */
 #define DEFAULT_PRIORITY \
-	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-RSA:" \
+	"NORMAL:%SERVER_PRECEDENCE:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-RSA:" \
 	"-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:" \
-	"+AES-128-CCM:+AES-256-CCM"
+	"+AES-128-CCM:+AES-256-CCM:" \
+	"-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:" \
+	"+GROUP-SECP521R1:+GROUP-X448:+GROUP-DH-ALL"
 
 #define MAX_RECORD	16384		/* largest plaintext of one record */
 #define PLAIN_BATCH	4		/* records per delivery */
