@@ -21,13 +21,22 @@
 #include "tls.h"
 
 /*
- * TLS 1.2 and 1.3 only.  AES-GCM ahead of ChaCha20: with AES instructions it
- * is many times faster, and GnuTLS 3.7's ChaCha20 is slow on these CPUs.
+ * TLS 1.2 and 1.3 only, forward secrecy only: no static RSA key exchange
+ * (-RSA), whose sessions anyone holding the key later can decrypt.  AEAD
+ * ciphers only, in our order rather than the client's (%SERVER_PRECEDENCE;
+ * GnuTLS ranks the key exchange first, so ECDHE comes before DHE).
+ * AES-GCM ahead of ChaCha20: with AES instructions it is many times faster,
+ * and GnuTLS 3.7's ChaCha20 is slow on these CPUs.  The groups are NORMAL's
+ * with X25519 first: in our order P-256 would come first, and a TLS 1.3
+ * client that sent an X25519 key share only (OpenSSL's default) would pay
+ * a HelloRetryRequest for it.
  */
 #define DEFAULT_PRIORITY \
-	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" \
+	"NORMAL:%SERVER_PRECEDENCE:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-RSA:" \
 	"-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:" \
-	"+AES-128-CCM:+AES-256-CCM"
+	"+AES-128-CCM:+AES-256-CCM:" \
+	"-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:" \
+	"+GROUP-SECP521R1:+GROUP-X448:+GROUP-DH-ALL"
 
 #define MAX_RECORD	16384		/* largest plaintext of one record */
 #define PLAIN_BATCH	4		/* records per delivery */
@@ -663,6 +672,24 @@ deliver(struct tls *t, gnutls_packet_t *pk, uv_buf_t *bufs, unsigned *n)
 		gnutls_packet_deinit(pk[--*n]);
 }
 
+/*
+ * TLS 1.2 renegotiation, asked by a client's ClientHello or a server's
+ * HelloRequest, is refused: nothing here needs it, and receiving again
+ * after GNUTLS_E_REHANDSHAKE makes GnuTLS drop the buffered ClientHello
+ * without freeing it.  no_renegotiation is only ever a warning (RFC 5246,
+ * 7.2.2), so close_notify follows it to end the session.
+ */
+static void
+refuse_renegotiation(struct tls *t)
+{
+	if (gnutls_alert_send(t->s, GNUTLS_AL_WARNING,
+	    GNUTLS_A_NO_RENEGOTIATION) == 0)
+		gnutls_bye(t->s, GNUTLS_SHUT_WR);
+	flush(t);
+	t->ev->error(t->arg, 1, "renegotiation refused: sent no_renegotiation "
+	    "and close_notify");
+}
+
 /* Decrypt every complete record at hand and deliver them in batches. */
 static void
 receive(struct tls *t)
@@ -699,8 +726,8 @@ receive(struct tls *t)
 		}
 		if (r == GNUTLS_E_AGAIN && !t->raw_eof)
 			break;
-		if (r == GNUTLS_E_INTERRUPTED || r == GNUTLS_E_REHANDSHAKE ||
-		    (r < 0 && r != GNUTLS_E_AGAIN && !gnutls_error_is_fatal(r)))
+		if (r == GNUTLS_E_INTERRUPTED || (r < 0 && r != GNUTLS_E_AGAIN &&
+		    r != GNUTLS_E_REHANDSHAKE && !gnutls_error_is_fatal(r)))
 			continue;
 		deliver(t, pk, bufs, &n);
 		if (t->dead)
@@ -710,6 +737,8 @@ receive(struct tls *t)
 			t->ev->eof(t->arg, 1);
 		else if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_PREMATURE_TERMINATION)
 			t->ev->eof(t->arg, 0);
+		else if (r == GNUTLS_E_REHANDSHAKE)
+			refuse_renegotiation(t);
 		else if (r == GNUTLS_E_FATAL_ALERT_RECEIVED) {
 			/*
 			 * In TLS 1.3 a client learns that the server refused

@@ -5,7 +5,8 @@
                               ftp, http-upgrade
 
 Prints its port, then for each connection greets as PROTO would, answers
-every line with a generic success, and appends each line to FILE.
+every line with a generic success (IMAP's CAPABILITY with its untagged
+response first, as a scanner expects), and appends each line to FILE.
 """
 import socket
 import sys
@@ -37,7 +38,11 @@ def record(c, proto, path):
             if proto in REPLY:
                 c.sendall(REPLY[proto])
             elif proto == "imap":
-                c.sendall(line.split(b" ")[0] + b" OK done\r\n")
+                tag, _, cmd = line.partition(b" ")
+                # RFC 3501 7.2.1: the capabilities before the tagged OK.
+                if cmd.strip().upper() == b"CAPABILITY":
+                    c.sendall(b"* CAPABILITY IMAP4rev1\r\n")
+                c.sendall(tag + b" OK done\r\n")
             elif line in (b"\r\n", b"\n"):
                 c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nrecorded\n")
 
