@@ -3,7 +3,9 @@
 # 12 MiB each way, and client certificates with --verify-client.
 # Neither client keeps reading once the server ends its direction (nor does
 # gnutls-cli once its stdin ends), so each side's input stays open until it
-# has received everything.
+# has received everything.  gnutls-cli also leaves without close_notify when
+# the server's close_notify comes first, so its relay's input stays open until
+# the client has said close_notify.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 require gnutls-cli openssl certtool python3
 plan 12
@@ -12,20 +14,25 @@ random_file "$T/a" 12
 random_file "$T/b" 12
 size=$((12 * 1024 * 1024))
 
-feed() {	# FILE OUT: FILE, then hold the pipe open until OUT is complete
+# feed FILE OUT [LOG PATTERN]: FILE, then hold the pipe open until OUT is
+# complete (and PATTERN is in LOG).
+feed() {
 	cat "$1"
 	local i=0
 	while [ "$(stat -c %s "$2" 2>/dev/null || echo 0)" -lt $size ] && [ $i -lt 1200 ]; do
 		i=$((i + 1))
 		sleep 0.05
 	done
+	[ -z "$3" ] || wait_for_line "$3" "$4" 60 >/dev/null
 }
 
 # server NAME ARGS...: a one-shot server-role relay; sets spid and port.
+# With $wait_log set, its input also waits for that line in its log.
 server() {
 	local name=$1
 	shift
-	"$RELAY" -v -s "$@" listen:127.0.0.1:0 - < <(feed "$T/a" "$T/$name.sout") \
+	"$RELAY" -v -s "$@" listen:127.0.0.1:0 - \
+	    < <(feed "$T/a" "$T/$name.sout" ${wait_log:+"$T/$name.serr" "$wait_log"}) \
 	    >"$T/$name.sout" 2>"$T/$name.serr" &
 	spid=$!
 	bg_pids="$bg_pids $spid"
@@ -42,7 +49,8 @@ check() {	# NAME CLIENT-STATUS DESCRIPTION
 	is "$(sha "$T/$1.sout")" "$(sha "$T/b")" "$3: client -> relay, 12 MiB intact"
 }
 
-server gcli --cert "$PKI/good.pem" --key "$PKI/good.key"
+wait_log="sent TLS close_notify" server gcli -v --cert "$PKI/good.pem" \
+    --key "$PKI/good.key"
 feed "$T/b" "$T/gcli.cout" | timeout 90 gnutls-cli --x509cafile "$PKI/ca.pem" \
     --logfile "$T/gcli.log" -p "$port" localhost >"$T/gcli.cout" 2>"$T/gcli.cerr"
 check gcli "${PIPESTATUS[1]}" "gnutls-cli"
