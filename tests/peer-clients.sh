@@ -18,11 +18,7 @@ size=$((12 * 1024 * 1024))
 # complete (and PATTERN is in LOG).
 feed() {
 	cat "$1"
-	local i=0
-	while [ "$(stat -c %s "$2" 2>/dev/null || echo 0)" -lt $size ] && [ $i -lt 1200 ]; do
-		i=$((i + 1))
-		sleep 0.05
-	done
+	wait_for_size "$2" $size 60 >/dev/null
 	[ -z "$3" ] || wait_for_line "$3" "$4" 60 >/dev/null
 }
 

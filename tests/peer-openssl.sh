@@ -18,11 +18,7 @@ size=$((12 * 1024 * 1024))
 feed() {
 	[ -z "${3:-}" ] || wait_for_line "$3" 'TLS established' 30
 	cat "$1"
-	local i=0
-	while [ "$(stat -c %s "$2" 2>/dev/null || echo 0)" -lt $size ] && [ $i -lt 1200 ]; do
-		i=$((i + 1))
-		sleep 0.05
-	done
+	wait_for_size "$2" $size 60 >/dev/null
 }
 
 # s_server ARGS...: one connection, on a fresh port; sets spid and port.

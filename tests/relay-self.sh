@@ -123,7 +123,7 @@ crc=${PIPESTATUS[1]}
 wait_pid "$spid" 60
 is "$crc/$?" 0/0 "pipes on both plain sides: both exit 0"
 is "$(sha "$T/p.cout")" "$(sha "$T/a")" "pipes: server -> client intact"
-for i in $(seq 100); do [ -s "$T/p.sout" ] && [ "$(stat -c %s "$T/p.sout")" -ge 12582912 ] && break; sleep 0.05; done
+wait_for_size "$T/p.sout" 12582912 5
 is "$(sha "$T/p.sout")" "$(sha "$T/b")" "pipes: client -> server intact"
 
 # Half-close seen through pipes: once the server has ended, the client's
