@@ -10,9 +10,8 @@ plan 14
 make_pki
 SRV=(-s --cert "$PKI/good.pem" --key "$PKI/good.key")
 
-bg python3 "$top_srcdir/tests/helpers/echo.py" >"$T/echo.port"
-wait_for_line "$T/echo.port" '^[0-9]+$' || bail "echo backend did not start"
-eport=$(cat "$T/echo.port")
+start_peer echo echo
+eport=$port_echo
 
 # closing N CMD...: CMD with descriptor N closed (run as "closing ... &",
 # the background job is CMD itself).

@@ -8,7 +8,6 @@
 require python3 certtool
 plan 13
 make_pki
-H=$top_srcdir/tests/helpers
 SRV=(-s --cert "$PKI/good.pem" --key "$PKI/good.key")
 
 relay() {	# NAME ARGS...: a listening relay; sets rpid and port
@@ -32,15 +31,13 @@ print(s.makefile("rb").readline().decode().strip())' "$port" >"$T/dead.out" 2>&1
 	wait_pid "$rpid" 10
 done
 
-bg python3 "$H/echo.py" >"$T/echo.port"
-wait_for_line "$T/echo.port" '^[0-9]+$' || bail "echo backend did not start"
-eport=$(cat "$T/echo.port")
+start_peer echo echo
+eport=$port_echo
 
 # 2. Slowloris: one byte every 0.2 s during the SMTP opening; --timeout=1
 #    ends it, and meanwhile a normal session completes.
-bg python3 "$H/recorder.py" smtp "$T/rec" >"$T/rec.port"
-wait_for_line "$T/rec.port" '^[0-9]+$'
-relay slow -p smtp --timeout=1 listen:127.0.0.1:0 "127.0.0.1:$(cat "$T/rec.port")"
+start_peer rec record smtp "$T/rec"
+relay slow -p smtp --timeout=1 listen:127.0.0.1:0 "127.0.0.1:$port_rec"
 python3 - "$port" >"$T/slow.out" 2>&1 <<'PY' &
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
@@ -93,7 +90,7 @@ wait_pid "$rpid" 10
 is "$?" 0 "and the relay exits 0 on SIGTERM"
 
 # 4. Resets at every stage, from the client and from the backend.
-relay resets -p smtp listen:127.0.0.1:0 "127.0.0.1:$(cat "$T/rec.port")"
+relay resets -p smtp listen:127.0.0.1:0 "127.0.0.1:$port_rec"
 python3 - "$port" "$PKI/ca.pem" >"$T/resets.out" 2>&1 <<'PY'
 import socket, ssl, struct, sys
 port = int(sys.argv[1])

@@ -8,9 +8,8 @@ plan 6
 make_pki
 random_file "$T/b" 12
 
-bg python3 "$top_srcdir/tests/helpers/echo.py" >"$T/echo.port"
-wait_for_line "$T/echo.port" '^[0-9]+$' || bail "echo backend did not start"
-echo_port=$(cat "$T/echo.port")
+start_peer echo echo
+echo_port=$port_echo
 
 for tlsaddr in - fd:0; do
 	port=$(free_port)

@@ -129,6 +129,18 @@ wait_for_port() {
 	    { diag "timed out waiting for port $1"; return 1; }
 }
 
+# start_peer NAME MODE ARGS...: tests/helpers/peer.py MODE ARGS in the
+# background, once it listens; sets pport and port_NAME.
+start_peer() {
+	local name=$1
+	shift
+	rm -f "$T/$name.port"	# or the wait could read an earlier peer's
+	bg python3 "$top_srcdir/tests/helpers/peer.py" "$@" >"$T/$name.port"
+	wait_for_line "$T/$name.port" '^[0-9]+$' || bail "peer $name ($1) did not start"
+	pport=$(cat "$T/$name.port")
+	eval "port_${name//-/_}=$pport"
+}
+
 # A port nobody listens on now (the kernel picks it).
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

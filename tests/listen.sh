@@ -7,9 +7,8 @@ plan 10
 make_pki
 H=$top_srcdir/tests/helpers
 
-bg python3 "$H/echo.py" >"$T/echo.port"
-wait_for_line "$T/echo.port" '^[0-9]+$' || bail "echo backend did not start"
-eport=$(cat "$T/echo.port")
+start_peer echo echo
+eport=$port_echo
 
 # relay NAME ARGS...: a listening server-role relay; sets rpid and port.
 relay() {

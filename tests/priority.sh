@@ -7,12 +7,10 @@ require gnutls-cli openssl python3 certtool
 plan 9
 make_pki
 rsa_cert rsa
-H=$top_srcdir/tests/helpers
 
-bg python3 "$H/echo.py" >"$T/echo.port"
-wait_for_line "$T/echo.port" '^[0-9]+$' || bail "echo backend did not start"
+start_peer echo echo
 start_relay srv -s --cert "$PKI/rsa.pem" --key "$PKI/rsa.key" \
-    listen:127.0.0.1:0 "127.0.0.1:$(cat "$T/echo.port")"
+    listen:127.0.0.1:0 "127.0.0.1:$port_echo"
 
 # s_client ARGS...: a handshake with the relay; output in $T/sc.
 s_client() {

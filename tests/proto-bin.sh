@@ -14,7 +14,6 @@ require initdb postgres psql slapd ldapwhoami ldapsearch openssl gnutls-cli \
     python3 certtool
 plan 46
 make_pki
-H=$top_srcdir/tests/helpers
 CA=(--cafile "$PKI/ca.pem")
 SRV=(-s --cert "$PKI/good.pem" --key "$PKI/good.key")
 chmod 755 "$T"
@@ -270,22 +269,18 @@ ok $? "ldap server: and it never reached slapd"
 # Client role against scripted servers: TLS after the switch, and the
 # hostile ones.
 for proto in postgres ldap; do
-	bg python3 "$H/fakebin.py" "$proto" ok "$PKI/good.pem" "$PKI/good.key" >"$T/fb.port"
-	wait_for_line "$T/fb.port" '^[0-9]+$' || bail "fakebin.py did not start"
+	start_peer fb starttls "$proto" ok "$PKI/good.pem" "$PKI/good.key"
 	rm -f "$T/out"
 	{ echo hello; wait_for_line "$T/out" '^hello' 20; } |
-	    timeout 30 "$RELAY" -p "$proto" "${CA[@]}" "localhost:$(cat "$T/fb.port")" \
+	    timeout 30 "$RELAY" -p "$proto" "${CA[@]}" "localhost:$port_fb" \
 	    >"$T/out" 2>"$T/err"
 	rc=$?
 	is "$rc/$(tr '\n' ' ' <"$T/out")" "0/tls-ok hello " \
 	    "$proto client: the plain side talks inside TLS"
-	rm -f "$T/fb.port"
 	for mode in refuse inject inject-later; do
-		bg python3 "$H/fakebin.py" "$proto" "$mode" "$PKI/good.pem" \
-		    "$PKI/good.key" >"$T/fb.port"
-		wait_for_line "$T/fb.port" '^[0-9]+$' || bail "fakebin.py did not start"
+		start_peer fb starttls "$proto" "$mode" "$PKI/good.pem" "$PKI/good.key"
 		printf 'x\n' | timeout 30 "$RELAY" -p "$proto" "${CA[@]}" \
-		    "localhost:$(cat "$T/fb.port")" >"$T/out" 2>"$T/err"
+		    "localhost:$port_fb" >"$T/out" 2>"$T/err"
 		rc=$?
 		case $mode in
 		refuse) re='does not offer' ;;
@@ -298,7 +293,6 @@ for proto in postgres ldap; do
 			ok 1 "$proto client $mode: status 4 (got $rc), said why, nothing forged relayed"
 			sed 's/^/# /' "$T/err"
 		fi
-		rm -f "$T/fb.port"
 	done
 done
 finish

@@ -100,11 +100,9 @@ ok $? "ftp client: and says so"
 for how in same later; do
 	mode=inject
 	[ $how = same ] || mode=inject-later
-	bg python3 "$top_srcdir/tests/helpers/fakeserver.py" ftp $mode \
-	    "$PKI/good.pem" "$PKI/good.key" >"$T/fake.port.$how"
-	wait_for_line "$T/fake.port.$how" '^[0-9]+$' || bail "fake server did not start"
+	start_peer "fake-$how" starttls ftp $mode "$PKI/good.pem" "$PKI/good.key"
 	timeout 30 "$RELAY" -p ftp --cafile "$PKI/ca.pem" \
-	    "127.0.0.1:$(cat "$T/fake.port.$how")" - </dev/null >"$T/out" 2>"$T/err"
+	    "127.0.0.1:$pport" - </dev/null >"$T/out" 2>"$T/err"
 	rc=$?
 	if [ $how = same ]; then
 		is "$rc" 4 "ftp client: a reply behind 234 in its packet: status 4"
@@ -244,39 +242,12 @@ grep -q 'S: <proceed' "$T/xmppc.err" && grep -q 'TLS established' "$T/xmppc.err"
 ok $? "xmpp client: the relay logs <proceed/> and the TLS session"
 
 # Hostile or old servers, scripted.
-xmpp_fake() {	# MODE: notls, inject, inject-later
-	rm -f "$T/fake.port"	# the last one's port must not be read
-	python3 - "$1" >"$T/fake.port" 2>/dev/null <<'PY' &
-import socket, sys, time
-l = socket.socket()
-l.bind(("127.0.0.1", 0))
-l.listen(1)
-print(l.getsockname()[1], flush=True)
-c, _ = l.accept()
-c.recv(4096)
-tls = b"" if sys.argv[1] == "notls" else \
-    b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
-c.sendall(b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-          b"xmlns:stream='http://etherx.jabber.org/streams' id='1' "
-          b"version='1.0'><stream:features>" + tls + b"</stream:features>")
-c.recv(4096)
-proceed = b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
-forged = b"<message><body>INJECTED</body></message>"
-if sys.argv[1] == "inject":
-    c.sendall(proceed + forged)
-elif sys.argv[1] == "inject-later":
-    c.sendall(proceed)
-    time.sleep(0.2)
-    c.sendall(forged)
-c.recv(100)
-time.sleep(1)
-PY
-	bg_pids="$bg_pids $!"
-	wait_for_line "$T/fake.port" '^[0-9]+$' || bail "fake server did not start"
-	timeout 30 "$RELAY" -p xmpp --cafile "$PKI/ca.pem" \
-	    "127.0.0.1:$(cat "$T/fake.port")" - </dev/null >"$T/out" 2>"$T/err"
+xmpp_fake() {	# MODE: notoffered, inject, inject-later
+	start_peer xmpp-fake starttls xmpp "$1" "$PKI/good.pem" "$PKI/good.key"
+	timeout 30 "$RELAY" -p xmpp --cafile "$PKI/ca.pem" "127.0.0.1:$pport" - \
+	    </dev/null >"$T/out" 2>"$T/err"
 }
-xmpp_fake notls
+xmpp_fake notoffered
 is "$?" 4 "xmpp client: a server without STARTTLS: status 4"
 grep -q 'does not offer STARTTLS' "$T/err"
 ok $? "xmpp client: and says so"

@@ -26,18 +26,8 @@ start_inn inntls
 tls_nntp=$nntp_port
 start_inn innplain plain
 plain_nntp=$nntp_port
-H=$top_srcdir/tests/helpers
 CA=(--cafile "$PKI/ca.pem")
 SRV=(-s --cert "$PKI/good.pem" --key "$PKI/good.key")
-
-# peer NAME ARGS...: a linepeer.py in the background; sets port_NAME.
-peer() {
-	local name=$1
-	shift
-	bg python3 "$H/linepeer.py" "$@" >"$T/$name.port"
-	wait_for_line "$T/$name.port" '^[0-9]+$' || bail "linepeer $name did not start"
-	eval "port_$name=$(cat "$T/$name.port")"
-}
 
 # relay NAME ADDRESS ARGS...: a listening relay (-v), in the client role
 # with ADDRESS its TLS side, in the server role (-s) its plain side; sets
@@ -127,7 +117,7 @@ grep -q '^211 0 1 0 test.group' "$T/out.txt" && grep -q '^205' "$T/out.txt"
 ok $? "nntp: INN answered GROUP and QUIT inside TLS"
 
 # NNTP: a scripted STARTTLS server.
-peer nntpok nntp ok "$PKI/good.pem" "$PKI/good.key"
+start_peer nntpok starttls nntp ok "$PKI/good.pem" "$PKI/good.key"
 printf 'ARTICLE 1\r\n' | timeout 30 "$RELAY" -v -p nntp "${CA[@]}" \
     "localhost:$port_nntpok" >"$T/out" 2>"$T/err"
 is "$?" 0 "nntp: the session exits 0"
@@ -140,11 +130,9 @@ ok $? "nntp: CAPABILITIES, STARTTLS, 382 in the transcript"
 # --- Client role, hostile servers.
 for proto in lmtp nntp sieve; do
 	for mode in notoffered refuse inject inject-later; do
-		bg python3 "$H/linepeer.py" "$proto" "$mode" "$PKI/good.pem" \
-		    "$PKI/good.key" >"$T/fs.port"
-		wait_for_line "$T/fs.port" '^[0-9]+$'
+		start_peer fs starttls "$proto" "$mode" "$PKI/good.pem" "$PKI/good.key"
 		printf 'x\r\n' | timeout 30 "$RELAY" -p "$proto" "${CA[@]}" \
-		    "localhost:$(cat "$T/fs.port")" >"$T/out" 2>"$T/err"
+		    "localhost:$port_fs" >"$T/out" 2>"$T/err"
 		rc=$?
 		case $mode in
 		notoffered) re='does not offer STARTTLS' ;;
@@ -158,10 +146,9 @@ for proto in lmtp nntp sieve; do
 			ok 1 "$proto $mode: status 4 (got $rc), said why, nothing relayed"
 			sed 's/^/# /' "$T/err"
 		fi
-		rm -f "$T/fs.port"
 	done
 done
-peer nntpno nntp notoffered "$PKI/good.pem" "$PKI/good.key"
+start_peer nntpno starttls nntp notoffered "$PKI/good.pem" "$PKI/good.key"
 printf 'QUIT\r\n' | timeout 30 "$RELAY" -p nntp --opportunistic "${CA[@]}" \
     "localhost:$port_nntpno" >"$T/out" 2>"$T/err"
 is "$?/$(head -c 3 "$T/out")" "0/200" \
@@ -239,7 +226,7 @@ ok $? "nntp: before TLS GROUP, LIST and ARTICLE get 483 from the relay, DATE goe
     sed 's/^/# /' "$T/sinn.clear"
 
 # NNTP in front of a scripted plaintext backend.
-peer nntpb nntp backend "$T/nntp.rec"
+start_peer nntpb backend nntp "$T/nntp.rec"
 relay snntp "127.0.0.1:$port_nntpb" "${SRV[@]}" -p nntp
 until='^205'
 for tool in s_client gnutls-cli; do
@@ -263,7 +250,7 @@ ok $? "nntp: an article was posted through both roles"
 
 # Refused before TLS, and never forwarded.
 for proto in lmtp nntp sieve; do
-	peer "rec$proto" "$proto" backend "$T/rec.$proto"
+	start_peer "rec$proto" backend "$proto" "$T/rec.$proto"
 done
 relay rlmtp "127.0.0.1:$port_reclmtp" "${SRV[@]}" -p lmtp
 relay rnntp "127.0.0.1:$port_recnntp" "${SRV[@]}" -p nntp

@@ -9,12 +9,10 @@
 require gnutls-cli openssl python3 certtool
 plan 10
 make_pki
-H=$top_srcdir/tests/helpers
 TLS12=(--priority 'NORMAL:-VERS-ALL:+VERS-TLS1.2')
 
-bg python3 "$H/echo.py" >"$T/echo.port"
-wait_for_line "$T/echo.port" '^[0-9]+$' || bail "echo backend did not start"
-eport=$(cat "$T/echo.port")
+start_peer echo echo
+eport=$port_echo
 
 # rehandshake N: N TLS 1.2 clients one after another, each asking to
 # renegotiate right after its handshake; the last one's output in $T/gcli.

@@ -11,7 +11,6 @@
 # check-scan.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 require testssl python3 certtool
-H=$top_srcdir/tests/helpers
 
 # The relay's protocols that this testssl's --starttls knows.
 known=$(testssl --help 2>&1 | sed -n 's/.*protocol is <\([a-z0-9|-]*\)>.*/|\1|/p')
@@ -27,8 +26,7 @@ plan $(($(echo $protos | wc -w) * 2))
 make_pki
 rsa_cert scan 365
 
-bg python3 "$H/echo.py" >"$T/echo.port"
-wait_for_line "$T/echo.port" '^[0-9]+$' || bail "echo backend did not start"
+start_peer echo echo
 
 # backend PROTO: bport is a plaintext backend that says what PROTO's server
 # says first (greeting, EHLO reply); with none, xmpp, ldap and postgres the
@@ -36,13 +34,12 @@ wait_for_line "$T/echo.port" '^[0-9]+$' || bail "echo backend did not start"
 backend() {
 	case $1 in
 	none|xmpp|ldap|postgres)
-		bport=$(cat "$T/echo.port")
+		bport=$port_echo
 		return
 		;;
 	esac
-	bg python3 "$H/recorder.py" "$1" "$T/rec.$1" >"$T/rec.$1.port"
-	wait_for_line "$T/rec.$1.port" '^[0-9]+$' || bail "recorder did not start"
-	bport=$(cat "$T/rec.$1.port")
+	start_peer "rec_$1" record "$1" "$T/rec.$1"
+	bport=$pport
 }
 
 # options PROTO: testssl's for PROTO.  It will not take an IP address as

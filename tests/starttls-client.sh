@@ -13,7 +13,6 @@ start_exim exim
 good_exim=$exim_port
 start_exim plainexim no
 plain_exim=$exim_port
-H=$top_srcdir/tests/helpers
 CA=(--cafile "$PKI/ca.pem")
 
 # client PROTO PORT UNTIL INPUT...: one stdio session; the input lines go
@@ -133,9 +132,8 @@ wait_pid "$lpid" 10
 
 # A plaintext client that speaks before TLS is up: its bytes wait, and go
 # inside TLS (the test server echoes what it reads over TLS only).
-bg python3 "$H/fakeserver.py" smtp ok "$PKI/good.pem" "$PKI/good.key" >"$T/early.port"
-wait_for_line "$T/early.port" '^[0-9]+$'
-"$RELAY" -v -p smtp "${CA[@]}" "localhost:$(cat "$T/early.port")" \
+start_peer early starttls smtp ok "$PKI/good.pem" "$PKI/good.key"
+"$RELAY" -v -p smtp "${CA[@]}" "localhost:$port_early" \
     listen:127.0.0.1:0 2>"$T/early.err" &
 lpid=$!
 bg_pids="$bg_pids $lpid"
@@ -182,18 +180,16 @@ grep -q 'CLEAR TEXT' "$T/err"
 ok $? "smtp --opportunistic: warns"
 
 # RFC 2817: upgrade with OPTIONS *, then a request over TLS.
-bg python3 "$H/fakeserver.py" http-upgrade ok "$PKI/good.pem" "$PKI/good.key" \
-    >"$T/http.port"
-wait_for_line "$T/http.port" '^[0-9]+$'
+start_peer http starttls http-upgrade ok "$PKI/good.pem" "$PKI/good.key"
 printf 'GET /over-tls HTTP/1.1\r\nHost: localhost\r\n\r\n' |
-    timeout 30 "$RELAY" -p http-upgrade "${CA[@]}" "localhost:$(cat "$T/http.port")" \
+    timeout 30 "$RELAY" -p http-upgrade "${CA[@]}" "localhost:$port_http" \
     >"$T/out" 2>"$T/err"
 is "$?" 0 "http-upgrade: the session exits 0"
 grep -q 'over TLS you asked for /over-tls' "$T/out"
 ok $? "http-upgrade: the request was answered over TLS"
 
 # http-upgrade with a plaintext HTTP client in front.
-"$RELAY" -v -p http-upgrade "${CA[@]}" "localhost:$(cat "$T/http.port")" \
+"$RELAY" -v -p http-upgrade "${CA[@]}" "localhost:$port_http" \
     listen:127.0.0.1:0 2>"$T/lhttp.err" &
 lpid=$!
 bg_pids="$bg_pids $lpid"

@@ -12,7 +12,6 @@ plan 30
 make_pki
 start_dovecot plain
 start_exim exim no
-H=$top_srcdir/tests/helpers
 SRV=(-s --cert "$PKI/good.pem" --key "$PKI/good.key")
 
 # relay NAME PROTO BACKEND-PORT [ARGS...]: a listening server-role relay;

@@ -7,8 +7,7 @@
 require python3 certtool
 plan 7
 make_pki
-bg python3 "$top_srcdir/tests/helpers/echo.py" >"$T/echo.port"
-wait_for_line "$T/echo.port" '^[0-9]+$' || bail "echo backend did not start"
+start_peer echo echo
 cat >"$T/activate.py" <<'PY'
 import os, signal, socket, ssl, subprocess, sys
 relay, cert, key, ca, echo = sys.argv[1:6]
@@ -39,7 +38,7 @@ p.send_signal(signal.SIGTERM)
 print("exit", p.wait(timeout=20))
 PY
 timeout 60 python3 "$T/activate.py" "$RELAY" "$PKI/good.pem" "$PKI/good.key" \
-    "$PKI/ca.pem" "$(cat "$T/echo.port")" >"$T/out" 2>"$T/err"
+    "$PKI/ca.pem" "$port_echo" >"$T/out" 2>"$T/err"
 rc=$?
 ok $rc "the activation script ran"
 [ $rc -eq 0 ] || sed "s/^/# /" "$T/err"
@@ -79,7 +78,7 @@ print("exit", p.wait(timeout=20))
 PY
 named() {
 	timeout 60 python3 "$T/named.py" "$RELAY" "$PKI/good.pem" "$PKI/good.key" \
-	    "$PKI/ca.pem" "$(cat "$T/echo.port")" "$1" >"$T/out" 2>"$T/err"
+	    "$PKI/ca.pem" "$port_echo" "$1" >"$T/out" 2>"$T/err"
 }
 named right
 is "$(tr '\n' ' ' <"$T/out")" "echo named exit 0 " \

@@ -10,7 +10,6 @@
 require gnutls-serv certtool python3
 plan 30
 make_pki
-H=$top_srcdir/tests/helpers
 printf 'hello\n' >"$T/small"  # gnutls-serv echoes lines without CR
 
 # serve NAME CERT: a gnutls-serv echo server and a STARTTLS SMTP server
@@ -22,9 +21,8 @@ serve() {
 	    --x509keyfile "$PKI/$2.key" >"$T/gs-$1.log" 2>&1
 	wait_for_port "$p" || bail "gnutls-serv did not start: $(cat "$T/gs-$1.log")"
 	eval "port_$1=$p"
-	bg python3 "$H/fakeserver.py" smtp ok "$PKI/$2.pem" "$PKI/$2.key" >"$T/fs-$1.port"
-	wait_for_line "$T/fs-$1.port" '^[0-9]+$' || bail "fakeserver did not start"
-	eval "smtp_$1=$(cat "$T/fs-$1.port")"
+	start_peer "fs-$1" starttls smtp ok "$PKI/$2.pem" "$PKI/$2.key"
+	eval "smtp_$1=$pport"
 }
 for c in good wrong expired future self; do
 	serve "$c" "$c"

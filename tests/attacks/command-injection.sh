@@ -10,7 +10,6 @@
 require python3 certtool
 plan 48
 make_pki
-H=$top_srcdir/tests/helpers
 
 # inject PROTO GREETING-LINES SWITCH REPLY-LINES FORGED: $T/answer holds what
 # the client was told after the switch reply.
@@ -18,10 +17,9 @@ inject() {
 	local proto=$1 greet=$2 switch=$3 rlines=$4 forged=$5 how=$6 rec rport lport
 	rec=$T/rec.$proto.$how
 	: >"$rec"
-	bg python3 "$H/recorder.py" "$proto" "$rec" >"$T/rec.port"
-	wait_for_line "$T/rec.port" '^[0-9]+$' || bail "recorder did not start"
-	rport=$(cat "$T/rec.port")
-	rm -f "$T/rec.port" "$T/relay.err"
+	start_peer rec record "$proto" "$rec"
+	rport=$port_rec
+	rm -f "$T/relay.err"
 	"$RELAY" -v -s --cert "$PKI/good.pem" --key "$PKI/good.key" -p "$proto" listen:127.0.0.1:0 \
 	    "127.0.0.1:$rport" 2>"$T/relay.err" &
 	bg_pids="$bg_pids $!"

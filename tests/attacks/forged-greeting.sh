@@ -10,17 +10,12 @@
 require python3 certtool
 plan 32
 make_pki
-H=$top_srcdir/tests/helpers
 ESC=$(printf '\033')
 
-# forged PROTO HELPER INPUT UNTIL: the relay against HELPER's forged mode.
+# forged PROTO INPUT UNTIL: the relay against a forged STARTTLS peer.
 forged() {
-	local proto=$1 helper=$2 input=$3 until=$4
-	bg python3 "$H/$helper" "$proto" forged "$PKI/good.pem" "$PKI/good.key" \
-	    >"$T/fs.port"
-	wait_for_line "$T/fs.port" '^[0-9]+$' || bail "$helper did not start"
-	run_relay "$proto" "$(cat "$T/fs.port")" "$input" "$until"
-	rm -f "$T/fs.port"
+	start_peer fs starttls "$1" forged "$PKI/good.pem" "$PKI/good.key"
+	run_relay "$1" "$port_fs" "$2" "$3"
 }
 
 # run_relay PROTO PORT INPUT UNTIL: -v, stdin held open until stdout
@@ -40,16 +35,16 @@ run_relay() {
 	ok $? "$proto: -v shows what the server said, no control byte raw"
 }
 
-forged smtp fakeserver.py 'hello\r\n' 'tls-ok'
-forged imap fakeserver.py 'hello\r\n' 'tls-ok'
-forged pop3 fakeserver.py 'hello\r\n' 'tls-ok'
-forged ftp fakeserver.py 'hello\r\n' 'tls-ok'
-forged http-upgrade fakeserver.py 'GET /x HTTP/1.1\r\nHost: a\r\n\r\n' \
+forged smtp 'hello\r\n' 'tls-ok'
+forged imap 'hello\r\n' 'tls-ok'
+forged pop3 'hello\r\n' 'tls-ok'
+forged ftp 'hello\r\n' 'tls-ok'
+forged http-upgrade 'GET /x HTTP/1.1\r\nHost: a\r\n\r\n' \
     'over TLS you asked for /x'
-forged lmtp linepeer.py 'hello\r\n' 'tls-ok'
-forged nntp linepeer.py 'hello\r\n' 'hello'
-forged sieve linepeer.py 'hello\r\n' 'tls-ok'
-forged ldap fakebin.py 'hello\n' 'tls-ok'
+forged lmtp 'hello\r\n' 'tls-ok'
+forged nntp 'hello\r\n' 'hello'
+forged sieve 'hello\r\n' 'tls-ok'
+forged ldap 'hello\n' 'tls-ok'
 
 # PostgreSQL's answer is one byte: nothing to forge but the byte itself.
 # XMPP: no control bytes in XML; the marker sits in the stream header and

@@ -74,10 +74,9 @@ is "$(cat "$T/h.out")" "Host: localhost" "http-upgrade, listening: Host is not t
 kill "$hpid" 2>/dev/null
 wait "$hpid" 2>/dev/null
 
-bg python3 "$top_srcdir/tests/helpers/echo.py" >"$T/echo.port"
-wait_for_line "$T/echo.port" '^[0-9]+$' || bail "echo backend did not start"
+start_peer echo echo
 start_relay xmpp -s -p xmpp --cert "$PKI/good.pem" --key "$PKI/good.key" \
-    listen:127.0.0.1:0 "127.0.0.1:$(cat "$T/echo.port")"
+    listen:127.0.0.1:0 "127.0.0.1:$port_echo"
 python3 - "$port" >"$T/x.out" 2>&1 <<'PY'
 import re, socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)

@@ -9,15 +9,12 @@
 require python3 certtool
 plan 8
 make_pki
-H=$top_srcdir/tests/helpers
 
 for proto in smtp imap pop3 http-upgrade; do
 	for mode in inject inject-later; do
-		bg python3 "$H/fakeserver.py" "$proto" "$mode" "$PKI/good.pem" \
-		    "$PKI/good.key" >"$T/fs.port"
-		wait_for_line "$T/fs.port" '^[0-9]+$' || bail "fakeserver did not start"
+		start_peer fs starttls "$proto" "$mode" "$PKI/good.pem" "$PKI/good.key"
 		printf 'x\r\n' | timeout 30 "$RELAY" -p "$proto" --cafile "$PKI/ca.pem" \
-		    "localhost:$(cat "$T/fs.port")" >"$T/out" 2>"$T/err"
+		    "localhost:$port_fs" >"$T/out" 2>"$T/err"
 		rc=$?
 		if [ $rc -eq 4 ] && [ "$(wc -l <"$T/err")" -eq 1 ] &&
 		    grep -q 'response injection' "$T/err" &&
@@ -27,7 +24,6 @@ for proto in smtp imap pop3 http-upgrade; do
 			ok 1 "$proto $mode: status 4 (got $rc), one line naming the injection, nothing forged relayed"
 			sed 's/^/# /' "$T/err"
 		fi
-		rm -f "$T/fs.port"
 	done
 done
 finish

@@ -10,7 +10,7 @@
 # sieve.  For each protocol: inside TLS the capabilities do not offer the
 # switch, a second one gets the relay's refusal (in its turn among the
 # backend's replies), it never reaches the backend (a wire tap in front of
-# each, tests/helpers/wiretap.py; vsftpd's own log too), and the session
+# each, tests/helpers/peer.py tap; vsftpd's own log too), and the session
 # goes on: a login, then a message, an article or a listing, whose lines
 # that look like the switch pass untouched.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -25,7 +25,6 @@ require dovecot exim4 vsftpd openssl python3 certtool
 }
 plan 30
 make_pki
-H=$top_srcdir/tests/helpers
 CA=$PKI/ca.pem
 SRV=(-s --cert "$PKI/good.pem" --key "$PKI/good.key")
 
@@ -33,10 +32,9 @@ SRV=(-s --cert "$PKI/good.pem" --key "$PKI/good.key")
 # in front of the backend on PORT; what reached the backend is in
 # $T/NAME.rec.  Sets port (the relay's).
 front() {
-	bg python3 "$H/wiretap.py" "$3" "$T/$1.rec" >"$T/$1.tap"
-	wait_for_line "$T/$1.tap" '^[0-9]+$' || bail "wiretap $1 did not start"
+	start_peer "$1-tap" tap "$3" "$T/$1.rec"
 	start_relay "$1" "${SRV[@]}" -p "$2" listen:127.0.0.1:0 \
-	    "127.0.0.1:$(cat "$T/$1.tap")"
+	    "127.0.0.1:$pport"
 }
 
 # line_of FILE REGEX: the number of the first line (CR removed) matching.

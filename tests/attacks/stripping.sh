@@ -9,18 +9,14 @@
 require python3 certtool
 plan 31
 make_pki
-H=$top_srcdir/tests/helpers
 
 attempt() {	# PROTO MODE [RELAY-ARGS...]: sets rc, $T/out, $T/err
 	local proto=$1 mode=$2
 	shift 2
-	bg python3 "$H/fakeserver.py" "$proto" "$mode" "$PKI/good.pem" \
-	    "$PKI/good.key" >"$T/fs.port"
-	wait_for_line "$T/fs.port" '^[0-9]+$' || bail "fakeserver did not start"
+	start_peer fs starttls "$proto" "$mode" "$PKI/good.pem" "$PKI/good.key"
 	printf 'SECRET\r\n' | timeout 30 "$RELAY" -p "$proto" --cafile "$PKI/ca.pem" \
-	    "$@" "localhost:$(cat "$T/fs.port")" >"$T/out" 2>"$T/err"
+	    "$@" "localhost:$port_fs" >"$T/out" 2>"$T/err"
 	rc=$?
-	rm -f "$T/fs.port"
 }
 
 for proto in smtp imap pop3 http-upgrade; do
@@ -58,10 +54,9 @@ for proto in smtp imap pop3 http-upgrade; do
 	done
 done
 # --insecure is said whatever -q.
-bg python3 "$H/fakeserver.py" smtp ok "$PKI/good.pem" "$PKI/good.key" >"$T/fs.port"
-wait_for_line "$T/fs.port" '^[0-9]+$' || bail "fakeserver did not start"
+start_peer fs starttls smtp ok "$PKI/good.pem" "$PKI/good.key"
 printf 'QUIT\r\n' | timeout 30 "$RELAY" -q -p smtp --insecure \
-    "localhost:$(cat "$T/fs.port")" >"$T/out" 2>"$T/err"
+    "localhost:$port_fs" >"$T/out" 2>"$T/err"
 grep -q 'warning: --insecure: .*NOT verified' "$T/err"
 ok $? "--insecure -q: the warning is printed all the same"
 finish

@@ -11,18 +11,16 @@
 require python3 certtool
 plan 21
 make_pki
-H=$top_srcdir/tests/helpers
 
 for proto in smtp imap pop3; do
 	clear=$T/clear.$proto
 	: >"$clear"
-	bg python3 "$H/fakeserver.py" "$proto" ok "$PKI/good.pem" "$PKI/good.key" \
-	    "$clear" >"$T/fs.port"
-	wait_for_line "$T/fs.port" '^[0-9]+$' || bail "fakeserver did not start"
+	start_peer fs starttls "$proto" ok "$PKI/good.pem" "$PKI/good.key" \
+	    "$clear"
 	# The early line goes at once; stdin stays open until it came back.
 	{ printf 'EARLY-SECRET\r\n'; wait_for_line "$T/out" 'EARLY-SECRET' 20; } |
 	    timeout 30 "$RELAY" -p "$proto" --cafile "$PKI/ca.pem" \
-	    "localhost:$(cat "$T/fs.port")" >"$T/out" 2>"$T/err"
+	    "localhost:$port_fs" >"$T/out" 2>"$T/err"
 	is "$?" 0 "$proto client: the session exits 0" || sed 's/^/# /' "$T/err"
 	! grep -q 'X-STALE-CAP' "$T/out" && ! grep -q 'fake' "$T/out" &&
 	    grep -q 'localhost' "$T/out"
@@ -31,7 +29,7 @@ for proto in smtp imap pop3; do
 	    ! grep -q 'EARLY-SECRET' "$clear"
 	ok $? "$proto client: early plain input went inside TLS, never in clear" ||
 	    sed 's/^/# clear: /' "$clear"
-	rm -f "$T/fs.port" "$T/out"
+	rm -f "$T/out"
 done
 
 # tamper PROTO PRE-TLS-COMMAND SWITCH IN-TLS-COMMAND: a client that tries to
@@ -39,10 +37,9 @@ done
 tamper() {
 	local proto=$1 rec=$T/rec.$1 rport lport
 	: >"$rec"
-	bg python3 "$H/recorder.py" "$proto" "$rec" >"$T/rec.port"
-	wait_for_line "$T/rec.port" '^[0-9]+$' || bail "recorder did not start"
-	rport=$(cat "$T/rec.port")
-	rm -f "$T/rec.port" "$T/relay.err"
+	start_peer rec record "$proto" "$rec"
+	rport=$port_rec
+	rm -f "$T/relay.err"
 	"$RELAY" -v -s --cert "$PKI/good.pem" --key "$PKI/good.key" -p "$proto" \
 	    listen:127.0.0.1:0 "127.0.0.1:$rport" 2>"$T/relay.err" &
 	bg_pids="$bg_pids $!"

@@ -97,10 +97,9 @@ wait_pid "$rpid" 10
 
 # 4. SIGTERM: an established session gets close_notify.  The client reads
 #    with suppress_ragged_eofs=False: a bare FIN would be SSLEOFError.
-bg python3 "$H/echo.py" >"$T/echo.port"
-wait_for_line "$T/echo.port" '^[0-9]+$' || bail "echo backend did not start"
+start_peer echo echo
 start_relay term -s --cert "$PKI/good.pem" --key "$PKI/good.key" \
-    listen:127.0.0.1:0 "127.0.0.1:$(cat "$T/echo.port")"
+    listen:127.0.0.1:0 "127.0.0.1:$port_echo"
 python3 - "$port" "$PKI/ca.pem" >"$T/term.out" 2>&1 <<'PY' &
 import socket, ssl, sys
 ctx = ssl.create_default_context(cafile=sys.argv[2])
