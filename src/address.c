@@ -15,8 +15,9 @@
 
 #include "address.h"
 
+/* Every failure here is EINVAL; the message says which part is wrong. */
 static int
-fail(char *err, size_t errlen, const char *text, const char *fmt, ...)
+bad_address(char *err, size_t errlen, const char *text, const char *fmt, ...)
 {
 	char	why[256];
 	va_list	ap;
@@ -29,7 +30,7 @@ fail(char *err, size_t errlen, const char *text, const char *fmt, ...)
 		snprintf(err, errlen, "bad address '%.60s...': %s", text, why);
 	else
 		snprintf(err, errlen, "bad address '%s': %s", text, why);
-	return -1;
+	return -EINVAL;
 }
 
 static int
@@ -52,19 +53,19 @@ parse_port(const char *p, int listening, struct address *a, char *err,
 	unsigned long	 n;
 
 	if (*p == '\0')
-		return fail(err, errlen, a->text, "missing port");
+		return bad_address(err, errlen, a->text, "missing port");
 	if (isdigit((unsigned char)*p)) {
 		errno = 0;
 		n = strtoul(p, &end, 10);
 		if (*end != '\0' || errno != 0 || n > 65535 ||
 		    (n == 0 && !listening))
-			return fail(err, errlen, a->text,
+			return bad_address(err, errlen, a->text,
 			    "port must be a number from %d to 65535",
 			    listening ? 0 : 1);
 	} else if (getservbyname(p, "tcp") == NULL)
-		return fail(err, errlen, a->text, "unknown service '%s'", p);
+		return bad_address(err, errlen, a->text, "unknown service '%s'", p);
 	if (strlen(p) >= sizeof(a->port))
-		return fail(err, errlen, a->text, "port too long");
+		return bad_address(err, errlen, a->text, "port too long");
 	strcpy(a->port, p);
 	return 0;
 }
@@ -82,47 +83,47 @@ parse_hostport(const char *s, int hostopt, struct address *a, char *err,
 
 	if (*s == '[') {
 		if ((close = strchr(s, ']')) == NULL)
-			return fail(err, errlen, a->text, "missing ']'");
+			return bad_address(err, errlen, a->text, "missing ']'");
 		if (close[1] != ':')
-			return fail(err, errlen, a->text,
+			return bad_address(err, errlen, a->text,
 			    "expected ':PORT' after ']'");
 		host = s + 1;
 		hlen = close - host;
 		colon = close + 1;
 		if (hlen == 0)
-			return fail(err, errlen, a->text, "empty host");
+			return bad_address(err, errlen, a->text, "empty host");
 		if (memchr(host, ':', hlen) == NULL)
-			return fail(err, errlen, a->text,
+			return bad_address(err, errlen, a->text,
 			    "brackets are for IPv6 addresses");
 	} else {
 		colon = strrchr(s, ':');
 		if (colon == NULL) {
 			if (!hostopt)
-				return fail(err, errlen, a->text,
+				return bad_address(err, errlen, a->text,
 				    "expected HOST:PORT");
 			a->host[0] = '\0';
 			return parse_port(s, 1, a, err, errlen);
 		}
 		if (memchr(s, ':', colon - s) != NULL)
-			return fail(err, errlen, a->text,
+			return bad_address(err, errlen, a->text,
 			    "write IPv6 addresses in brackets, as [::1]:PORT");
 		hlen = colon - s;
 		if (hlen == 0)
-			return fail(err, errlen, a->text, "empty host");
+			return bad_address(err, errlen, a->text, "empty host");
 	}
 	if (hlen >= sizeof(a->host))
-		return fail(err, errlen, a->text, "host name too long");
+		return bad_address(err, errlen, a->text, "host name too long");
 	memcpy(a->host, host, hlen);
 	a->host[hlen] = '\0';
 	for (size_t i = 0; i < hlen; i++)
 		if (isspace((unsigned char)host[i]) || host[i] == '/')
-			return fail(err, errlen, a->text,
+			return bad_address(err, errlen, a->text,
 			    "invalid character in host");
 	if (*s == '[') {
 		struct in6_addr	in6;
 
 		if (inet_pton(AF_INET6, a->host, &in6) != 1)
-			return fail(err, errlen, a->text,
+			return bad_address(err, errlen, a->text,
 			    "'%s' is not an IPv6 address", a->host);
 	}
 	return parse_port(colon + 1, hostopt, a, err, errlen);
@@ -132,9 +133,9 @@ static int
 parse_path(const char *p, struct address *a, char *err, size_t errlen)
 {
 	if (*p == '\0')
-		return fail(err, errlen, a->text, "missing path");
+		return bad_address(err, errlen, a->text, "missing path");
 	if (strlen(p) >= sizeof(a->path))
-		return fail(err, errlen, a->text,
+		return bad_address(err, errlen, a->text,
 		    "path longer than %zu bytes", sizeof(a->path) - 1);
 	strcpy(a->path, p);
 	return 0;
@@ -151,7 +152,7 @@ address_parse(const char *s, struct address *a, char *err, size_t errlen)
 	a->text = s;
 	a->fd = -1;
 	if (*s == '\0')
-		return fail(err, errlen, s, "empty");
+		return bad_address(err, errlen, s, "empty");
 	if (strcmp(s, "-") == 0 || strcmp(s, "stdio") == 0) {
 		a->kind = ADDR_STDIO;
 		return 0;
@@ -162,7 +163,7 @@ address_parse(const char *s, struct address *a, char *err, size_t errlen)
 		n = strtol(rest, &end, 10);
 		if (*rest == '\0' || !isdigit((unsigned char)*rest) ||
 		    *end != '\0' || errno != 0 || n < 0 || n > INT_MAX)
-			return fail(err, errlen, s,
+			return bad_address(err, errlen, s,
 			    "fd: takes a file descriptor number");
 		a->fd = (int)n;
 		return 0;
@@ -177,7 +178,7 @@ address_parse(const char *s, struct address *a, char *err, size_t errlen)
 		a->systemd = 1;
 		if (rest[0] == '\0' || strlen(rest) >= sizeof(a->path) ||
 		    strchr(rest, ':') != NULL)
-			return fail(err, errlen, s, "systemd: takes a socket name "
+			return bad_address(err, errlen, s, "systemd: takes a socket name "
 			    "(FileDescriptorName=)");
 		strcpy(a->path, rest);
 		return 0;
@@ -201,10 +202,10 @@ address_parse(const char *s, struct address *a, char *err, size_t errlen)
 	    strchr(rest + 1, ':') &&
 	    *s != '[' && strspn(s, "abcdefghijklmnopqrstuvwxyz-") ==
 	    (size_t)(rest - s))
-		return fail(err, errlen, s, "unknown address type '%.*s'",
+		return bad_address(err, errlen, s, "unknown address type '%.*s'",
 		    (int)(rest - s), s);
 	else if (strchr(s, ':') == NULL)
-		return fail(err, errlen, s,
+		return bad_address(err, errlen, s,
 		    "expected HOST:PORT, listen:[HOST:]PORT, unix:PATH, "
 		    "unix-listen:PATH, fd:N, systemd[:NAME] or -");
 	return parse_hostport(s, 0, a, err, errlen);
@@ -251,20 +252,20 @@ address_systemd(struct address *a, char *err, size_t errlen)
 	if (!a->systemd)
 		return 0;
 	if (pid == NULL || fds == NULL)
-		return fail(err, errlen, a->text, "no sockets were passed "
+		return bad_address(err, errlen, a->text, "no sockets were passed "
 		    "(LISTEN_PID and LISTEN_FDS are not set)");
 	errno = 0;
 	n = strtol(pid, &end, 10);
 	if (*end != '\0' || errno != 0 || n != (long)getpid())
-		return fail(err, errlen, a->text, "LISTEN_PID is %s, not this "
+		return bad_address(err, errlen, a->text, "LISTEN_PID is %s, not this "
 		    "process (%ld): the sockets were passed to another one",
 		    pid, (long)getpid());
 	n = strtol(fds, &end, 10);
 	if (*end != '\0' || errno != 0 || n < 1 || n > 1000)
-		return fail(err, errlen, a->text, "LISTEN_FDS is '%s'", fds);
+		return bad_address(err, errlen, a->text, "LISTEN_FDS is '%s'", fds);
 	if (len == 0) {
 		if (n > 1)
-			return fail(err, errlen, a->text, "%ld sockets were "
+			return bad_address(err, errlen, a->text, "%ld sockets were "
 			    "passed: name one, systemd:NAME", n);
 		a->fd = 3;
 		return 0;
@@ -278,7 +279,7 @@ address_systemd(struct address *a, char *err, size_t errlen)
 		if ((p = strchr(p, ':')) != NULL)
 			p++;
 	}
-	return fail(err, errlen, a->text, "no socket named '%s' among "
+	return bad_address(err, errlen, a->text, "no socket named '%s' among "
 	    "LISTEN_FDNAMES '%s'", a->path, names ? names : "");
 }
 

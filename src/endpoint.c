@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "endpoint.h"
+#include "log.h"
 
 struct connector {
 	uv_loop_t		*loop;
@@ -74,21 +75,17 @@ endpoint_open_fds(uv_loop_t *loop, const struct address *a,
 
 	if (a->kind == ADDR_FD) {
 		rfd = wfd = a->fd;
-		if (fcntl(a->fd, F_GETFD) == -1) {
-			snprintf(err, errlen, "%s: descriptor %d is not open",
-			    a->text, a->fd);
-			return -1;
-		}
+		if (fcntl(a->fd, F_GETFD) == -1)
+			return errorf(err, errlen, UV_EBADF,
+			    "%s: descriptor %d is not open", a->text, a->fd);
 	}
-	if ((st = stream_new(loop)) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", a->text);
-		return -1;
-	}
+	if ((st = stream_new(loop)) == NULL)
+		return errorf(err, errlen, UV_ENOMEM, "%s: out of memory",
+		    a->text);
 	if ((rc = stream_adopt_fds(st, rfd, wfd)) != 0) {
-		snprintf(err, errlen, "%s: cannot use descriptor: %s", a->text,
-		    uv_strerror(rc));
 		stream_close(st, NULL, NULL);
-		return -1;
+		return errorf(err, errlen, rc, "%s: cannot use descriptor: %s",
+		    a->text, uv_strerror(rc));
 	}
 	*stp = st;
 	return 0;
@@ -320,6 +317,22 @@ stale_socket(const char *path)
 	return rc == -1 && errno == ECONNREFUSED;
 }
 
+/* getaddrinfo(3)'s failures as libuv names them, for the error idiom. */
+static int
+gai_code(int rc)
+{
+	switch (rc) {
+	case EAI_AGAIN:
+		return UV_EAI_AGAIN;
+	case EAI_NONAME:
+		return UV_EAI_NONAME;
+	case EAI_SERVICE:
+		return UV_EAI_SERVICE;
+	default:
+		return UV_EAI_FAIL;
+	}
+}
+
 static int
 listen_tcp(struct listener *l, char *err, size_t errlen)
 {
@@ -337,11 +350,9 @@ listen_tcp(struct listener *l, char *err, size_t errlen)
 	    l->addr->port, &hints, &res);
 	if (rc != 0 && l->addr->host[0] == '\0')
 		rc = getaddrinfo("0.0.0.0", l->addr->port, &hints, &res);
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot listen on %s: %s", l->addr->text,
-		    gai_strerror(rc));
-		return -1;
-	}
+	if (rc != 0)
+		return errorf(err, errlen, gai_code(rc),
+		    "cannot listen on %s: %s", l->addr->text, gai_strerror(rc));
 	rc = uv_tcp_bind(&l->u.tcp, res->ai_addr, 0);
 	if (rc == UV_EAFNOSUPPORT && l->addr->host[0] == '\0') {
 		struct sockaddr_in	in;
@@ -353,11 +364,9 @@ listen_tcp(struct listener *l, char *err, size_t errlen)
 	freeaddrinfo(res);
 	if (rc == 0)
 		rc = uv_listen((uv_stream_t *)&l->u.tcp, SOMAXCONN, on_connection);
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot listen on %s: %s", l->addr->text,
-		    uv_strerror(rc));
-		return -1;
-	}
+	if (rc != 0)
+		return errorf(err, errlen, rc, "cannot listen on %s: %s",
+		    l->addr->text, uv_strerror(rc));
 	if (uv_tcp_getsockname(&l->u.tcp, (struct sockaddr *)&ss, &len) == 0)
 		addr_text((struct sockaddr *)&ss, l->name, sizeof(l->name));
 	return 0;
@@ -379,11 +388,9 @@ listen_unix(struct listener *l, char *err, size_t errlen)
 		rc = uv_listen((uv_stream_t *)&l->u.pipe, SOMAXCONN,
 		    on_connection);
 	}
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot listen on %s: %s", l->addr->text,
-		    uv_strerror(rc));
-		return -1;
-	}
+	if (rc != 0)
+		return errorf(err, errlen, rc, "cannot listen on %s: %s",
+		    l->addr->text, uv_strerror(rc));
 	snprintf(l->name, sizeof(l->name), "%s", l->addr->path);
 	return 0;
 }
@@ -396,10 +403,9 @@ listen_fd(struct listener *l, char *err, size_t errlen)
 	socklen_t		len = sizeof(ss);
 	int			rc;
 
-	if (getsockname(l->addr->fd, (struct sockaddr *)&ss, &len) == -1) {
-		snprintf(err, errlen, "%s: %s", l->addr->text, strerror(errno));
-		return -1;
-	}
+	if (getsockname(l->addr->fd, (struct sockaddr *)&ss, &len) == -1)
+		return errorf(err, errlen, -errno, "%s: %s", l->addr->text,
+		    strerror(errno));
 	if (ss.ss_family == AF_UNIX) {
 		l->is_pipe = 1;
 		uv_pipe_init(l->loop, &l->u.pipe, 0);
@@ -410,26 +416,22 @@ listen_fd(struct listener *l, char *err, size_t errlen)
 	}
 	if (rc == 0)
 		rc = uv_listen((uv_stream_t *)&l->u, SOMAXCONN, on_connection);
-	if (rc != 0) {
-		snprintf(err, errlen, "cannot listen on %s: %s", l->addr->text,
-		    uv_strerror(rc));
-		return -1;
-	}
+	if (rc != 0)
+		return errorf(err, errlen, rc, "cannot listen on %s: %s",
+		    l->addr->text, uv_strerror(rc));
 	snprintf(l->name, sizeof(l->name), "%s", l->addr->text);
 	return 0;
 }
 
-struct listener *
+int
 listener_new(uv_loop_t *loop, const struct address *a, accept_cb cb,
-    void *arg, char *err, size_t errlen)
+    void *arg, struct listener **lp, char *err, size_t errlen)
 {
 	struct listener	*l;
 	int		 rc;
 
-	if ((l = calloc(1, sizeof(*l))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return errorf(err, errlen, UV_ENOMEM, "out of memory");
 	l->loop = loop;
 	l->addr = a;
 	l->cb = cb;
@@ -439,11 +441,12 @@ listener_new(uv_loop_t *loop, const struct address *a, accept_cb cb,
 	    a->kind == ADDR_UNIX_LISTEN ? listen_unix(l, err, errlen) :
 	    listen_tcp(l, err, errlen);
 	l->u.tcp.data = l;
-	if (rc == -1) {
+	if (rc != 0) {
 		listener_close(l);
-		return NULL;
+		return rc;
 	}
-	return l;
+	*lp = l;
+	return 0;
 }
 
 int
@@ -463,16 +466,15 @@ listener_accept(struct listener *l, struct stream **stp, char *peer,
 		if (h != NULL)
 			uv_tcp_init(l->loop, (uv_tcp_t *)h);
 	}
-	if (h == NULL) {
-		snprintf(err, errlen, "accept: out of memory");
-		return -1;
-	}
-	if ((rc = uv_accept((uv_stream_t *)&l->u, h)) != 0 ||
-	    (st = stream_new(l->loop)) == NULL) {
-		snprintf(err, errlen, "accept on %s: %s", l->name,
-		    uv_strerror(rc != 0 ? rc : UV_ENOMEM));
+	if (h == NULL)
+		return errorf(err, errlen, UV_ENOMEM, "accept: out of memory");
+	if ((rc = uv_accept((uv_stream_t *)&l->u, h)) == 0 &&
+	    (st = stream_new(l->loop)) == NULL)
+		rc = UV_ENOMEM;
+	if (rc != 0) {
 		uv_close((uv_handle_t *)h, (uv_close_cb)free);
-		return -1;
+		return errorf(err, errlen, rc, "accept on %s: %s", l->name,
+		    uv_strerror(rc));
 	}
 	if (l->is_pipe)
 		snprintf(peer, peerlen, "%s", l->name);

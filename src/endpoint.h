@@ -12,6 +12,9 @@ struct connector;
 struct listener;
 
 /*
+ * The functions that can fail return 0 or a libuv error code, and say why
+ * in the buffer they are given.
+ *
  * st is NULL on failure: rc is the libuv error and err says why.  A
  * connection reset at once comes with its stream and rc UV_ECONNRESET.
  */
@@ -25,8 +28,8 @@ struct connector *endpoint_connect(uv_loop_t *, const struct address *,
 		    connect_cb, void *);
 void		 endpoint_cancel(struct connector *);
 
-struct listener	*listener_new(uv_loop_t *, const struct address *, accept_cb,
-		    void *, char *, size_t);
+int		 listener_new(uv_loop_t *, const struct address *, accept_cb,
+		    void *, struct listener **, char *, size_t);
 int		 listener_accept(struct listener *, struct stream **,
 		    char *, size_t, char *, size_t);
 const char	*listener_name(const struct listener *);

@@ -85,3 +85,18 @@ log_security(const char *fmt, ...)
 	vlog("warning: ", fmt, ap);
 	va_end(ap);
 }
+
+/*
+ * The core's error idiom, as libuv's: a function returns 0 or a negative
+ * errno-style code, and says why in the caller's buffer.
+ */
+int
+errorf(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return code;
+}

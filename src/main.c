@@ -17,6 +17,7 @@
 #include "options.h"
 #include "server.h"
 #include "session.h"
+#include "status.h"
 #include "tls.h"
 
 struct run {
@@ -126,7 +127,7 @@ main(int argc, char **argv)
 	struct run	 r;
 	uv_loop_t	*loop;
 	char		 err[512];
-	int		 status = 0, closed;
+	int		 status = 0, closed, rc;
 
 	if ((closed = fill_stdio()) == -1) {
 		log_err("cannot open /dev/null: %s", strerror(errno));
@@ -203,8 +204,12 @@ main(int argc, char **argv)
 		uv_unref((uv_handle_t *)&r.sig[i]);
 	}
 	if (address_is_listen(&o.tls_addr) || address_is_listen(&o.plain_addr)) {
-		r.srv = server_new(loop, &o, tctx, session_limit(o.max_sessions),
-		    &status);
+		if ((rc = server_new(loop, &o, tctx,
+		    session_limit(o.max_sessions), &r.srv, err,
+		    sizeof(err))) != 0) {
+			log_err("%s", err);
+			status = rc == UV_ENOMEM ? STATUS_IO : STATUS_CONNECT;
+		}
 	} else if ((r.s = session_new(loop, &o, tctx, "", NULL, NULL, NULL,
 	    session_done, &r)) == NULL) {
 		log_err("out of memory");

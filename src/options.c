@@ -459,10 +459,10 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 		    argv[optind + 2]);
 		return OPTS_ERROR;
 	}
-	if (address_parse(argv[optind], &o->tls_addr, err, errlen) == -1)
+	if (address_parse(argv[optind], &o->tls_addr, err, errlen) != 0)
 		return OPTS_ERROR;
 	if (address_parse(optind + 1 < argc ? argv[optind + 1] : "-",
-	    &o->plain_addr, err, errlen) == -1)
+	    &o->plain_addr, err, errlen) != 0)
 		return OPTS_ERROR;
 	if (check(o, err, errlen) == -1)
 		return OPTS_ERROR;

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "server.h"
 #include "session.h"
+#include "status.h"
 
 struct entry {
 	struct server	*srv;
@@ -70,7 +71,7 @@ accept_one(struct server *srv)
 	char		 peer[300], err[512], label[340];
 
 	if (listener_accept(srv->l, &st, peer, sizeof(peer), err,
-	    sizeof(err)) == -1) {
+	    sizeof(err)) != 0) {
 		log_err("%s", err);
 		return;
 	}
@@ -121,19 +122,16 @@ on_ready(void *arg)
 	accept_one(srv);
 }
 
-struct server *
+int
 server_new(uv_loop_t *loop, const struct options *o, struct tls_ctx *tctx,
-    unsigned max, int *status)
+    unsigned max, struct server **srvp, char *err, size_t errlen)
 {
 	struct server		*srv;
 	const struct address	*la, *other;
-	char			 err[512];
+	int			 rc;
 
-	if ((srv = calloc(1, sizeof(*srv))) == NULL) {
-		log_err("out of memory");
-		*status = 1;
-		return NULL;
-	}
+	if ((srv = calloc(1, sizeof(*srv))) == NULL)
+		return errorf(err, errlen, UV_ENOMEM, "out of memory");
 	srv->loop = loop;
 	srv->o = o;
 	srv->tctx = tctx;
@@ -142,15 +140,14 @@ server_new(uv_loop_t *loop, const struct options *o, struct tls_ctx *tctx,
 	la = srv->tls_listens ? &o->tls_addr : &o->plain_addr;
 	other = srv->tls_listens ? &o->plain_addr : &o->tls_addr;
 	srv->one_shot = other->kind == ADDR_STDIO || other->kind == ADDR_FD;
-	if ((srv->l = listener_new(loop, la, on_ready, srv, err,
-	    sizeof(err))) == NULL) {
-		log_err("%s", err);
+	if ((rc = listener_new(loop, la, on_ready, srv, &srv->l, err,
+	    errlen)) != 0) {
 		free(srv);
-		*status = 3;
-		return NULL;
+		return rc;
 	}
 	log_info("listening on %s", listener_name(srv->l));
-	return srv;
+	*srvp = srv;
+	return 0;
 }
 
 /* Stop accepting and end every session now. */

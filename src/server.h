@@ -2,6 +2,7 @@
 #ifndef SERVER_H
 #define SERVER_H
 
+#include <stddef.h>
 #include <uv.h>
 
 #include "options.h"
@@ -9,8 +10,10 @@
 
 struct server;
 
-struct server	*server_new(uv_loop_t *, const struct options *,
-		    struct tls_ctx *, unsigned max_sessions, int *status);
+/* 0, or a libuv error code and why in the buffer. */
+int		 server_new(uv_loop_t *, const struct options *,
+		    struct tls_ctx *, unsigned max_sessions, struct server **,
+		    char *, size_t);
 void		 server_stop(struct server *);
 int		 server_status(const struct server *);
 void		 server_free(struct server *);

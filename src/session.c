@@ -852,7 +852,7 @@ open_side(struct side *sd)
 		return 0;
 	if (sd->addr->kind == ADDR_STDIO || sd->addr->kind == ADDR_FD) {
 		if (endpoint_open_fds(s->loop, sd->addr, &sd->st, err,
-		    sizeof(err)) == -1) {
+		    sizeof(err)) != 0) {
 			finish(s, 3, "%s", err);
 			return -1;
 		}

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <errno.h>
+
 #include "address.h"
 #include "tap.h"
 
@@ -27,7 +29,7 @@ bad(const char *s, const char *why)
 	char		err[256] = "";
 	int		rc = address_parse(s, &a, err, sizeof(err));
 
-	ok(rc == -1 && strncmp(err, "bad address '", 13) == 0 &&
+	ok(rc == -EINVAL && strncmp(err, "bad address '", 13) == 0 &&
 	    strchr(err, '\n') == NULL && strstr(err, why) != NULL,
 	    "'%.40s' is refused: %s", s, err);
 }
