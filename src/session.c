@@ -9,6 +9,7 @@
 #include "log.h"
 #include "proto/proto.h"
 #include "session.h"
+#include "status.h"
 
 /*
  * Backpressure: a source stops being read once its sink holds this many
@@ -145,7 +146,7 @@ close_side(struct session *s, struct side *sd)
 		return;
 	s->closing++;
 	/* A failed session must not look like a clean end to a plain peer. */
-	if (sd == &s->pside && s->status != 0)
+	if (sd == &s->pside && s->status != STATUS_OK)
 		stream_reset(sd->st, released, s);
 	else
 		stream_close(sd->st, released, s);
@@ -181,7 +182,8 @@ finish(struct session *s, int status, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(msg, sizeof(msg), fmt, ap);
 		va_end(ap);
-		log_msg(status != 0 ? LOG_ERR : LOG_INFO, "%s%s", s->label, msg);
+		log_msg(status != STATUS_OK ? LOG_ERR : LOG_INFO, "%s%s",
+		    s->label, msg);
 	}
 	if (s->established && log_enabled(LOG_INFO))
 		summary(s);
@@ -197,7 +199,7 @@ finish(struct session *s, int status, const char *fmt, ...)
 	 * close_notify of SIGTERM, or what a failed session's plain side was
 	 * sent before the failure (then it is reset).
 	 */
-	if (status != 0 && s->pside.st != NULL &&
+	if (status != STATUS_OK && s->pside.st != NULL &&
 	    stream_queued(s->pside.st) > 0)
 		s->linger = &s->pside;
 	else if (s->aborted && s->tside.st != NULL &&
@@ -241,11 +243,12 @@ check_done(struct session *s)
 	    stream_queued(s->tside.st) != 0 || stream_queued(s->pside.st) != 0)
 		return;
 	if (s->left_early && !tls_exchanged(s->tls))
-		finish(s, 5, "%s left right after the handshake, before any "
+		finish(s, STATUS_HANDSHAKE,
+		    "%s left right after the handshake, before any "
 		    "data: did it reject our certificate?",
 		    side_name(&s->tside));
 	else
-		finish(s, 0, "session ended");
+		finish(s, STATUS_OK, "session ended");
 }
 
 static void
@@ -256,19 +259,23 @@ on_timer(uv_timer_t *t)
 
 	if (!s->established) {
 		if (s->tside.conn != NULL || s->pside.conn != NULL)
-			finish(s, 3, "connect timed out after %.3g s",
+			finish(s, STATUS_CONNECT,
+			    "connect timed out after %.3g s",
 			    s->o->timeout_ms / 1000.0);
 		else if (s->tls == NULL && s->neg != NULL)
-			finish(s, 5, "the %s opening timed out after %.3g s",
+			finish(s, STATUS_HANDSHAKE,
+			    "the %s opening timed out after %.3g s",
 			    proto_name(s->o->proto), s->o->timeout_ms / 1000.0);
 		else
-			finish(s, 5, "TLS handshake timed out after %.3g s",
+			finish(s, STATUS_HANDSHAKE,
+			    "TLS handshake timed out after %.3g s",
 			    s->o->timeout_ms / 1000.0);
 		return;
 	}
 	idle = uv_now(s->loop) - s->last_active;
 	if (idle >= limit)
-		finish(s, 0, "idle for %.3g s: closing", limit / 1000.0);
+		finish(s, STATUS_OK,
+		    "idle for %.3g s: closing", limit / 1000.0);
 	else
 		uv_timer_start(&s->timer, on_timer, limit - idle, 0);
 }
@@ -300,7 +307,7 @@ resume(struct side *src)
 		return;
 	src->paused = 0;
 	if ((rc = side_read(src, 1)) != 0)
-		finish(src->s, 1, "read from %s: %s", side_name(src),
+		finish(src->s, STATUS_IO, "read from %s: %s", side_name(src),
 		    uv_strerror(rc));
 }
 
@@ -325,10 +332,11 @@ write_failed(struct side *sd, int rc)
 	if (unreached(sd, rc))
 		return;
 	if (sd == &s->tside && s->neg != NULL && s->tls == NULL)
-		finish(s, 4, "write to %s during the %s opening: %s",
+		finish(s, STATUS_NEGOTIATION,
+		    "write to %s during the %s opening: %s",
 		    side_name(sd), proto_name(s->o->proto), uv_strerror(rc));
 	else
-		finish(s, 1, "write to %s: %s%s", side_name(sd),
+		finish(s, STATUS_IO, "write to %s: %s%s", side_name(sd),
 		    uv_strerror(rc), sd->in_done ?
 		    " (it had ended its own direction and closed)" : "");
 }
@@ -393,7 +401,8 @@ end_output(struct side *dst)
 	else
 		rc = stream_shutdown(dst->st);
 	if (rc != 0)
-		finish(s, 1, "cannot end output to %s: %s", side_name(dst),
+		finish(s, STATUS_IO,
+		    "cannot end output to %s: %s", side_name(dst),
 		    uv_strerror(rc));
 	else
 		check_done(s);
@@ -431,7 +440,7 @@ raw_read(struct stream *st, ssize_t n, char *buf, void *arg)
 	}
 	if (n < 0) {
 		if (!unreached(src, (int)n))
-			finish(s, 1, "read from %s: %s", side_name(src),
+			finish(s, STATUS_IO, "read from %s: %s", side_name(src),
 			    uv_strerror((int)n));
 		return;
 	}
@@ -487,11 +496,12 @@ tls_eof(void *arg, int clean)
 
 	s->tside.in_done = 1;
 	if (!clean && left_unused(s))
-		finish(s, 5, "%s left right after the handshake, before any "
+		finish(s, STATUS_HANDSHAKE,
+		    "%s left right after the handshake, before any "
 		    "data, without TLS close_notify: did it reject our "
 		    "certificate?", side_name(&s->tside));
 	else if (!clean)
-		finish(s, 1, "%s closed the connection without TLS "
+		finish(s, STATUS_IO, "%s closed the connection without TLS "
 		    "close_notify: possible truncation", side_name(&s->tside));
 	else {
 		log_debug("%s%s sent TLS close_notify", s->label,
@@ -529,7 +539,7 @@ relay(struct session *s, int watched)
 		uv_timer_start(&s->timer, on_timer, s->o->idle_timeout_ms, 0);
 	stream_set_reader(s->pside.st, raw_alloc, raw_read, &s->pside);
 	if ((rc = stream_read(s->pside.st, 1)) != 0)
-		finish(s, 1, "read from %s: %s", side_name(&s->pside),
+		finish(s, STATUS_IO, "read from %s: %s", side_name(&s->pside),
 		    uv_strerror(rc));
 }
 
@@ -552,7 +562,7 @@ send_dup(struct side *dst, const char *data, size_t len)
 	char	*buf;
 
 	if ((buf = malloc(len)) == NULL) {
-		finish(dst->s, 1, "out of memory");
+		finish(dst->s, STATUS_IO, "out of memory");
 		return;
 	}
 	memcpy(buf, data, len);
@@ -573,7 +583,7 @@ connect_failed(struct side *sd, const char *msg)
 	if (sd == &s->pside && s->o->role == ROLE_SERVER &&
 	    s->tside.st != NULL && bye != NULL)
 		send_dup(&s->tside, bye, proto_unavailable_len(s->o->proto));
-	finish(s, 3, "%s", msg);
+	finish(s, STATUS_CONNECT, "%s", msg);
 }
 
 /* How a connection we made ended: rc is UV_EOF or the read/write error. */
@@ -612,7 +622,12 @@ tls_handshake(void *arg, int status, const char *err)
 	char			 desc[1024];
 	int			 rc;
 
-	if (status != 0) {
+	if (status == STATUS_NEGOTIATION && err == NULL)
+		err = s->o->role == ROLE_SERVER ? "clear text arrived where "
+		    "the ClientHello should be (command injection?)" :
+		    "clear text arrived where the ServerHello should be "
+		    "(response injection?)";
+	if (status != STATUS_OK) {
 		/* One message for a server that hung up on our ClientHello. */
 		if ((rc = tls_silent_end(s->tls)) != 0 && s->tside.connected)
 			finish(s, status, "%s %s the connection during the TLS "
@@ -655,7 +670,8 @@ start_tls(struct session *s)
 	    TLS_AFTER_SPACE : TLS_AFTER_SWITCH, &tls_events, s, err,
 	    sizeof(err));
 	if (s->tls == NULL)
-		finish(s, 5, "%s: %s", side_name(&s->tside), err);
+		finish(s, STATUS_HANDSHAKE,
+		    "%s: %s", side_name(&s->tside), err);
 }
 
 /* The transcript, a line at a time (the last may lack its newline). */
@@ -693,7 +709,8 @@ apply(struct session *s, struct proto_out *out)
 	if (s->ending)
 		;
 	else if (out->fail)
-		finish(s, 4, "%s: %s", side_name(&s->tside), out->why);
+		finish(s, STATUS_NEGOTIATION,
+		    "%s: %s", side_name(&s->tside), out->why);
 	else if (out->start_tls) {
 		/* The backend's next words wait for TLS, in the kernel. */
 		stream_read(s->tside.st, 0);
@@ -730,12 +747,14 @@ neg_read(struct stream *st, ssize_t n, char *buf, void *arg)
 	if (n < 0 && unreached(&s->tside, (int)n))
 		return;
 	if (n == UV_EOF && s->o->role == ROLE_SERVER)
-		finish(s, 0, "the client left before TLS");
+		finish(s, STATUS_OK, "the client left before TLS");
 	else if (n == UV_EOF)
-		finish(s, 4, "%s closed the connection during the %s opening",
+		finish(s, STATUS_NEGOTIATION,
+		    "%s closed the connection during the %s opening",
 		    side_name(&s->tside), proto_name(s->o->proto));
 	else if (n < 0)
-		finish(s, 4, "read from %s during the %s opening: %s",
+		finish(s, STATUS_NEGOTIATION,
+		    "read from %s during the %s opening: %s",
 		    side_name(&s->tside), proto_name(s->o->proto),
 		    uv_strerror((int)n));
 }
@@ -765,10 +784,10 @@ neg_plain_read(struct stream *st, ssize_t n, char *buf, void *arg)
 		s->pside.in_done = 1;
 		stream_read(s->pside.st, 0);
 		if (stream_shutdown(s->tside.st) != 0)
-			finish(s, 1, "cannot end output to %s",
+			finish(s, STATUS_IO, "cannot end output to %s",
 			    side_name(&s->tside));
 	} else if (n < 0)
-		finish(s, 1, "read from %s during the %s opening: %s",
+		finish(s, STATUS_IO, "read from %s during the %s opening: %s",
 		    side_name(&s->pside), proto_name(s->o->proto),
 		    uv_strerror((int)n));
 }
@@ -801,20 +820,21 @@ start(struct session *s)
 	    NULL) != 0)
 		cfg.nonce = (unsigned long)uv_hrtime();
 	if ((s->neg = proto_new(&cfg)) == NULL) {
-		finish(s, 1, "out of memory");
+		finish(s, STATUS_IO, "out of memory");
 		return;
 	}
 	if (o->role == ROLE_SERVER) {
 		stream_set_reader(s->pside.st, raw_alloc, neg_plain_read, s);
 		if ((rc = stream_read(s->pside.st, 1)) != 0) {
-			finish(s, 1, "read from %s: %s", side_name(&s->pside),
+			finish(s, STATUS_IO,
+			    "read from %s: %s", side_name(&s->pside),
 			    uv_strerror(rc));
 			return;
 		}
 	}
 	stream_set_reader(s->tside.st, raw_alloc, neg_read, s);
 	if ((rc = stream_read(s->tside.st, 1)) != 0) {
-		finish(s, 1, "read from %s: %s", side_name(&s->tside),
+		finish(s, STATUS_IO, "read from %s: %s", side_name(&s->tside),
 		    uv_strerror(rc));
 		return;
 	}
@@ -853,14 +873,15 @@ open_side(struct side *sd)
 	if (sd->addr->kind == ADDR_STDIO || sd->addr->kind == ADDR_FD) {
 		if (endpoint_open_fds(s->loop, sd->addr, &sd->st, err,
 		    sizeof(err)) == -1) {
-			finish(s, 3, "%s", err);
+			finish(s, STATUS_CONNECT, "%s", err);
 			return -1;
 		}
 		return 0;
 	}
 	sd->conn = endpoint_connect(s->loop, sd->addr, on_connected, sd);
 	if (sd->conn == NULL) {
-		finish(s, 3, "cannot connect to %s", side_name(sd));
+		finish(s, STATUS_CONNECT,
+		    "cannot connect to %s", side_name(sd));
 		return -1;
 	}
 	return 0;

@@ -8,24 +8,47 @@
 
 #include <stddef.h>
 
-#include "options.h"
+#include "status.h"
 #include "stream.h"
+
+#define TLS_PIN_LEN	32	/* SHA-256 of a SubjectPublicKeyInfo */
+
+/* What the process's TLS is, from the command line; strings are kept. */
+struct tls_config {
+	int			 server;	/* else the client role */
+	const char		*cert, *key;
+	int			 self_signed;
+	const char		*cafile;
+	int			 insecure;
+	const unsigned char	*pins;		/* npins * TLS_PIN_LEN bytes */
+	int			 npins;
+	const char		*priority;	/* NULL: the built-in default */
+	const char		*alpn;		/* comma-separated, or NULL */
+	int			 verify_client;
+	const char		*keylog;	/* NULL: SSLKEYLOGFILE */
+};
 
 struct tls_ctx;
 struct tls;
 
 struct tls_events {
-	/* status 0: established; else the exit status (5, 6) and why. */
+	/*
+	 * status STATUS_OK: established; else the exit status and why.
+	 * STATUS_NEGOTIATION, err NULL: clear text came where the first
+	 * record should be, after a switch; the caller says what that means.
+	 */
 	void	(*handshake)(void *, int status, const char *err);
 	/* Decrypted bytes, valid during the call only. */
 	void	(*data)(void *, const uv_buf_t *, unsigned);
 	/* The peer ended its direction: clean is 1 with close_notify. */
 	void	(*eof)(void *, int clean);
-	/* Fatal error after the handshake: exit status (1, or 5) and why. */
+	/* Fatal error after the handshake: exit status and why. */
 	void	(*error)(void *, int status, const char *err);
 };
 
-struct tls_ctx	*tls_ctx_new(const struct options *, char *, size_t, int *);
+/* 0, UV_EINVAL for a bad setting or file, or another libuv error. */
+int		 tls_ctx_new(struct tls_ctx **, const struct tls_config *,
+		    char *err, size_t errlen);
 void		 tls_ctx_free(struct tls_ctx *);
 
 /*
