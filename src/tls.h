@@ -1,7 +1,8 @@
 /*
- * The TLS engine: GnuTLS driven over a stream through our own push and pull
- * buffers.  A tls_ctx holds what is shared by every session of the process
- * (credentials, trust store, priorities); a tls is one connection.
+ * The TLS engine: GnuTLS driven over a transport through our own push and
+ * pull buffers, itself a transport.  A tls_ctx holds what is shared by
+ * every session of the process (credentials, trust store, priorities); a
+ * tls is one connection.
  */
 #ifndef TLS_H
 #define TLS_H
@@ -9,7 +10,7 @@
 #include <stddef.h>
 
 #include "status.h"
-#include "stream.h"
+#include "transport.h"
 
 #define TLS_PIN_LEN	32	/* SHA-256 of a SubjectPublicKeyInfo */
 
@@ -31,20 +32,13 @@ struct tls_config {
 struct tls_ctx;
 struct tls;
 
-struct tls_events {
-	/*
-	 * status STATUS_OK: established; else the exit status and why.
-	 * STATUS_NEGOTIATION, err NULL: clear text came where the first
-	 * record should be, after a switch; the caller says what that means.
-	 */
-	void	(*handshake)(void *, int status, const char *err);
-	/* Decrypted bytes, valid during the call only. */
-	void	(*data)(void *, const uv_buf_t *, unsigned);
-	/* The peer ended its direction: clean is 1 with close_notify. */
-	void	(*eof)(void *, int clean);
-	/* Fatal error after the handshake: exit status and why. */
-	void	(*error)(void *, int status, const char *err);
-};
+/*
+ * The handshake's end.  status STATUS_OK: established; else the exit
+ * status and why.  STATUS_NEGOTIATION, err NULL: clear text came where
+ * the first record should be, after a switch; the caller says what that
+ * means.
+ */
+typedef void	(*tls_handshake_cb)(void *, int status, const char *err);
 
 /* 0, UV_EINVAL for a bad setting or file, or another libuv error. */
 int		 tls_ctx_new(struct tls_ctx **, const struct tls_config *,
@@ -60,16 +54,21 @@ void		 tls_ctx_free(struct tls_ctx *);
 #define TLS_AFTER_SWITCH	1
 #define TLS_AFTER_SPACE		2
 
-/* The events come from the loop only, never from inside these calls. */
-struct tls	*tls_start(uv_loop_t *, struct tls_ctx *, struct stream *,
-		    const char *name, int after_starttls,
-		    const struct tls_events *, void *, char *, size_t);
-int		 tls_write(struct tls *, const char *, size_t);
-int		 tls_read(struct tls *, int on);
-int		 tls_shutdown(struct tls *);
+/*
+ * TLS over the transport under, whose callbacks it takes and which it
+ * closes when its own transport is closed.  That one's input ends with
+ * UV_EOF at close_notify, TRANSPORT_TRUNCATED without it, UV_ECONNREFUSED
+ * when a fatal alert came before any data (the peer refused us), or
+ * another error, with why.  The callbacks come from the loop only, never
+ * from inside these calls.
+ */
+struct tls	*tls_start(uv_loop_t *, struct tls_ctx *,
+		    struct transport *under, const char *name,
+		    int after_starttls, tls_handshake_cb, void *, char *,
+		    size_t);
+struct transport *tls_transport(struct tls *);
 int		 tls_exchanged(const struct tls *);
 int		 tls_silent_end(const struct tls *);
 void		 tls_describe(struct tls *, char *, size_t);
-void		 tls_free(struct tls *);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,16 +14,26 @@
 
 #define MAX_RECORD	16384		/* largest plaintext of one record */
 #define PLAIN_BATCH	4		/* records per delivery */
-#define IN_ROOM		(4 * MAX_RECORD)	/* ciphertext read at once */
+#define IN_ROOM		(4 * MAX_RECORD)	/* ciphertext room kept */
+
+/* The tls of its transport. */
+#define TLS_OF(tp) \
+	((struct tls *)((char *)(tp) - offsetof(struct tls, tp)))
+#define TLS_OF_CONST(tp) \
+	((const struct tls *)((const char *)(tp) - offsetof(struct tls, tp)))
 
 struct tls {
 	struct tls_check	 chk;		/* first: the session ptr */
+	struct transport	 tp;		/* what the user sees */
+	struct transport	*under;		/* the ciphertext's */
 	struct tls_ctx		*ctx;
 	gnutls_session_t	 s;
 	uv_timer_t		 defer;		/* the client's first step */
-	struct stream		*st;
-	const struct tls_events	*ev;
+	tls_handshake_cb	 handshake;
 	void			*arg;
+	void			(*closed_cb)(void *);
+	void			*closed_arg;
+	int			 reset;		/* close under with a reset */
 	char			*in;		/* ciphertext not yet pulled */
 	size_t			 inoff, inlen, incap;
 	char			*out;		/* records not yet written */
@@ -31,7 +42,7 @@ struct tls {
 	int			 raw_eof;
 	int			 done;		/* peer's direction has ended */
 	int			 busy;		/* inside process() */
-	int			 dead;		/* tls_free called while busy */
+	int			 dead;		/* closed while busy */
 	int			 got_data;	/* application data arrived */
 	int			 sent_data;	/* application data went out */
 	int			 got_bytes;	/* anything arrived at all */
@@ -102,7 +113,9 @@ pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
 	return t->inlen > t->inoff || t->raw_eof ? 1 : 0;
 }
 
-/* Hand what GnuTLS pushed to the stream in one write. */
+static void	destroy(struct tls *);
+
+/* Hand what GnuTLS pushed to the transport below in one write. */
 static int
 flush(struct tls *t)
 {
@@ -110,34 +123,40 @@ flush(struct tls *t)
 
 	if (t->outlen == 0)
 		return 0;
-	rc = stream_write(t->st, t->out, t->outlen);
+	rc = transport_write(t->under, t->out, t->outlen);
 	t->out = NULL;
 	t->outlen = t->outcap = 0;
 	return rc;
 }
 
-static char *
-on_alloc(struct stream *st, size_t *len, void *arg)
+/* Room for n more bytes of ciphertext: 0, or UV_ENOBUFS. */
+static int
+room(struct tls *t, size_t n)
 {
-	struct tls	*t = arg;
-	char		*nb;
+	size_t	want = n > IN_ROOM ? n : IN_ROOM;
+	char	*nb;
 
-	(void)st;
 	if (t->inoff == t->inlen)
 		t->inoff = t->inlen = 0;
-	if (t->incap - t->inlen < IN_ROOM && t->inoff > 0) {
+	if (t->incap - t->inlen < n && t->inoff > 0) {
 		memmove(t->in, t->in + t->inoff, t->inlen - t->inoff);
 		t->inlen -= t->inoff;
 		t->inoff = 0;
 	}
-	if (t->incap - t->inlen < IN_ROOM) {
-		if ((nb = realloc(t->in, t->inlen + IN_ROOM)) == NULL)
-			return NULL;
+	if (t->incap - t->inlen < n) {
+		if ((nb = realloc(t->in, t->inlen + want)) == NULL)
+			return UV_ENOBUFS;
 		t->in = nb;
-		t->incap = t->inlen + IN_ROOM;
+		t->incap = t->inlen + want;
 	}
-	*len = t->incap - t->inlen;
-	return t->in + t->inlen;
+	return 0;
+}
+
+/* The user's input ended: rc and why as struct transport_cbs says. */
+static void
+end_input(struct tls *t, int rc, const char *why)
+{
+	t->tp.cbs->end(t->tp.arg, rc, why);
 }
 
 /*
@@ -217,7 +236,7 @@ handshake_failed(struct tls *t, int rc)
 		flush(t);
 	}
 	if (t->chk.failed) {
-		t->ev->handshake(t->arg, STATUS_VERIFY, t->chk.why);
+		t->handshake(t->arg, STATUS_VERIFY, t->chk.why);
 		return;
 	}
 	if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || t->clear_alert >= 0) {
@@ -232,7 +251,7 @@ handshake_failed(struct tls *t, int rc)
 	else
 		snprintf(msg, sizeof(msg), "TLS handshake failed: %s",
 		    gnutls_strerror(rc));
-	t->ev->handshake(t->arg, STATUS_HANDSHAKE, msg);
+	t->handshake(t->arg, STATUS_HANDSHAKE, msg);
 }
 
 /*
@@ -243,7 +262,7 @@ static void
 deliver(struct tls *t, gnutls_packet_t *pk, uv_buf_t *bufs, unsigned *n)
 {
 	if (*n > 0 && !t->dead)
-		t->ev->data(t->arg, bufs, *n);
+		t->tp.cbs->read(t->tp.arg, bufs, *n);
 	while (*n > 0)
 		gnutls_packet_deinit(pk[--*n]);
 }
@@ -262,7 +281,7 @@ refuse_renegotiation(struct tls *t)
 	    GNUTLS_A_NO_RENEGOTIATION) == 0)
 		gnutls_bye(t->s, GNUTLS_SHUT_WR);
 	flush(t);
-	t->ev->error(t->arg, STATUS_IO, "renegotiation refused: sent "
+	end_input(t, UV_EPROTO, "renegotiation refused: sent "
 	    "no_renegotiation and close_notify");
 }
 
@@ -311,10 +330,10 @@ receive(struct tls *t)
 			break;
 		t->done = 1;
 		if (r == 0)
-			t->ev->eof(t->arg, 1);
+			end_input(t, UV_EOF, NULL);
 		else if (r == GNUTLS_E_AGAIN ||
 		    r == GNUTLS_E_PREMATURE_TERMINATION)
-			t->ev->eof(t->arg, 0);
+			end_input(t, TRANSPORT_TRUNCATED, NULL);
 		else if (r == GNUTLS_E_REHANDSHAKE)
 			refuse_renegotiation(t);
 		else if (r == GNUTLS_E_FATAL_ALERT_RECEIVED) {
@@ -324,12 +343,12 @@ receive(struct tls *t)
 			 */
 			alert_text(t, (int)gnutls_alert_get(t->s), msg,
 			    sizeof(msg));
-			t->ev->error(t->arg, t->got_data ? STATUS_IO :
-			    STATUS_HANDSHAKE, msg);
+			end_input(t, t->got_data ? UV_EPROTO :
+			    UV_ECONNREFUSED, msg);
 		} else {
 			snprintf(msg, sizeof(msg), "TLS: %s",
 			    gnutls_strerror(r));
-			t->ev->error(t->arg, STATUS_IO, msg);
+			end_input(t, UV_EPROTO, msg);
 		}
 	}
 	deliver(t, pk, bufs, &n);
@@ -345,7 +364,7 @@ handshake_unsent(struct tls *t, int rc)
 	t->lost = rc;
 	snprintf(msg, sizeof(msg), "TLS handshake failed: write: %s",
 	    uv_strerror(rc));
-	t->ev->handshake(t->arg, STATUS_HANDSHAKE, msg);
+	t->handshake(t->arg, STATUS_HANDSHAKE, msg);
 }
 
 static void
@@ -363,7 +382,7 @@ process(struct tls *t)
 		}
 		if (rc == 0) {
 			t->handshaking = 0;
-			t->ev->handshake(t->arg, 0, NULL);
+			t->handshake(t->arg, STATUS_OK, NULL);
 			break;
 		}
 		if ((rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) &&
@@ -380,7 +399,7 @@ process(struct tls *t)
 	if (!t->dead && (wrc = flush(t)) != 0 && !t->done) {
 		t->done = 1;
 		snprintf(msg, sizeof(msg), "write: %s", uv_strerror(wrc));
-		t->ev->error(t->arg, STATUS_IO, msg);
+		end_input(t, wrc, msg);
 	}
 out:
 	/* Idle sessions keep no buffer: most of a session's memory is here. */
@@ -390,7 +409,7 @@ out:
 		t->inoff = t->inlen = t->incap = 0;
 	}
 	if (--t->busy == 0 && t->dead)
-		tls_free(t);
+		destroy(t);
 }
 
 /*
@@ -412,60 +431,105 @@ looks_like_tls(struct tls *t, const char *buf, size_t len)
 	shown[i] = '\0';
 	t->done = 1;
 	if (t->after_starttls)
-		t->ev->handshake(t->arg, STATUS_NEGOTIATION, NULL);
+		t->handshake(t->arg, STATUS_NEGOTIATION, NULL);
 	else {
 		char	msg[120];
 
 		snprintf(msg, sizeof(msg), "the peer does not speak TLS: it "
 		    "sent '%s'", shown);
-		t->ev->handshake(t->arg, STATUS_HANDSHAKE, msg);
+		t->handshake(t->arg, STATUS_HANDSHAKE, msg);
 	}
 	return 0;
 }
 
+/*
+ * Ciphertext from below, for pull(): the bytes taken, UV_EPROTO when they
+ * cannot be TLS (reported), or UV_ENOBUFS.
+ */
+static ssize_t
+take(struct tls *t, const char *p, size_t n)
+{
+	int	rc;
+
+	/* XMPP: white space between elements, before the first record. */
+	if (!t->got_bytes && t->after_starttls == TLS_AFTER_SPACE)
+		while (n > 0 && *p != '\0' && strchr(" \t\r\n", *p) != NULL) {
+			p++;
+			n--;
+		}
+	if (n == 0)
+		return 0;
+	if (!t->got_bytes && !looks_like_tls(t, p, n))
+		return UV_EPROTO;
+	if (t->handshaking)
+		watch_records(t, (const unsigned char *)p, n);
+	if ((rc = room(t, n)) != 0)
+		return rc;
+	memcpy(t->in + t->inlen, p, n);
+	t->inlen += n;
+	return (ssize_t)n;
+}
+
+/* Reading from below failed: the end of the handshake or of the input. */
 static void
-on_read(struct stream *st, ssize_t n, char *buf, void *arg)
+lost(struct tls *t, int rc)
+{
+	char	msg[200];
+
+	t->done = 1;
+	t->lost = rc;
+	snprintf(msg, sizeof(msg), "read: %s", uv_strerror(rc));
+	if (t->handshaking)
+		t->handshake(t->arg, STATUS_HANDSHAKE, msg);
+	else
+		end_input(t, rc, msg);
+}
+
+static void
+under_read(void *arg, const uv_buf_t *bufs, unsigned n)
 {
 	struct tls	*t = arg;
-	char		 msg[200];
+	ssize_t		 took = 0, rc = 0;
 
-	(void)st;
-	(void)buf;	/* it points into t->in */
-	if (n == 0 || t->done)
-		return;
-	/* XMPP: white space between elements, before the first record. */
-	if (n > 0 && !t->got_bytes && t->after_starttls == TLS_AFTER_SPACE) {
-		size_t	ws = 0;
+	for (unsigned i = 0; i < n && !t->done && rc >= 0; i++)
+		if ((rc = take(t, bufs[i].base, bufs[i].len)) > 0)
+			took += rc;
+	if (rc == UV_ENOBUFS)
+		lost(t, (int)rc);
+	else if (took > 0 && !t->done)
+		process(t);
+}
 
-		while (ws < (size_t)n && strchr(" \t\r\n", buf[ws]) != NULL &&
-		    buf[ws] != '\0')
-			ws++;
-		memmove(buf, buf + ws, (size_t)n - ws);
-		if ((n -= (ssize_t)ws) == 0)
-			return;
-	}
-	if (n > 0 && !t->got_bytes && !looks_like_tls(t, buf, (size_t)n))
+static void
+under_end(void *arg, int rc, const char *why)
+{
+	struct tls	*t = arg;
+
+	(void)why;
+	if (t->done)
 		return;
-	if (n > 0 && t->handshaking)
-		watch_records(t, (const unsigned char *)buf, (size_t)n);
-	if (n > 0)
-		t->inlen += (size_t)n;
-	else if (n == UV_EOF)
-		t->raw_eof = 1;
-	else {
-		t->done = 1;
-		t->lost = (int)n;
-		snprintf(msg, sizeof(msg), "read: %s", uv_strerror((int)n));
-		if (t->handshaking)
-			t->ev->handshake(t->arg, STATUS_HANDSHAKE, msg);
-		else
-			t->ev->error(t->arg, STATUS_IO, msg);
+	if (rc != UV_EOF) {
+		lost(t, rc);
 		return;
 	}
-	if (t->raw_eof)
-		stream_read(t->st, 0);
+	t->raw_eof = 1;
+	transport_read(t->under, 0);
 	process(t);
 }
+
+/* What went below went out: the user's queue went down. */
+static void
+under_written(void *arg, int status)
+{
+	struct tls	*t = arg;
+
+	if (t->tp.cbs != NULL)
+		t->tp.cbs->written(t->tp.arg, status);
+}
+
+static const struct transport_cbs under_cbs = {
+	under_read, under_end, under_written
+};
 
 /* The client's first flight, from the loop: see tls_start. */
 static void
@@ -474,34 +538,21 @@ first_step(uv_timer_t *h)
 	process(h->data);
 }
 
-struct tls *
-tls_start(uv_loop_t *loop, struct tls_ctx *c, struct stream *st,
-    const char *name, int after_starttls, const struct tls_events *ev,
-    void *arg, char *err, size_t errlen)
+static const struct transport_ops tls_ops;
+
+/* The GnuTLS session of a new connection, from the context's settings. */
+static int
+session_setup(struct tls *t, const char *name, char *err, size_t errlen)
 {
-	struct tls	*t;
+	struct tls_ctx	*c = t->ctx;
 	struct in6_addr	 ip;
 	int		 rc, server = c->cfg.server;
 
-	if ((t = calloc(1, sizeof(*t))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	t->ctx = c;
-	t->st = st;
-	t->ev = ev;
-	t->arg = arg;
-	t->chk.ctx = c;
-	t->chk.name = name;
-	t->after_starttls = after_starttls;
-	t->handshaking = 1;
-	t->clear_alert = -1;
 	rc = gnutls_init(&t->s, (server ? GNUTLS_SERVER | GNUTLS_NO_TICKETS :
 	    GNUTLS_CLIENT) | GNUTLS_NONBLOCK);
 	if (rc < 0) {
-		snprintf(err, errlen, "GnuTLS: %s", gnutls_strerror(rc));
-		free(t);
-		return NULL;
+		t->s = NULL;
+		goto bad;
 	}
 	gnutls_session_set_ptr(t->s, &t->chk);
 	if ((rc = gnutls_priority_set(t->s, c->prio)) < 0 ||
@@ -526,12 +577,53 @@ tls_start(uv_loop_t *loop, struct tls_ctx *c, struct stream *st,
 	gnutls_transport_set_vec_push_function(t->s, push);
 	gnutls_transport_set_pull_function(t->s, pull);
 	gnutls_transport_set_pull_timeout_function(t->s, pull_timeout);
+	return 0;
+bad:
+	snprintf(err, errlen, "GnuTLS: %s", gnutls_strerror(rc));
+	if (t->s != NULL)
+		gnutls_deinit(t->s);
+	return UV_EINVAL;
+}
+
+static void
+freed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+struct tls *
+tls_start(uv_loop_t *loop, struct tls_ctx *c, struct transport *under,
+    const char *name, int after_starttls, tls_handshake_cb cb, void *arg,
+    char *err, size_t errlen)
+{
+	struct tls	*t;
+	int		 rc;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	t->tp.ops = &tls_ops;
+	t->under = under;
+	t->ctx = t->chk.ctx = c;
+	t->chk.name = name;
+	t->handshake = cb;
+	t->arg = arg;
+	t->after_starttls = after_starttls;
+	t->handshaking = 1;
+	t->clear_alert = -1;
+	if (session_setup(t, name, err, errlen) != 0) {
+		free(t);
+		return NULL;
+	}
 	uv_timer_init(loop, &t->defer);
 	t->defer.data = t;
-	stream_set_reader(st, on_alloc, on_read, t);
-	if ((rc = stream_read(st, 1)) != 0) {
+	transport_set_cbs(under, &under_cbs, t);
+	if ((rc = transport_read(under, 1)) != 0) {
 		snprintf(err, errlen, "read: %s", uv_strerror(rc));
-		tls_free(t);
+		transport_set_cbs(under, NULL, NULL);
+		gnutls_deinit(t->s);
+		uv_close((uv_handle_t *)&t->defer, freed);
 		return NULL;
 	}
 	/*
@@ -539,76 +631,151 @@ tls_start(uv_loop_t *loop, struct tls_ctx *c, struct stream *st,
 	 * step that fails would reach a caller that does not hold the
 	 * handle yet.  Like libuv, call back only from the loop.
 	 */
-	if (!server)
+	if (!c->cfg.server)
 		uv_timer_start(&t->defer, first_step, 0, 0);
 	return t;
-bad:
-	snprintf(err, errlen, "GnuTLS: %s", gnutls_strerror(rc));
-	gnutls_deinit(t->s);
-	free(t);
-	return NULL;
+}
+
+struct transport *
+tls_transport(struct tls *t)
+{
+	return &t->tp;
 }
 
 /*
- * Encrypt and queue; the caller watches stream_queued() for backpressure.
- * 0 or a libuv error.
+ * Encrypt into the records to go out, not yet written.  Room for all of
+ * them up front (per record at most 256 bytes of header, tag and padding),
+ * so that push() never grows the buffer by copying it.
  */
-int
-tls_write(struct tls *t, const char *buf, size_t len)
+static int
+seal(struct tls *t, const uv_buf_t *bufs, unsigned nbufs)
 {
-	ssize_t	n;
-	size_t	need;
-	char	*nb;
+	const char	*p;
+	size_t		 len, total = 0, need;
+	ssize_t		 n;
+	char		*nb;
 
-	/*
-	 * Room for all the records up front (per record at most 256 bytes of
-	 * header, tag and padding), so push() never grows the buffer by
-	 * copying it.
-	 */
-	need = t->outlen + len + (len / MAX_RECORD + 1) * 256;
+	for (unsigned i = 0; i < nbufs; i++)
+		total += bufs[i].len;
+	need = t->outlen + total + (total / MAX_RECORD + nbufs) * 256;
 	if (need > t->outcap) {
 		if ((nb = realloc(t->out, need)) == NULL)
 			return UV_ENOMEM;
 		t->out = nb;
 		t->outcap = need;
 	}
-	t->sent_data |= len > 0;
-	while (len > 0) {
-		n = gnutls_record_send(t->s, buf, len);
-		if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_AGAIN)
-			continue;
-		if (n < 0)
-			return UV_EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
+	t->sent_data |= total > 0;
+	for (unsigned i = 0; i < nbufs; i++)
+		for (p = bufs[i].base, len = bufs[i].len; len > 0;) {
+			n = gnutls_record_send(t->s, p, len);
+			if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_AGAIN)
+				continue;
+			if (n < 0)
+				return UV_EIO;
+			p += n;
+			len -= (size_t)n;
+		}
+	return 0;
+}
+
+static int
+tls_writev(struct transport *tp, const uv_buf_t *bufs, unsigned n)
+{
+	struct tls	*t = TLS_OF(tp);
+	int		 rc;
+
+	if ((rc = seal(t, bufs, n)) != 0)
+		return rc;
 	return flush(t);
 }
 
-int
-tls_read(struct tls *t, int on)
+static int
+tls_write(struct transport *tp, char *buf, size_t len)
 {
-	if (t->done || t->raw_eof)
-		return 0;
-	return stream_read(t->st, on);
+	uv_buf_t	b = uv_buf_init(buf, (unsigned)len);
+	int		rc;
+
+	rc = tls_writev(tp, &b, 1);
+	free(buf);
+	return rc;
 }
 
-/*
- * close_notify, then end the stream's writing; reading goes on.  0 or a
- * libuv error.
- */
-int
-tls_shutdown(struct tls *t)
+static int
+tls_read_start(struct transport *tp)
 {
-	int	rc;
+	struct tls	*t = TLS_OF(tp);
+
+	if (t->done || t->raw_eof)
+		return 0;
+	return transport_read(t->under, 1);
+}
+
+static int
+tls_read_stop(struct transport *tp)
+{
+	struct tls	*t = TLS_OF(tp);
+
+	if (t->done || t->raw_eof)
+		return 0;
+	return transport_read(t->under, 0);
+}
+
+/* Records go out as soon as they are made: the queue is the one below. */
+static size_t
+tls_queued(const struct transport *tp)
+{
+	const struct tls	*t = TLS_OF_CONST(tp);
+
+	return transport_queued(t->under);
+}
+
+/* close_notify, then end the writing below; reading goes on. */
+static int
+tls_shutdown(struct transport *tp)
+{
+	struct tls	*t = TLS_OF(tp);
+	int		 rc;
 
 	do
 		rc = gnutls_bye(t->s, GNUTLS_SHUT_WR);
 	while (rc == GNUTLS_E_INTERRUPTED);
 	if ((rc = flush(t)) != 0)
 		return rc;
-	return stream_shutdown(t->st);
+	return transport_shutdown(t->under);
 }
+
+/* Done with the session, and the transport below closes with it. */
+static void
+destroy(struct tls *t)
+{
+	transport_read(t->under, 0);
+	transport_set_cbs(t->under, NULL, NULL);
+	gnutls_deinit(t->s);
+	free(t->in);
+	free(t->out);
+	transport_close(t->under, t->reset, t->closed_cb, t->closed_arg);
+	uv_close((uv_handle_t *)&t->defer, freed);
+}
+
+/* From inside process(), the end waits for it to return. */
+static void
+tls_close(struct transport *tp, int reset, void (*cb)(void *), void *arg)
+{
+	struct tls	*t = TLS_OF(tp);
+
+	t->reset = reset;
+	t->closed_cb = cb;
+	t->closed_arg = arg;
+	if (t->busy > 0)
+		t->dead = 1;
+	else
+		destroy(t);
+}
+
+static const struct transport_ops tls_ops = {
+	tls_read_start, tls_read_stop, tls_write, tls_writev, tls_queued,
+	tls_shutdown, tls_close
+};
 
 /* Application data went either way. */
 int
@@ -653,28 +820,4 @@ tls_describe(struct tls *t, char *buf, size_t len)
 	    alpn.size ? (char *)alpn.data : "");
 	gnutls_free(desc);
 	gnutls_free(dn.data);
-}
-
-static void
-freed(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-/* Done with the stream now; the memory goes once the timer is closed. */
-void
-tls_free(struct tls *t)
-{
-	if (t == NULL)
-		return;
-	if (t->busy > 0) {
-		t->dead = 1;
-		return;
-	}
-	stream_read(t->st, 0);
-	stream_set_reader(t->st, NULL, NULL, NULL);
-	gnutls_deinit(t->s);
-	free(t->in);
-	free(t->out);
-	uv_close((uv_handle_t *)&t->defer, freed);
 }
