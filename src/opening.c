@@ -74,11 +74,10 @@ start_tls(struct session *s)
 
 	if (o->role == ROLE_CLIENT)
 		name = o->servername ? o->servername : peer_host(s->tside.addr);
-	s->tls = tls_start(s->loop, s->tctx, s->tside.tp, name,
+	if (tls_start(&s->tls, s->loop, s->tctx, s->tside.tp, name,
 	    s->neg == NULL ? TLS_FIRST_BYTE : proto_space_after_switch(s->neg) ?
 	    TLS_AFTER_SPACE : TLS_AFTER_SWITCH, on_handshake, s, err,
-	    sizeof(err));
-	if (s->tls == NULL) {
+	    sizeof(err)) != 0) {
 		session_finish(s, STATUS_HANDSHAKE, "%s: %s", s->tside.name,
 		    err);
 		return;

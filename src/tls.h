@@ -56,13 +56,13 @@ void		 tls_ctx_free(struct tls_ctx *);
 
 /*
  * TLS over the transport under, whose callbacks it takes and which it
- * closes when its own transport is closed.  That one's input ends with
- * UV_EOF at close_notify, TRANSPORT_TRUNCATED without it, UV_ECONNREFUSED
- * when a fatal alert came before any data (the peer refused us), or
- * another error, with why.  The callbacks come from the loop only, never
- * from inside these calls.
+ * closes when its own transport is closed: 0, or a libuv error and why.
+ * Its own input ends with UV_EOF at close_notify, TRANSPORT_TRUNCATED
+ * without it, UV_ECONNREFUSED when a fatal alert came before any data
+ * (the peer refused us), or another error, with why.  The callbacks come
+ * from the loop only, never from inside these calls.
  */
-struct tls	*tls_start(uv_loop_t *, struct tls_ctx *,
+int		 tls_start(struct tls **, uv_loop_t *, struct tls_ctx *,
 		    struct transport *under, const char *name,
 		    int after_starttls, tls_handshake_cb, void *, char *,
 		    size_t);

@@ -12,47 +12,8 @@
 
 #include "tls_impl.h"
 
-#define MAX_RECORD	16384		/* largest plaintext of one record */
 #define PLAIN_BATCH	4		/* records per delivery */
 #define IN_ROOM		(4 * MAX_RECORD)	/* ciphertext room kept */
-
-/* The tls of its transport. */
-#define TLS_OF(tp) \
-	((struct tls *)((char *)(tp) - offsetof(struct tls, tp)))
-#define TLS_OF_CONST(tp) \
-	((const struct tls *)((const char *)(tp) - offsetof(struct tls, tp)))
-
-struct tls {
-	struct tls_check	 chk;		/* first: the session ptr */
-	struct transport	 tp;		/* what the user sees */
-	struct transport	*under;		/* the ciphertext's */
-	struct tls_ctx		*ctx;
-	gnutls_session_t	 s;
-	uv_timer_t		 defer;		/* the client's first step */
-	tls_handshake_cb	 handshake;
-	void			*arg;
-	void			(*closed_cb)(void *);
-	void			*closed_arg;
-	int			 reset;		/* close under with a reset */
-	char			*in;		/* ciphertext not yet pulled */
-	size_t			 inoff, inlen, incap;
-	char			*out;		/* records not yet written */
-	size_t			 outlen, outcap;
-	int			 handshaking;
-	int			 raw_eof;
-	int			 done;		/* peer's direction has ended */
-	int			 busy;		/* inside process() */
-	int			 dead;		/* closed while busy */
-	int			 got_data;	/* application data arrived */
-	int			 sent_data;	/* application data went out */
-	int			 got_bytes;	/* anything arrived at all */
-	int			 lost;		/* the error that ended it */
-	int			 after_starttls;
-	unsigned char		 rec[7];	/* record header (+ alert) */
-	size_t			 reclen;	/* bytes of rec[] filled */
-	size_t			 recleft;	/* its body still to skip */
-	int			 clear_alert;	/* a plaintext alert, or -1 */
-};
 
 
 /* GnuTLS hands over whole records: gather them for one write. */
@@ -113,11 +74,9 @@ pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
 	return t->inlen > t->inoff || t->raw_eof ? 1 : 0;
 }
 
-static void	destroy(struct tls *);
-
 /* Hand what GnuTLS pushed to the transport below in one write. */
-static int
-flush(struct tls *t)
+int
+tls_flush(struct tls *t)
 {
 	int	rc;
 
@@ -233,7 +192,7 @@ handshake_failed(struct tls *t, int rc)
 	    rc != GNUTLS_E_PREMATURE_TERMINATION && !t->raw_eof &&
 	    t->clear_alert < 0) {
 		gnutls_alert_send_appropriate(t->s, rc);
-		flush(t);
+		tls_flush(t);
 	}
 	if (t->chk.failed) {
 		t->handshake(t->arg, STATUS_VERIFY, t->chk.why);
@@ -280,7 +239,7 @@ refuse_renegotiation(struct tls *t)
 	if (gnutls_alert_send(t->s, GNUTLS_AL_WARNING,
 	    GNUTLS_A_NO_RENEGOTIATION) == 0)
 		gnutls_bye(t->s, GNUTLS_SHUT_WR);
-	flush(t);
+	tls_flush(t);
 	end_input(t, UV_EPROTO, "renegotiation refused: sent "
 	    "no_renegotiation and close_notify");
 }
@@ -376,7 +335,7 @@ process(struct tls *t)
 	t->busy++;
 	while (t->handshaking) {
 		rc = gnutls_handshake(t->s);
-		if ((wrc = flush(t)) != 0) {
+		if ((wrc = tls_flush(t)) != 0) {
 			handshake_unsent(t, wrc);
 			goto out;
 		}
@@ -396,7 +355,7 @@ process(struct tls *t)
 	}
 	if (!t->dead)
 		receive(t);
-	if (!t->dead && (wrc = flush(t)) != 0 && !t->done) {
+	if (!t->dead && (wrc = tls_flush(t)) != 0 && !t->done) {
 		t->done = 1;
 		snprintf(msg, sizeof(msg), "write: %s", uv_strerror(wrc));
 		end_input(t, wrc, msg);
@@ -409,7 +368,7 @@ out:
 		t->inoff = t->inlen = t->incap = 0;
 	}
 	if (--t->busy == 0 && t->dead)
-		destroy(t);
+		tls_destroy(t);
 }
 
 /*
@@ -538,8 +497,6 @@ first_step(uv_timer_t *h)
 	process(h->data);
 }
 
-static const struct transport_ops tls_ops;
-
 /* The GnuTLS session of a new connection, from the context's settings. */
 static int
 session_setup(struct tls *t, const char *name, char *err, size_t errlen)
@@ -585,25 +542,19 @@ bad:
 	return UV_EINVAL;
 }
 
-static void
-freed(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-struct tls *
-tls_start(uv_loop_t *loop, struct tls_ctx *c, struct transport *under,
-    const char *name, int after_starttls, tls_handshake_cb cb, void *arg,
-    char *err, size_t errlen)
+int
+tls_start(struct tls **tp, uv_loop_t *loop, struct tls_ctx *c,
+    struct transport *under, const char *name, int after_starttls,
+    tls_handshake_cb cb, void *arg, char *err, size_t errlen)
 {
 	struct tls	*t;
 	int		 rc;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		return UV_ENOMEM;
 	}
-	t->tp.ops = &tls_ops;
+	t->tp.ops = &tls_transport_ops;
 	t->under = under;
 	t->ctx = t->chk.ctx = c;
 	t->chk.name = name;
@@ -612,20 +563,20 @@ tls_start(uv_loop_t *loop, struct tls_ctx *c, struct transport *under,
 	t->after_starttls = after_starttls;
 	t->handshaking = 1;
 	t->clear_alert = -1;
-	if (session_setup(t, name, err, errlen) != 0) {
+	if ((rc = session_setup(t, name, err, errlen)) != 0) {
 		free(t);
-		return NULL;
+		return rc;
 	}
-	uv_timer_init(loop, &t->defer);
-	t->defer.data = t;
 	transport_set_cbs(under, &under_cbs, t);
 	if ((rc = transport_read(under, 1)) != 0) {
 		snprintf(err, errlen, "read: %s", uv_strerror(rc));
 		transport_set_cbs(under, NULL, NULL);
 		gnutls_deinit(t->s);
-		uv_close((uv_handle_t *)&t->defer, freed);
-		return NULL;
+		free(t);
+		return rc;
 	}
+	uv_timer_init(loop, &t->defer);
+	t->defer.data = t;
 	/*
 	 * A client speaks first, but not from here: the events of a first
 	 * step that fails would reach a caller that does not hold the
@@ -633,149 +584,9 @@ tls_start(uv_loop_t *loop, struct tls_ctx *c, struct transport *under,
 	 */
 	if (!c->cfg.server)
 		uv_timer_start(&t->defer, first_step, 0, 0);
-	return t;
-}
-
-struct transport *
-tls_transport(struct tls *t)
-{
-	return &t->tp;
-}
-
-/*
- * Encrypt into the records to go out, not yet written.  Room for all of
- * them up front (per record at most 256 bytes of header, tag and padding),
- * so that push() never grows the buffer by copying it.
- */
-static int
-seal(struct tls *t, const uv_buf_t *bufs, unsigned nbufs)
-{
-	const char	*p;
-	size_t		 len, total = 0, need;
-	ssize_t		 n;
-	char		*nb;
-
-	for (unsigned i = 0; i < nbufs; i++)
-		total += bufs[i].len;
-	need = t->outlen + total + (total / MAX_RECORD + nbufs) * 256;
-	if (need > t->outcap) {
-		if ((nb = realloc(t->out, need)) == NULL)
-			return UV_ENOMEM;
-		t->out = nb;
-		t->outcap = need;
-	}
-	t->sent_data |= total > 0;
-	for (unsigned i = 0; i < nbufs; i++)
-		for (p = bufs[i].base, len = bufs[i].len; len > 0;) {
-			n = gnutls_record_send(t->s, p, len);
-			if (n == GNUTLS_E_INTERRUPTED || n == GNUTLS_E_AGAIN)
-				continue;
-			if (n < 0)
-				return UV_EIO;
-			p += n;
-			len -= (size_t)n;
-		}
+	*tp = t;
 	return 0;
 }
-
-static int
-tls_writev(struct transport *tp, const uv_buf_t *bufs, unsigned n)
-{
-	struct tls	*t = TLS_OF(tp);
-	int		 rc;
-
-	if ((rc = seal(t, bufs, n)) != 0)
-		return rc;
-	return flush(t);
-}
-
-static int
-tls_write(struct transport *tp, char *buf, size_t len)
-{
-	uv_buf_t	b = uv_buf_init(buf, (unsigned)len);
-	int		rc;
-
-	rc = tls_writev(tp, &b, 1);
-	free(buf);
-	return rc;
-}
-
-static int
-tls_read_start(struct transport *tp)
-{
-	struct tls	*t = TLS_OF(tp);
-
-	if (t->done || t->raw_eof)
-		return 0;
-	return transport_read(t->under, 1);
-}
-
-static int
-tls_read_stop(struct transport *tp)
-{
-	struct tls	*t = TLS_OF(tp);
-
-	if (t->done || t->raw_eof)
-		return 0;
-	return transport_read(t->under, 0);
-}
-
-/* Records go out as soon as they are made: the queue is the one below. */
-static size_t
-tls_queued(const struct transport *tp)
-{
-	const struct tls	*t = TLS_OF_CONST(tp);
-
-	return transport_queued(t->under);
-}
-
-/* close_notify, then end the writing below; reading goes on. */
-static int
-tls_shutdown(struct transport *tp)
-{
-	struct tls	*t = TLS_OF(tp);
-	int		 rc;
-
-	do
-		rc = gnutls_bye(t->s, GNUTLS_SHUT_WR);
-	while (rc == GNUTLS_E_INTERRUPTED);
-	if ((rc = flush(t)) != 0)
-		return rc;
-	return transport_shutdown(t->under);
-}
-
-/* Done with the session, and the transport below closes with it. */
-static void
-destroy(struct tls *t)
-{
-	transport_read(t->under, 0);
-	transport_set_cbs(t->under, NULL, NULL);
-	gnutls_deinit(t->s);
-	free(t->in);
-	free(t->out);
-	transport_close(t->under, t->reset, t->closed_cb, t->closed_arg);
-	uv_close((uv_handle_t *)&t->defer, freed);
-}
-
-/* From inside process(), the end waits for it to return. */
-static void
-tls_close(struct transport *tp, int reset, void (*cb)(void *), void *arg)
-{
-	struct tls	*t = TLS_OF(tp);
-
-	t->reset = reset;
-	t->closed_cb = cb;
-	t->closed_arg = arg;
-	if (t->busy > 0)
-		t->dead = 1;
-	else
-		destroy(t);
-}
-
-static const struct transport_ops tls_ops = {
-	tls_read_start, tls_read_stop, tls_write, tls_writev, tls_queued,
-	tls_shutdown, tls_close
-};
 
 /* Application data went either way. */
 int

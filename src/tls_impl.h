@@ -2,12 +2,15 @@
 #ifndef TLS_IMPL_H
 #define TLS_IMPL_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
 #include "tls.h"
+
+#define MAX_RECORD	16384		/* largest plaintext of one record */
 
 struct tls_ctx {
 	struct tls_config			 cfg;
@@ -29,6 +32,52 @@ struct tls_check {
 	int		 failed;	/* verification failed, for why */
 	char		 why[512];
 };
+
+/* The tls of its transport. */
+#define TLS_OF(tp) \
+	((struct tls *)((char *)(tp) - offsetof(struct tls, tp)))
+#define TLS_OF_CONST(tp) \
+	((const struct tls *)((const char *)(tp) - offsetof(struct tls, tp)))
+
+/* One connection: GnuTLS over a transport, and a transport itself. */
+struct tls {
+	struct tls_check	 chk;		/* first: the session ptr */
+	struct transport	 tp;		/* what the user sees */
+	struct transport	*under;		/* the ciphertext's */
+	struct tls_ctx		*ctx;
+	gnutls_session_t	 s;
+	uv_timer_t		 defer;		/* the client's first step */
+	tls_handshake_cb	 handshake;
+	void			*arg;
+	void			(*closed_cb)(void *);
+	void			*closed_arg;
+	int			 reset;		/* close under with a reset */
+	char			*in;		/* ciphertext not yet pulled */
+	size_t			 inoff, inlen, incap;
+	char			*out;		/* records not yet written */
+	size_t			 outlen, outcap;
+	int			 handshaking;
+	int			 raw_eof;
+	int			 done;		/* peer's direction has ended */
+	int			 busy;		/* inside process() */
+	int			 dead;		/* closed while busy */
+	int			 got_data;	/* application data arrived */
+	int			 sent_data;	/* application data went out */
+	int			 got_bytes;	/* anything arrived at all */
+	int			 lost;		/* the error that ended it */
+	int			 after_starttls;
+	unsigned char		 rec[7];	/* record header (+ alert) */
+	size_t			 reclen;	/* bytes of rec[] filled */
+	size_t			 recleft;	/* its body still to skip */
+	int			 clear_alert;	/* a plaintext alert, or -1 */
+};
+
+/* tls_engine.c */
+int	 tls_flush(struct tls *);
+
+/* tls_transport.c: what the user of a struct tls sees. */
+extern const struct transport_ops tls_transport_ops;
+void	 tls_destroy(struct tls *);
 
 /* tls_verify.c: the peer's certificate and key pins. */
 int	 tls_spki_sha256(gnutls_x509_crt_t, unsigned char[TLS_PIN_LEN]);
