@@ -102,14 +102,34 @@ uses_closed(const struct address *a, int closed)
 	if (a->kind == ADDR_STDIO && (closed & 3) != 0) {
 		log_err("%s: standard %s is closed", a->text,
 		    closed & 1 ? "input" : "output");
-		return 2;
+		return STATUS_USAGE;
 	}
 	if (a->kind == ADDR_FD && a->fd >= 0 && a->fd <= 2 &&
 	    (closed & 1 << a->fd) != 0) {
 		log_err("%s: descriptor %d is not open", a->text, a->fd);
-		return 3;
+		return STATUS_CONNECT;
 	}
-	return 0;
+	return STATUS_OK;
+}
+
+/* What TLS needs of the options, once for the process. */
+static void
+tls_config_from(struct tls_config *c, const struct options *o)
+{
+	_Static_assert(PIN_LEN == TLS_PIN_LEN, "a pin is a SHA-256");
+	memset(c, 0, sizeof(*c));
+	c->server = o->role == ROLE_SERVER;
+	c->cert = o->cert;
+	c->key = o->key;
+	c->self_signed = o->self_signed;
+	c->cafile = o->cafile;
+	c->insecure = o->insecure;
+	c->pins = &o->pins[0][0];
+	c->npins = o->npins;
+	c->priority = o->priority;
+	c->alpn = o->alpn;
+	c->verify_client = o->verify_client;
+	c->keylog = o->keylog;
 }
 
 static void
@@ -122,35 +142,36 @@ version(void)
 int
 main(int argc, char **argv)
 {
-	struct options	 o;
-	struct tls_ctx	*tctx;
-	struct run	 r;
-	uv_loop_t	*loop;
-	char		 err[512];
-	int		 status = 0, closed, rc;
+	struct options		 o;
+	struct tls_config	 tcfg;
+	struct tls_ctx		*tctx;
+	struct run		 r;
+	uv_loop_t		*loop;
+	char			 err[512];
+	int			 status = STATUS_OK, closed, rc;
 
 	if ((closed = fill_stdio()) == -1) {
 		log_err("cannot open /dev/null: %s", strerror(errno));
-		return 2;
+		return STATUS_USAGE;
 	}
 	loop = uv_default_loop();
 	switch (options_parse(argc, argv, &o, err, sizeof(err))) {
 	case OPTS_HELP:
 		options_usage(stdout);
-		return 0;
+		return STATUS_OK;
 	case OPTS_VERSION:
 		version();
-		return 0;
+		return STATUS_OK;
 	case OPTS_ERROR:
 		log_err("%s", err);
-		return 2;
+		return STATUS_USAGE;
 	case OPTS_RUN:
 		break;
 	}
 	log_set_level(o.verbosity == 0 ? LOG_ERR : o.verbosity == 1 ?
 	    LOG_WARN : o.verbosity == 2 ? LOG_INFO : LOG_DEBUG);
-	if ((status = uses_closed(&o.tls_addr, closed)) != 0 ||
-	    (status = uses_closed(&o.plain_addr, closed)) != 0)
+	if ((status = uses_closed(&o.tls_addr, closed)) != STATUS_OK ||
+	    (status = uses_closed(&o.plain_addr, closed)) != STATUS_OK)
 		return status;
 	/*
 	 * Without a name the client could only check that some CA signed it.
@@ -163,12 +184,12 @@ main(int argc, char **argv)
 		    "--pin or --insecure", o.tls_addr.text,
 		    address_is_listen(&o.tls_addr) ? " (the servers that "
 		    "connect to it could be anyone the CA vouches for)" : "");
-		return 2;
+		return STATUS_USAGE;
 	}
 	if (address_systemd(&o.tls_addr, err, sizeof(err)) != 0 ||
 	    address_systemd(&o.plain_addr, err, sizeof(err)) != 0) {
 		log_err("%s", err);
-		return 3;
+		return STATUS_CONNECT;
 	}
 	/* Not for the programs this one may start or be followed by. */
 	unsetenv("LISTEN_PID");
@@ -176,9 +197,10 @@ main(int argc, char **argv)
 	unsetenv("LISTEN_FDNAMES");
 	address_fd_listens(&o.tls_addr);
 	address_fd_listens(&o.plain_addr);
-	if (address_is_listen(&o.tls_addr) && address_is_listen(&o.plain_addr)) {
+	if (address_is_listen(&o.tls_addr) &&
+	    address_is_listen(&o.plain_addr)) {
 		log_err("at most one of the addresses may listen");
-		return 2;
+		return STATUS_USAGE;
 	}
 	signal(SIGPIPE, SIG_IGN);
 #if defined(M_TRIM_THRESHOLD) && defined(M_MMAP_THRESHOLD)
@@ -191,9 +213,10 @@ main(int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
 	mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
 #endif
-	if ((tctx = tls_ctx_new(&o, err, sizeof(err), &status)) == NULL) {
+	tls_config_from(&tcfg, &o);
+	if ((rc = tls_ctx_new(&tctx, &tcfg, err, sizeof(err))) != 0) {
 		log_err("%s", err);
-		return status;
+		return rc == UV_EINVAL ? STATUS_USAGE : STATUS_IO;
 	}
 	memset(&r, 0, sizeof(r));
 	for (int i = 0; i < 2; i++) {
@@ -213,7 +236,7 @@ main(int argc, char **argv)
 	} else if ((r.s = session_new(loop, &o, tctx, "", NULL, NULL, NULL,
 	    session_done, &r)) == NULL) {
 		log_err("out of memory");
-		status = 1;
+		status = STATUS_IO;
 	}
 	uv_run(loop, UV_RUN_DEFAULT);
 	for (int i = 0; i < 2; i++)
@@ -222,7 +245,7 @@ main(int argc, char **argv)
 	if (r.srv != NULL) {
 		status = server_status(r.srv);
 		server_free(r.srv);
-	} else if (status == 0)
+	} else if (status == STATUS_OK)
 		status = r.status;
 	tls_ctx_free(tctx);
 	uv_tty_reset_mode();

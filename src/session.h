@@ -13,7 +13,7 @@
 
 struct session;
 
-/* The session has ended and released everything: status is its exit status. */
+/* The session has ended and released all: status is its exit status. */
 typedef void	(*session_done_cb)(void *, int status);
 
 /* peer: where the accepted side (tls_st or plain_st) comes from, or NULL. */

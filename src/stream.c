@@ -9,8 +9,8 @@
 
 #include "stream.h"
 
-/* Room offered for each read of a regular file or character device. */
-#define FILE_READ_SIZE	(64 * 1024)
+/* The buffer of each read, freed once the transport's user has seen it. */
+#define READ_SIZE	(64 * 1024)
 
 struct half {
 	uv_stream_t	*h;	/* NULL when fd is a file */
@@ -19,17 +19,13 @@ struct half {
 };
 
 struct stream {
+	struct transport	 tp;	/* first: what the relay sees */
 	uv_loop_t		*loop;
-	struct half		 r, w;	/* w.h == r.h for a socket read and written */
+	struct half		 r, w;	/* w.h == r.h: one socket for both */
 	uv_idle_t		 idle;	/* drives reads of a file */
-	stream_alloc_cb		 alloc_cb;
-	stream_read_cb		 read_cb;
-	void			*rarg;
-	stream_written_cb	 written_cb;
-	void			*warg;
 	int			 reading;
 	int			 wclosed;
-	int			 wclose_pending;	/* after queued writes */
+	int			 wclose_pending; /* after queued writes */
 	size_t			 queued;
 	int			 closing;
 	int			 reset;	/* close a TCP connection with RST */
@@ -46,6 +42,7 @@ struct wreq {
 };
 
 static void	close_writer(struct stream *);
+static const struct transport_ops stream_ops;
 
 /*
  * Every stream has its idle handle from the start, used or not: closing it
@@ -58,6 +55,7 @@ stream_new(uv_loop_t *loop)
 
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return NULL;
+	st->tp.ops = &stream_ops;
 	st->loop = loop;
 	st->r.fd = st->w.fd = -1;
 	uv_idle_init(loop, &st->idle);
@@ -97,7 +95,7 @@ open_half(struct stream *st, struct half *hf, int fd, int readable)
 	default:
 		return UV_EINVAL;
 	}
-	/* Zeroed: a handle whose init failed still reads as UV_UNKNOWN_HANDLE. */
+	/* Zeroed: a handle whose init failed reads as UV_UNKNOWN_HANDLE. */
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return UV_ENOMEM;
 	switch (uv_guess_handle(fd)) {
@@ -163,38 +161,40 @@ stream_is_tty(const struct stream *st)
 	return st->r.h != NULL && st->r.h->type == UV_TTY;
 }
 
-void
-stream_set_reader(struct stream *st, stream_alloc_cb a, stream_read_cb r,
-    void *arg)
+struct transport *
+stream_transport(struct stream *st)
 {
-	st->alloc_cb = a;
-	st->read_cb = r;
-	st->rarg = arg;
+	return &st->tp;
 }
 
-void
-stream_set_writer(struct stream *st, stream_written_cb w, void *arg)
+/* Hand a read over: its bytes, or how the input ended.  Takes buf. */
+static void
+deliver(struct stream *st, ssize_t n, char *buf)
 {
-	st->written_cb = w;
-	st->warg = arg;
+	uv_buf_t	b;
+
+	if (n > 0) {
+		b = uv_buf_init(buf, (unsigned)n);
+		st->tp.cbs->read(st->tp.arg, &b, 1);
+	}
+	free(buf);
+	if (n < 0)
+		st->tp.cbs->end(st->tp.arg, (int)n, NULL);
 }
 
 static void
 on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-	struct stream	*st = h->data;
-	size_t		 len = suggested;
-
-	buf->base = st->alloc_cb(st, &len, st->rarg);
-	buf->len = buf->base != NULL ? len : 0;
+	(void)h;
+	(void)suggested;
+	buf->base = malloc(READ_SIZE);
+	buf->len = buf->base != NULL ? READ_SIZE : 0;
 }
 
 static void
 on_read(uv_stream_t *h, ssize_t n, const uv_buf_t *buf)
 {
-	struct stream	*st = h->data;
-
-	st->read_cb(st, n, buf->base, st->rarg);
+	deliver(h->data, n, buf->base);
 }
 
 /* Files never block on read, so each turn of the loop reads one chunk. */
@@ -202,31 +202,30 @@ static void
 on_idle(uv_idle_t *idle)
 {
 	struct stream	*st = idle->data;
-	size_t		 len = FILE_READ_SIZE;
 	ssize_t		 n;
 	char		*buf;
 
-	if ((buf = st->alloc_cb(st, &len, st->rarg)) == NULL) {
+	if ((buf = malloc(READ_SIZE)) == NULL) {
 		uv_idle_stop(idle);
-		st->read_cb(st, UV_ENOBUFS, NULL, st->rarg);
+		deliver(st, UV_ENOBUFS, NULL);
 		return;
 	}
 	do
-		n = read(st->r.fd, buf, len);
+		n = read(st->r.fd, buf, READ_SIZE);
 	while (n == -1 && errno == EINTR);
 	if (n == -1 && errno == EAGAIN) {
-		st->read_cb(st, 0, buf, st->rarg);
+		free(buf);
 		return;
 	}
 	if (n <= 0) {
 		uv_idle_stop(idle);
 		st->reading = 0;
 	}
-	st->read_cb(st, n > 0 ? n : n == 0 ? UV_EOF : uv_translate_sys_error(errno),
-	    buf, st->rarg);
+	deliver(st, n > 0 ? n : n == 0 ? UV_EOF :
+	    uv_translate_sys_error(errno), buf);
 }
 
-int
+static int
 stream_read(struct stream *st, int on)
 {
 	int	rc = 0;
@@ -260,12 +259,12 @@ on_write(uv_write_t *req, int status)
 	free(wr);
 	if (st->wclose_pending && st->queued == 0 && !st->closing)
 		close_writer(st);
-	if (!st->closing && st->written_cb != NULL)
-		st->written_cb(st, status, st->warg);
+	if (!st->closing && st->tp.cbs != NULL)
+		st->tp.cbs->written(st->tp.arg, status);
 }
 
 /* Takes buf, allocated with malloc, and frees it when written. */
-int
+static int
 stream_write(struct stream *st, char *buf, size_t len)
 {
 	struct wreq	*wr;
@@ -332,7 +331,7 @@ stream_write(struct stream *st, char *buf, size_t len)
  * Write copies of bufs (not taken): straight from them when the kernel
  * takes everything, else the rest is copied into one buffer and queued.
  */
-int
+static int
 stream_writev(struct stream *st, const uv_buf_t *bufs, unsigned n)
 {
 	size_t	total = 0, done = 0, off = 0, skip;
@@ -361,7 +360,7 @@ stream_writev(struct stream *st, const uv_buf_t *bufs, unsigned n)
 	return stream_write(st, rest, off);
 }
 
-size_t
+static size_t
 stream_queued(const struct stream *st)
 {
 	return st->queued;
@@ -375,7 +374,7 @@ on_shutdown(uv_shutdown_t *req, int status)
 }
 
 static void
-finish(struct stream *st)
+closed(struct stream *st)
 {
 	if (st->r.fd != -1)
 		close(st->r.fd);
@@ -393,7 +392,7 @@ on_close(uv_handle_t *h)
 
 	free(h);
 	if (--st->open == 0 && st->closing)
-		finish(st);
+		closed(st);
 }
 
 static void
@@ -402,7 +401,7 @@ on_idle_close(uv_handle_t *h)
 	struct stream	*st = h->data;
 
 	if (--st->open == 0)
-		finish(st);
+		closed(st);
 }
 
 /* Close the write side's own descriptor so that its reader sees EOF. */
@@ -431,7 +430,7 @@ close_writer(struct stream *st)
  * a pipe or file written through its own descriptor is closed, which is how
  * its reader sees end of file.  A tty cannot be half-closed.
  */
-int
+static int
 stream_shutdown(struct stream *st)
 {
 	uv_shutdown_t	*req;
@@ -480,16 +479,59 @@ stream_close(struct stream *st, void (*cb)(void *), void *arg)
 	st->r.h = st->w.h = NULL;
 }
 
+static int
+tp_read_start(struct transport *tp)
+{
+	return stream_read((struct stream *)tp, 1);
+}
+
+static int
+tp_read_stop(struct transport *tp)
+{
+	return stream_read((struct stream *)tp, 0);
+}
+
+static int
+tp_write(struct transport *tp, char *buf, size_t len)
+{
+	return stream_write((struct stream *)tp, buf, len);
+}
+
+static int
+tp_writev(struct transport *tp, const uv_buf_t *bufs, unsigned n)
+{
+	return stream_writev((struct stream *)tp, bufs, n);
+}
+
+static size_t
+tp_queued(const struct transport *tp)
+{
+	return stream_queued((const struct stream *)tp);
+}
+
+static int
+tp_shutdown(struct transport *tp)
+{
+	return stream_shutdown((struct stream *)tp);
+}
+
 /*
- * Close, a TCP connection with a reset (RST) instead of a FIN, so that its
- * peer sees an error rather than a clean end.  The kernel drops what it
- * has not sent yet, so the caller waits for stream_queued() to reach 0
+ * reset: close a TCP connection with a reset (RST) instead of a FIN, so
+ * that its peer sees an error rather than a clean end.  The kernel drops
+ * what it has not sent yet, so the caller waits for the queue to empty
  * first; what the peer's window did not take by then is lost all the same.
  * Anything else is closed as stream_close does.
  */
-void
-stream_reset(struct stream *st, void (*cb)(void *), void *arg)
+static void
+tp_close(struct transport *tp, int reset, void (*cb)(void *), void *arg)
 {
-	st->reset = 1;
+	struct stream	*st = (struct stream *)tp;
+
+	st->reset = reset;
 	stream_close(st, cb, arg);
 }
+
+static const struct transport_ops stream_ops = {
+	tp_read_start, tp_read_stop, tp_write, tp_writev, tp_queued,
+	tp_shutdown, tp_close
+};

@@ -1,31 +1,48 @@
 /*
- * The TLS engine: GnuTLS driven over a stream through our own push and pull
- * buffers.  A tls_ctx holds what is shared by every session of the process
- * (credentials, trust store, priorities); a tls is one connection.
+ * The TLS engine: GnuTLS driven over a transport through our own push and
+ * pull buffers, itself a transport.  A tls_ctx holds what is shared by
+ * every session of the process (credentials, trust store, priorities); a
+ * tls is one connection.
  */
 #ifndef TLS_H
 #define TLS_H
 
 #include <stddef.h>
 
-#include "options.h"
-#include "stream.h"
+#include "status.h"
+#include "transport.h"
+
+#define TLS_PIN_LEN	32	/* SHA-256 of a SubjectPublicKeyInfo */
+
+/* What the process's TLS is, from the command line; strings are kept. */
+struct tls_config {
+	int			 server;	/* else the client role */
+	const char		*cert, *key;
+	int			 self_signed;
+	const char		*cafile;
+	int			 insecure;
+	const unsigned char	*pins;		/* npins * TLS_PIN_LEN bytes */
+	int			 npins;
+	const char		*priority;	/* NULL: the built-in default */
+	const char		*alpn;		/* comma-separated, or NULL */
+	int			 verify_client;
+	const char		*keylog;	/* NULL: SSLKEYLOGFILE */
+};
 
 struct tls_ctx;
 struct tls;
 
-struct tls_events {
-	/* status 0: established; else the exit status (5, 6) and why. */
-	void	(*handshake)(void *, int status, const char *err);
-	/* Decrypted bytes, valid during the call only. */
-	void	(*data)(void *, const uv_buf_t *, unsigned);
-	/* The peer ended its direction: clean is 1 with close_notify. */
-	void	(*eof)(void *, int clean);
-	/* Fatal error after the handshake: exit status (1, or 5) and why. */
-	void	(*error)(void *, int status, const char *err);
-};
+/*
+ * The handshake's end.  status STATUS_OK: established; else the exit
+ * status and why.  STATUS_NEGOTIATION, err NULL: clear text came where
+ * the first record should be, after a switch; the caller says what that
+ * means.
+ */
+typedef void	(*tls_handshake_cb)(void *, int status, const char *err);
 
-struct tls_ctx	*tls_ctx_new(const struct options *, char *, size_t, int *);
+/* 0, UV_EINVAL for a bad setting or file, or another libuv error. */
+int		 tls_ctx_new(struct tls_ctx **, const struct tls_config *,
+		    char *err, size_t errlen);
 void		 tls_ctx_free(struct tls_ctx *);
 
 /*
@@ -37,16 +54,21 @@ void		 tls_ctx_free(struct tls_ctx *);
 #define TLS_AFTER_SWITCH	1
 #define TLS_AFTER_SPACE		2
 
-/* The events come from the loop only, never from inside these calls. */
-struct tls	*tls_start(uv_loop_t *, struct tls_ctx *, struct stream *,
-		    const char *name, int after_starttls,
-		    const struct tls_events *, void *, char *, size_t);
-int		 tls_write(struct tls *, const char *, size_t);
-int		 tls_read(struct tls *, int on);
-int		 tls_shutdown(struct tls *);
+/*
+ * TLS over the transport under, whose callbacks it takes and which it
+ * closes when its own transport is closed: 0, or a libuv error and why.
+ * Its own input ends with UV_EOF at close_notify, TRANSPORT_TRUNCATED
+ * without it, UV_ECONNREFUSED when a fatal alert came before any data
+ * (the peer refused us), or another error, with why.  The callbacks come
+ * from the loop only, never from inside these calls.
+ */
+int		 tls_start(struct tls **, uv_loop_t *, struct tls_ctx *,
+		    struct transport *under, const char *name,
+		    int after_starttls, tls_handshake_cb, void *, char *,
+		    size_t);
+struct transport *tls_transport(struct tls *);
 int		 tls_exchanged(const struct tls *);
 int		 tls_silent_end(const struct tls *);
 void		 tls_describe(struct tls *, char *, size_t);
-void		 tls_free(struct tls *);
 
 #endif
