@@ -139,7 +139,9 @@ imap_established(struct negotiation *p, struct proto_out *out)
 	out->relay = 1;
 }
 
+/* A server's literals follow at once. */
 const struct proto_ops imap_client_ops = {
 	.line = imap_line,
 	.established = imap_established,
+	.literals = LITERALS_TLS,
 };

@@ -341,4 +341,6 @@ const struct proto_ops imap_server_ops = {
 	.established = imap_established,
 	.inside = imap_inside,
 	.cleanup = imap_cleanup,
+	/* A client waits for "+" after {N}, not after {N+} (RFC 7888). */
+	.literals = LITERALS_TLS_NONSYNC,
 };

@@ -293,53 +293,11 @@ struct negotiation *
 proto_new(const struct proto_cfg *cfg)
 {
 	struct negotiation	*p;
-	int			 server;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	p->cfg = *cfg;
-	server = cfg->role == ROLE_SERVER;
-	switch (cfg->proto) {
-	case PROTO_SMTP:
-	case PROTO_LMTP:
-		p->ops = server ? &smtp_server_ops : &smtp_client_ops;
-		break;
-	case PROTO_IMAP:
-		/*
-		 * A server's literals follow at once; a client waits for "+"
-		 * after {N}, but not after {N+} (LITERAL+, RFC 7888).
-		 */
-		p->ops = server ? &imap_server_ops : &imap_client_ops;
-		p->literals = server ? LITERALS_TLS_NONSYNC : LITERALS_TLS;
-		break;
-	case PROTO_POP3:
-		p->ops = server ? &pop3_server_ops : &pop3_client_ops;
-		break;
-	case PROTO_HTTP:
-		p->ops = server ? &http_server_ops : &http_client_ops;
-		break;
-	case PROTO_POSTGRES:
-		p->ops = server ? &postgres_server_ops : &postgres_client_ops;
-		break;
-	case PROTO_LDAP:
-		p->ops = server ? &ldap_server_ops : &ldap_client_ops;
-		break;
-	case PROTO_NNTP:
-		p->ops = server ? &nntp_server_ops : &nntp_client_ops;
-		break;
-	case PROTO_SIEVE:
-		/* Strings may be literals, from either side. */
-		p->ops = server ? &sieve_server_ops : &sieve_client_ops;
-		p->literals = server ? LITERALS_TLS | LITERALS_PLAIN :
-		    LITERALS_TLS;
-		break;
-	case PROTO_FTP:
-		p->ops = server ? &ftp_server_ops : &ftp_client_ops;
-		break;
-	case PROTO_XMPP:
-		p->ops = server ? &xmpp_server_ops : &xmpp_client_ops;
-		break;
-	default:
+	if ((p->ops = proto_ops_of(cfg->proto, cfg->role)) == NULL) {
 		free(p);
 		return NULL;
 	}
@@ -459,9 +417,9 @@ inline_literal(struct negotiation *p, int tls_side, const char *s, size_t len,
 	if ((*lit = literal_size(s, len, &sync)) == 0)
 		return 0;
 	if (!tls_side)
-		return (p->literals & LITERALS_PLAIN) != 0;
-	return (p->literals & LITERALS_TLS) ||
-	    ((p->literals & LITERALS_TLS_NONSYNC) && !sync);
+		return (p->ops->literals & LITERALS_PLAIN) != 0;
+	return (p->ops->literals & LITERALS_TLS) ||
+	    ((p->ops->literals & LITERALS_TLS_NONSYNC) && !sync);
 }
 
 /*
@@ -672,62 +630,4 @@ reply_done(struct negotiation *p, struct proto_out *out)
 {
 	p->awaiting = 0;
 	drain(p, &p->tl, out);
-}
-
-/*
- * Binary protocols' "unavailable": a PostgreSQL ErrorResponse (FATAL 08006
- * connection_failure) and an LDAP Notice of Disconnection (RFC 4511 4.4.1:
- * messageID 0, unavailable).
- */
-static const char pg_unavailable[] = "E\0\0\0\100SFATAL\0VFATAL\0C08006\0"
-    "Mthe database server is not available\0" "\0";
-static const char ldap_unavailable[] = "\x30\x49\x02\x01\x00\x78\x44"
-    "\x0a\x01\x34\x04\x00\x04\x25" "the directory server is not available"
-    "\x8a\x16" "1.3.6.1.4.1.1466.20036";
-
-/* Server role: what a client is told when the backend cannot be reached. */
-const char *
-proto_unavailable(enum proto proto)
-{
-	switch (proto) {
-	case PROTO_SMTP:
-	case PROTO_LMTP:
-		return "421 4.3.2 Service not available, closing channel\r\n";
-	case PROTO_IMAP:
-		return "* BYE Service not available\r\n";
-	case PROTO_POP3:
-		return "-ERR Service not available\r\n";
-	case PROTO_HTTP:
-		return "HTTP/1.1 503 Service Unavailable\r\n"
-		    "Content-Length: 0\r\nConnection: close\r\n\r\n";
-	case PROTO_POSTGRES:
-		return pg_unavailable;
-	case PROTO_LDAP:
-		return ldap_unavailable;
-	case PROTO_NNTP:
-		return "400 Service temporarily unavailable\r\n";
-	case PROTO_SIEVE:
-		return "BYE (TRYLATER) \"Service not available\"\r\n";
-	case PROTO_FTP:
-		return "421 Service not available, closing control connection\r\n";
-	case PROTO_XMPP:
-		return "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-		    "xmlns:stream='http://etherx.jabber.org/streams' "
-		    "version='1.0'><stream:error><remote-connection-failed "
-		    "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"
-		    "</stream:stream>";
-	default:
-		return NULL;
-	}
-}
-
-/* Its length: binary ones hold NUL bytes. */
-size_t
-proto_unavailable_len(enum proto proto)
-{
-	if (proto == PROTO_POSTGRES)
-		return sizeof(pg_unavailable) - 1;
-	if (proto == PROTO_LDAP)
-		return sizeof(ldap_unavailable) - 1;
-	return proto_unavailable(proto) ? strlen(proto_unavailable(proto)) : 0;
 }

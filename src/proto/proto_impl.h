@@ -27,7 +27,7 @@ struct iline {
 struct proto_ops {
 	void	(*start)(struct negotiation *, struct proto_out *);
 	/* One whole line from the TLS side, without its CRLF (literals
-	 * inline, see proto_literals). */
+	 * inline: ops.literals). */
 	void	(*line)(struct negotiation *, const char *, size_t,
 		    struct proto_out *);
 	/* Server role: one whole line from the plain side (the backend). */
@@ -57,6 +57,7 @@ struct proto_ops {
 	/* Frees what the module's inside_priv holds (not itself). */
 	void	(*cleanup)(struct negotiation *);
 	unsigned flags;
+	int	 literals;	/* LITERALS_*: read with their line */
 };
 
 /* flags */
@@ -98,7 +99,6 @@ struct negotiation {
 	enum phase		 phase;
 	struct lines		 tl, pl;	/* TLS side, plain side */
 	struct tline		 itl, ipl;	/* the same, inside TLS */
-	int			 literals;
 	int			 awaiting;	/* a forwarded command's reply */
 	size_t			 total;
 	int			 state;
@@ -114,13 +114,7 @@ struct negotiation {
 						   on unless the module says */
 };
 
-extern const struct proto_ops smtp_client_ops, imap_client_ops,
-    pop3_client_ops, http_client_ops, smtp_server_ops, imap_server_ops,
-    pop3_server_ops, http_server_ops, nntp_client_ops, nntp_server_ops,
-    sieve_client_ops, sieve_server_ops;
-extern const struct proto_ops postgres_client_ops, postgres_server_ops,
-    ldap_client_ops, ldap_server_ops, ftp_client_ops, ftp_server_ops,
-    xmpp_client_ops, xmpp_server_ops;
+const struct proto_ops *proto_ops_of(enum proto, enum role);
 
 int	 ftp_reply_code(const char *, size_t, int *);
 

@@ -55,4 +55,5 @@ sieve_line(struct negotiation *p, const char *s, size_t len,
 
 const struct proto_ops sieve_client_ops = {
 	.line = sieve_line,
+	.literals = LITERALS_TLS,
 };

@@ -286,4 +286,6 @@ const struct proto_ops sieve_server_ops = {
 	.plain_line = sieve_plain_line,
 	.established = sieve_established,
 	.inside = sieve_inside,
+	/* Strings may be literals, from either side. */
+	.literals = LITERALS_TLS | LITERALS_PLAIN,
 };
