@@ -46,30 +46,32 @@ feat_line(struct negotiation *p, const char *s, size_t len, int end,
 		p->offered = !end && strncmp(s, "211", 3) == 0;
 	if (!p->offered) {
 		if (end) {
-			send_line(p, out, "211-Features:");
-			send_line(p, out, " AUTH TLS");
-			send_line(p, out, "211 End");
+			proto_send_line(p, out, "211-Features:");
+			proto_send_line(p, out, " AUTH TLS");
+			proto_send_line(p, out, "211 End");
 		}
 		return;
 	}
 	if (end)
-		send_line(p, out, " AUTH TLS");
-	else if (len > 1 && s[0] == ' ' && word_eq(s + 1, len - 1, "AUTH"))
+		proto_send_line(p, out, " AUTH TLS");
+	else if (len > 1 && s[0] == ' ' &&
+	    proto_word_eq(s + 1, len - 1, "AUTH"))
 		return;
-	relay_line(p, out, s, len);
+	proto_relay_line(p, out, s, len);
 }
 
 static void
 ftp_plain_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	int	code = 0, end;
+	int	code = proto_reply_code(s, len, "- "), end;
 
+	/* A multi-line reply ends at "NNN " with its first line's code. */
 	if (p->multi != 0)
-		end = ftp_reply_code(s, len, &code) && code == p->multi &&
-		    (len == 3 || s[3] == ' ');
-	else if (!ftp_reply_code(s, len, &code)) {
-		fail(p, out, "malformed FTP reply from the backend: '%.*s'",
+		end = code == p->multi && (len == 3 || s[3] == ' ');
+	else if (code == -1) {
+		proto_fail(p, out,
+		    "malformed FTP reply from the backend: '%.*s'",
 		    (int)(len > 80 ? 80 : len), s);
 		return;
 	} else if (!(end = len == 3 || s[3] == ' '))
@@ -79,49 +81,51 @@ ftp_plain_line(struct negotiation *p, const char *s, size_t len,
 	if (p->state == FEAT_REPLY)
 		feat_line(p, s, len, end, out);
 	else
-		relay_line(p, out, s, len);
+		proto_relay_line(p, out, s, len);
 	/* 1xx is preliminary: another reply follows (RFC 959, 4.2). */
 	if (!end || code < 200)
 		return;
 	p->state = READY;
-	reply_done(p, out);
+	proto_reply_done(p, out);
 }
 
 static void
 ftp_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	size_t			 n = word_len(s, len), i;
+	size_t			 n = proto_word_len(s, len), i;
 	const char *const	*w;
 
-	if (word_eq(s, len, "AUTH")) {
+	if (proto_word_eq(s, len, "AUTH")) {
 		for (i = n; i < len && s[i] == ' '; i++)
 			;
-		if (word_eq(s + i, len - i, "TLS") ||
-		    word_eq(s + i, len - i, "TLS-C")) {
-			send_line(p, out, "234 AUTH TLS successful");
-			switch_now(p, out);
+		if (proto_word_eq(s + i, len - i, "TLS") ||
+		    proto_word_eq(s + i, len - i, "TLS-C")) {
+			proto_send_line(p, out, "234 AUTH TLS successful");
+			proto_switch_now(p, out);
 		} else if (i == len)
-			send_line(p, out, "501 Syntax: AUTH TLS");
+			proto_send_line(p, out, "501 Syntax: AUTH TLS");
 		else
-			send_line(p, out, "504 Only AUTH TLS is supported");
+			proto_send_line(p, out,
+			    "504 Only AUTH TLS is supported");
 		return;
 	}
-	for (w = before_tls; *w != NULL && !word_eq(s, len, *w); w++)
+	for (w = before_tls; *w != NULL && !proto_word_eq(s, len, *w); w++)
 		;
 	if (*w == NULL && !p->cfg.allow_plain) {
-		send_line(p, out, "530 Must issue AUTH TLS first");
+		proto_send_line(p, out, "530 Must issue AUTH TLS first");
 		return;
 	}
 	if (*w == NULL) {
-		forward_line(p, out, s, len);
-		fall_back(p, out, "'%.*s' before AUTH TLS: --allow-plain, so "
+		proto_forward_line(p, out, s, len);
+		proto_fall_back(p, out,
+		    "'%.*s' before AUTH TLS: --allow-plain, so "
 		    "relaying in CLEAR TEXT", (int)n, s);
 		return;
 	}
-	p->state = word_eq(s, len, "FEAT") ? FEAT_REPLY : REPLY;
+	p->state = proto_word_eq(s, len, "FEAT") ? FEAT_REPLY : REPLY;
 	p->reply_lines = 0;
-	forward_line(p, out, s, len);
+	proto_forward_line(p, out, s, len);
 }
 
 /*
@@ -162,7 +166,7 @@ push(struct negotiation *p, struct ftp_in *in, int kind,
     struct proto_out *out)
 {
 	if (cmdq_push(&in->q, kind) == -1)
-		fail(p, out, "more than %d kinds of command in flight",
+		proto_fail(p, out, "more than %d kinds of command in flight",
 		    CMDQ_RUNS);
 }
 
@@ -180,12 +184,13 @@ static void
 client_line(struct negotiation *p, struct ftp_in *in, const struct iline *l,
     struct proto_out *out)
 {
-	size_t	n = l->whole ? line_len(l->s, l->len) : l->headlen;
+	size_t	n = l->whole ? proto_line_len(l->s, l->len) : l->headlen;
 
-	if (word_eq(l->head, n, "AUTH")) {
+	if (proto_word_eq(l->head, n, "AUTH")) {
 		if (!l->whole)
 			/* It went on already: end the session instead. */
-			fail(p, out, "an AUTH command longer than %d bytes "
+			proto_fail(p, out,
+			    "an AUTH command longer than %d bytes "
 			    "inside TLS", INSIDE_MAX_LINE);
 		else if (cmdq_head(&in->q) == -1 && inside_at_start(p, 0) &&
 		    in->multi == 0)
@@ -196,7 +201,8 @@ client_line(struct negotiation *p, struct ftp_in *in, const struct iline *l,
 	}
 	if (l->whole)
 		inside_pass(p, 1, l->s, l->len, out);
-	push(p, in, l->whole && word_eq(l->s, n, "FEAT") ? K_FEAT : K_OTHER,
+	push(p, in, l->whole && proto_word_eq(l->s, n, "FEAT") ? K_FEAT :
+	    K_OTHER,
 	    out);
 }
 
@@ -206,7 +212,7 @@ lists_auth(const char *s, size_t n)
 {
 	while (n > 0 && s[0] == ' ')
 		s++, n--;
-	return word_eq(s, n, "AUTH");
+	return proto_word_eq(s, n, "AUTH");
 }
 
 /*
@@ -217,9 +223,10 @@ static void
 backend_line(struct negotiation *p, struct ftp_in *in, const struct iline *l,
     struct proto_out *out)
 {
-	size_t	n = l->whole ? line_len(l->s, l->len) : l->headlen;
-	int	kind = cmdq_head(&in->q), code = 0;
-	int	is_reply = ftp_reply_code(l->head, n, &code);
+	size_t	n = l->whole ? proto_line_len(l->s, l->len) : l->headlen;
+	int	kind = cmdq_head(&in->q);
+	int	code = proto_reply_code(l->head, n, "- ");
+	int	is_reply = code != -1;
 
 	if (in->multi != 0 && (!is_reply || code != in->multi ||
 	    (n > 3 && l->head[3] != ' '))) {

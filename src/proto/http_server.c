@@ -52,9 +52,9 @@ header(struct negotiation *p, const char *s, size_t len)
 			p->offered |= HAS_BODY;
 		v++;
 	}
-	if ((p->offered & LAST_UPGRADE) && list_token(v, vlen, "TLS/"))
+	if ((p->offered & LAST_UPGRADE) && proto_list_token(v, vlen, "TLS/"))
 		p->offered |= UPGRADE_TLS;
-	if ((p->offered & LAST_CONN) && list_token(v, vlen, "upgrade"))
+	if ((p->offered & LAST_CONN) && proto_list_token(v, vlen, "upgrade"))
 		p->offered |= CONN_UPGRADE;
 	/* The request as the backend will see it: without the upgrade. */
 	if (!(p->offered & (LAST_UPGRADE | LAST_CONN))) {
@@ -66,11 +66,11 @@ header(struct negotiation *p, const char *s, size_t len)
 static void
 refuse(struct negotiation *p, struct proto_out *out, const char *status)
 {
-	send_line(p, out, "HTTP/1.1 %s", status);
-	send_line(p, out, "Upgrade: TLS/1.0, HTTP/1.1");
-	send_line(p, out, "Connection: Upgrade");
-	send_line(p, out, "Content-Length: 0");
-	send_line(p, out, "%s", "");
+	proto_send_line(p, out, "HTTP/1.1 %s", status);
+	proto_send_line(p, out, "Upgrade: TLS/1.0, HTTP/1.1");
+	proto_send_line(p, out, "Connection: Upgrade");
+	proto_send_line(p, out, "Content-Length: 0");
+	proto_send_line(p, out, "%s", "");
 	p->state = REQUEST;
 }
 
@@ -82,7 +82,7 @@ http_line(struct negotiation *p, const char *s, size_t len,
 		if (len == 0)
 			return;		/* RFC 7230 3.5: skip empty lines */
 		if (len < 14 || memmem(s, len, " HTTP/1.", 8) == NULL) {
-			fail(p, out, "not an HTTP/1 request: '%.*s'",
+			proto_fail(p, out, "not an HTTP/1 request: '%.*s'",
 			    (int)(len > 80 ? 80 : len), s);
 			return;
 		}
@@ -105,7 +105,8 @@ http_line(struct negotiation *p, const char *s, size_t len,
 			pbuf_add(&p->greeting, "\r\n", 2);
 			pbuf_add(&out->to_plain, p->greeting.data,
 			    p->greeting.len);
-			fall_back(p, out, "a request without Upgrade: TLS: "
+			proto_fall_back(p, out,
+			    "a request without Upgrade: TLS: "
 			    "--allow-plain, so relaying in CLEAR TEXT");
 			return;
 		}
@@ -117,11 +118,11 @@ http_line(struct negotiation *p, const char *s, size_t len,
 		return;
 	}
 	pbuf_add(&p->greeting, "\r\n", 2);
-	send_line(p, out, "HTTP/1.1 101 Switching Protocols");
-	send_line(p, out, "Upgrade: TLS/1.0, HTTP/1.1");
-	send_line(p, out, "Connection: Upgrade");
-	send_line(p, out, "%s", "");
-	switch_now(p, out);
+	proto_send_line(p, out, "HTTP/1.1 101 Switching Protocols");
+	proto_send_line(p, out, "Upgrade: TLS/1.0, HTTP/1.1");
+	proto_send_line(p, out, "Connection: Upgrade");
+	proto_send_line(p, out, "%s", "");
+	proto_switch_now(p, out);
 }
 
 /* RFC 2817 3.3: the upgraded request itself is answered over TLS. */

@@ -25,12 +25,12 @@ scan_caps(struct negotiation *p, const char *s, size_t len)
 			s++;
 			len--;
 		}
-		if ((n = word_len(s, len)) == 0)
+		if ((n = proto_word_len(s, len)) == 0)
 			break;
 		if (n == 8 && strncasecmp(s, "STARTTLS", 8) == 0)
 			found = 1;
 		else if (!(n == 10 && strncasecmp(s, "CAPABILITY", 10) == 0))
-			add_cap(p, s, n);
+			proto_add_cap(p, s, n);
 		s += n;
 		len -= n;
 	}
@@ -66,7 +66,8 @@ tagged(struct negotiation *p, const char *s, size_t len, size_t *rest)
 }
 
 static void
-imap_line(struct negotiation *p, const char *s, size_t len, struct proto_out *out)
+imap_line(struct negotiation *p, const char *s, size_t len,
+    struct proto_out *out)
 {
 	const char	*code, *st;
 	size_t		 clen, rest;
@@ -75,13 +76,15 @@ imap_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 	switch (p->state) {
 	case GREETING:
 		if (len >= 9 && strncasecmp(s, "* PREAUTH", 9) == 0) {
-			fail(p, out, "the server greets with PREAUTH: already "
+			proto_fail(p, out,
+			    "the server greets with PREAUTH: already "
 			    "logged in, STARTTLS is not possible");
 			return;
 		}
 		if (len < 4 || strncasecmp(s, "* OK", 4) != 0 ||
 		    (len > 4 && s[4] != ' ')) {
-			fail(p, out, "the server's greeting is not * OK: '%.*s'",
+			proto_fail(p, out,
+			    "the server's greeting is not * OK: '%.*s'",
 			    shown, s);
 			return;
 		}
@@ -92,10 +95,10 @@ imap_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 		pbuf_add(&p->greeting, "\r\n", 2);
 		p->tag++;
 		if (p->offered) {
-			send_line(p, out, "a%u STARTTLS", p->tag);
+			proto_send_line(p, out, "a%u STARTTLS", p->tag);
 			p->state = STARTTLS;
 		} else {
-			send_line(p, out, "a%u CAPABILITY", p->tag);
+			proto_send_line(p, out, "a%u CAPABILITY", p->tag);
 			p->state = CAPABILITY;
 		}
 		return;
@@ -107,22 +110,23 @@ imap_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 		}
 		if ((st = tagged(p, s, len, &rest)) == NULL)
 			return;		/* other untagged data */
-		if (!word_eq(st, rest, "OK") || !p->offered) {
-			not_offered(p, out, "STARTTLS");
+		if (!proto_word_eq(st, rest, "OK") || !p->offered) {
+			proto_not_offered(p, out, "STARTTLS");
 			return;
 		}
 		p->tag++;
-		send_line(p, out, "a%u STARTTLS", p->tag);
+		proto_send_line(p, out, "a%u STARTTLS", p->tag);
 		p->state = STARTTLS;
 		return;
 	case STARTTLS:
 		if ((st = tagged(p, s, len, &rest)) == NULL)
 			return;
-		if (!word_eq(st, rest, "OK")) {
-			fail(p, out, "STARTTLS refused: '%.*s'", shown, s);
+		if (!proto_word_eq(st, rest, "OK")) {
+			proto_fail(p, out, "STARTTLS refused: '%.*s'", shown,
+			    s);
 			return;
 		}
-		switch_now(p, out);
+		proto_switch_now(p, out);
 		return;
 	}
 }
@@ -135,7 +139,7 @@ imap_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 static void
 imap_established(struct negotiation *p, struct proto_out *out)
 {
-	greet(p, out, "* OK %s ready", safe_name(p));
+	proto_greet(p, out, "* OK %s ready", proto_safe_name(p));
 	out->relay = 1;
 }
 

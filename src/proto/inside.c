@@ -49,15 +49,6 @@ inside_at_start(struct negotiation *p, int tls_side)
 	return t->held.len == 0 && !t->long_line && t->raw == 0;
 }
 
-/* A line's length without its line end. */
-size_t
-line_len(const char *s, size_t len)
-{
-	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
-		len--;
-	return len;
-}
-
 /* The last bytes of a long line, for the module to see where it ends. */
 static void
 keep_tail(struct tline *t, const char *s, size_t len)
@@ -151,7 +142,8 @@ inside_feed(struct negotiation *p, int tls_side, const char *data, size_t len,
 			nl = memchr(data, '\n', len);
 			n = nl != NULL ? (size_t)(nl - data) + 1 : len;
 			if (t->long_line || t->held.len + n > INSIDE_MAX_LINE)
-				pass_long(p, tls_side, data, n, nl != NULL, out);
+				pass_long(p, tls_side, data, n, nl != NULL,
+				    out);
 			else if (nl != NULL && t->held.len == 0)
 				hand_over(p, tls_side, data, n, out);
 			else {

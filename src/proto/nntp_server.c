@@ -10,7 +10,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -40,14 +39,15 @@ static void
 caps_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	if (word_eq(s, len, "STARTTLS"))
+	if (proto_word_eq(s, len, "STARTTLS"))
 		return;		/* ours goes last */
 	if (p->cfg.allow_plain)
-		relay_line(p, out, s, len);
-	else if (word_eq(s, len, "AUTHINFO"))
-		send_line(p, out, "AUTHINFO");
-	else if (!word_eq(s, len, "SASL") && !word_eq(s, len, "COMPRESS"))
-		relay_line(p, out, s, len);
+		proto_relay_line(p, out, s, len);
+	else if (proto_word_eq(s, len, "AUTHINFO"))
+		proto_send_line(p, out, "AUTHINFO");
+	else if (!proto_word_eq(s, len, "SASL") &&
+	    !proto_word_eq(s, len, "COMPRESS"))
+		proto_relay_line(p, out, s, len);
 }
 
 static void
@@ -56,7 +56,7 @@ nntp_plain_line(struct negotiation *p, const char *s, size_t len,
 {
 	switch (p->state) {
 	case STATUS:
-		relay_line(p, out, s, len);
+		proto_relay_line(p, out, s, len);
 		/* 100 (HELP) and 101 (CAPABILITIES) have a list (3977 3.1.1). */
 		if (len >= 3 && (strncmp(s, "100", 3) == 0 ||
 		    strncmp(s, "101", 3) == 0) && (len == 3 || s[3] == ' ')) {
@@ -67,21 +67,21 @@ nntp_plain_line(struct negotiation *p, const char *s, size_t len,
 	case LIST:
 		if (len == 1 && s[0] == '.') {
 			if (p->offered)
-				send_line(p, out, "STARTTLS");
-			relay_line(p, out, s, len);
+				proto_send_line(p, out, "STARTTLS");
+			proto_relay_line(p, out, s, len);
 			break;
 		}
 		if (p->offered)
 			caps_line(p, s, len, out);
 		else
-			relay_line(p, out, s, len);
+			proto_relay_line(p, out, s, len);
 		return;
 	default:
-		relay_line(p, out, s, len);
+		proto_relay_line(p, out, s, len);
 		break;
 	}
 	p->state = READY;
-	reply_done(p, out);
+	proto_reply_done(p, out);
 }
 
 static void
@@ -91,35 +91,37 @@ nntp_line(struct negotiation *p, const char *s, size_t len,
 	const char *const	*w;
 	int			 allowed;
 
-	if (word_eq(s, len, "STARTTLS")) {
-		if (word_len(s, len) != len) {
-			send_line(p, out, "501 Syntax: STARTTLS");
+	if (proto_word_eq(s, len, "STARTTLS")) {
+		if (proto_word_len(s, len) != len) {
+			proto_send_line(p, out, "501 Syntax: STARTTLS");
 			return;
 		}
-		send_line(p, out, "382 Continue with TLS negotiation");
-		switch_now(p, out);
+		proto_send_line(p, out, "382 Continue with TLS negotiation");
+		proto_switch_now(p, out);
 		return;
 	}
-	for (w = before_tls; *w != NULL && !word_eq(s, len, *w); w++)
+	for (w = before_tls; *w != NULL && !proto_word_eq(s, len, *w); w++)
 		;
 	/* MODE READER only: MODE STREAM is for feeds (RFC 4644). */
-	allowed = *w != NULL && (!word_eq(s, len, "MODE") || (len == 11 &&
+	allowed = *w != NULL && (!proto_word_eq(s, len, "MODE") || (len == 11 &&
 	    strncasecmp(s + 4, " READER", 7) == 0));
 	if (!allowed) {
 		if (!p->cfg.allow_plain) {
-			send_line(p, out, "483 Encryption required: issue "
+			proto_send_line(p, out,
+			    "483 Encryption required: issue "
 			    "STARTTLS first");
 			return;
 		}
-		forward_line(p, out, s, len);
-		fall_back(p, out, "'%.*s' before STARTTLS: --allow-plain, so "
-		    "relaying in CLEAR TEXT", (int)word_len(s, len), s);
+		proto_forward_line(p, out, s, len);
+		proto_fall_back(p, out,
+		    "'%.*s' before STARTTLS: --allow-plain, so "
+		    "relaying in CLEAR TEXT", (int)proto_word_len(s, len), s);
 		return;
 	}
 	/* p->offered: the list is the capabilities (STARTTLS goes in). */
-	p->offered = word_eq(s, len, "CAPABILITIES");
+	p->offered = proto_word_eq(s, len, "CAPABILITIES");
 	p->state = STATUS;
-	forward_line(p, out, s, len);
+	proto_forward_line(p, out, s, len);
 }
 
 /*
@@ -163,7 +165,7 @@ push(struct negotiation *p, struct nntp_in *in, int kind,
     struct proto_out *out)
 {
 	if (cmdq_push(&in->q, kind) == -1)
-		fail(p, out, "more than %d kinds of command in flight",
+		proto_fail(p, out, "more than %d kinds of command in flight",
 		    CMDQ_RUNS);
 }
 
@@ -180,24 +182,24 @@ own_replies(struct nntp_in *in, struct proto_out *out)
 static int
 is_dot(const struct iline *l)
 {
-	return l->whole && line_len(l->s, l->len) == 1 && l->s[0] == '.';
+	return l->whole && proto_line_len(l->s, l->len) == 1 && l->s[0] == '.';
 }
 
 static int
 command_kind(const char *s, size_t n)
 {
-	size_t	w = word_len(s, n);
+	size_t	w = proto_word_len(s, n);
 
-	if (word_eq(s, n, "CAPABILITIES"))
+	if (proto_word_eq(s, n, "CAPABILITIES"))
 		return K_CAPS;
-	if (word_eq(s, n, "LISTGROUP"))
+	if (proto_word_eq(s, n, "LISTGROUP"))
 		return K_LISTGROUP;
-	if (word_eq(s, n, "POST"))
+	if (proto_word_eq(s, n, "POST"))
 		return K_POST;
-	if (word_eq(s, n, "IHAVE"))
+	if (proto_word_eq(s, n, "IHAVE"))
 		return K_IHAVE;
-	if (word_eq(s, n, "AUTHINFO") && w < n &&
-	    word_eq(s + w + 1, n - w - 1, "SASL"))
+	if (proto_word_eq(s, n, "AUTHINFO") && w < n &&
+	    proto_word_eq(s + w + 1, n - w - 1, "SASL"))
 		return K_SASL;
 	return K_OTHER;
 }
@@ -228,7 +230,7 @@ static void
 client_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
     struct proto_out *out)
 {
-	size_t	n = l->whole ? line_len(l->s, l->len) : l->headlen;
+	size_t	n = l->whole ? proto_line_len(l->s, l->len) : l->headlen;
 
 	if (in->article) {
 		article_line(p, in, l, out);
@@ -241,10 +243,11 @@ client_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
 			inside_pass(p, 1, l->s, l->len, out);
 		return;
 	}
-	if (word_eq(l->head, n, "STARTTLS")) {
+	if (proto_word_eq(l->head, n, "STARTTLS")) {
 		if (!l->whole)
 			/* It went on already: end the session instead. */
-			fail(p, out, "a STARTTLS command longer than %d bytes "
+			proto_fail(p, out,
+			    "a STARTTLS command longer than %d bytes "
 			    "inside TLS", INSIDE_MAX_LINE);
 		else
 			refuse(p, in, out);
@@ -255,21 +258,10 @@ client_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
 		return;
 	}
 	inside_pass(p, 1, l->s, l->len, out);
-	if (word_eq(l->s, n, "TAKETHIS"))
+	if (proto_word_eq(l->s, n, "TAKETHIS"))
 		in->article = 1;	/* at once (RFC 4644 2.5) */
 	else
 		push(p, in, command_kind(l->s, n), out);
-}
-
-/* "NNN text" or "NNN": NNN, else -1. */
-static int
-response_code(const char *s, size_t n)
-{
-	if (n < 3 || !isdigit((unsigned char)s[0]) ||
-	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
-	    (n > 3 && s[3] != ' '))
-		return -1;
-	return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
 }
 
 /*
@@ -305,7 +297,7 @@ data_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
 		return;
 	}
 	if (cmdq_head(&in->q) == K_CAPS &&
-	    word_eq(l->s, line_len(l->s, l->len), "STARTTLS"))
+	    proto_word_eq(l->s, proto_line_len(l->s, l->len), "STARTTLS"))
 		return;
 	inside_pass(p, 0, l->s, l->len, out);
 }
@@ -320,8 +312,9 @@ backend_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
 		data_line(p, in, l, out);
 		return;
 	}
-	code = response_code(l->head, l->whole ? line_len(l->s, l->len) :
-	    l->headlen);
+	/* "NNN text" or "NNN". */
+	code = proto_reply_code(l->head, l->whole ?
+	    proto_line_len(l->s, l->len) : l->headlen, " ");
 	if (l->whole)
 		inside_pass(p, 0, l->s, l->len, out);
 	if (kind == -1 || kind == K_REFUSED || code == -1) {

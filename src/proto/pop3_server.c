@@ -33,7 +33,7 @@ pop3_plain_line(struct negotiation *p, const char *s, size_t len,
 {
 	switch (p->state) {
 	case STATUS:
-		relay_line(p, out, s, len);
+		proto_relay_line(p, out, s, len);
 		/* p->offered: the command was CAPA. */
 		if (p->offered && len >= 3 && strncmp(s, "+OK", 3) == 0) {
 			p->state = LIST;
@@ -42,46 +42,48 @@ pop3_plain_line(struct negotiation *p, const char *s, size_t len,
 		break;
 	case LIST:
 		if (len == 1 && s[0] == '.') {
-			send_line(p, out, "STLS");
-			relay_line(p, out, s, len);
+			proto_send_line(p, out, "STLS");
+			proto_relay_line(p, out, s, len);
 			break;
 		}
 		/* Ours goes last; no login is possible before TLS. */
-		if (!word_eq(s, len, "STLS") && (p->cfg.allow_plain ||
-		    (!word_eq(s, len, "USER") && !word_eq(s, len, "SASL"))))
-			relay_line(p, out, s, len);
+		if (!proto_word_eq(s, len, "STLS") && (p->cfg.allow_plain ||
+		    (!proto_word_eq(s, len, "USER") &&
+		    !proto_word_eq(s, len, "SASL"))))
+			proto_relay_line(p, out, s, len);
 		return;
 	default:
-		relay_line(p, out, s, len);
+		proto_relay_line(p, out, s, len);
 		break;
 	}
 	p->state = READY;
-	reply_done(p, out);
+	proto_reply_done(p, out);
 }
 
 static void
 pop3_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	if (word_eq(s, len, "STLS")) {
-		send_line(p, out, "+OK Begin TLS negotiation");
-		switch_now(p, out);
+	if (proto_word_eq(s, len, "STLS")) {
+		proto_send_line(p, out, "+OK Begin TLS negotiation");
+		proto_switch_now(p, out);
 		return;
 	}
 	/* Before TLS only CAPA and QUIT reach the backend (see imap_server.c). */
-	if (!word_eq(s, len, "CAPA") && !word_eq(s, len, "QUIT")) {
+	if (!proto_word_eq(s, len, "CAPA") && !proto_word_eq(s, len, "QUIT")) {
 		if (!p->cfg.allow_plain) {
-			send_line(p, out, "-ERR [AUTH] Must issue STLS first");
+			proto_send_line(p, out,
+			    "-ERR [AUTH] Must issue STLS first");
 			return;
 		}
-		forward_line(p, out, s, len);
-		fall_back(p, out, "'%.*s' before STLS: --allow-plain, so "
-		    "relaying in CLEAR TEXT", (int)word_len(s, len), s);
+		proto_forward_line(p, out, s, len);
+		proto_fall_back(p, out, "'%.*s' before STLS: --allow-plain, so "
+		    "relaying in CLEAR TEXT", (int)proto_word_len(s, len), s);
 		return;
 	}
-	p->offered = word_eq(s, len, "CAPA");
+	p->offered = proto_word_eq(s, len, "CAPA");
 	p->state = STATUS;
-	forward_line(p, out, s, len);
+	proto_forward_line(p, out, s, len);
 }
 
 /*
@@ -121,7 +123,7 @@ push(struct negotiation *p, struct pop3_in *in, int kind,
     struct proto_out *out)
 {
 	if (cmdq_push(&in->q, kind) == -1)
-		fail(p, out, "more than %d kinds of command in flight",
+		proto_fail(p, out, "more than %d kinds of command in flight",
 		    CMDQ_RUNS);
 }
 
@@ -139,7 +141,7 @@ own_replies(struct pop3_in *in, struct proto_out *out)
 static int
 no_argument(const char *s, size_t n)
 {
-	size_t	i = word_len(s, n);
+	size_t	i = proto_word_len(s, n);
 
 	while (i < n && s[i] == ' ')
 		i++;
@@ -154,15 +156,15 @@ no_argument(const char *s, size_t n)
 static int
 command_kind(const char *s, size_t n)
 {
-	if (word_eq(s, n, "CAPA"))
+	if (proto_word_eq(s, n, "CAPA"))
 		return K_CAPA;
-	if (word_eq(s, n, "RETR") || word_eq(s, n, "TOP"))
+	if (proto_word_eq(s, n, "RETR") || proto_word_eq(s, n, "TOP"))
 		return K_MULTI;
-	if ((word_eq(s, n, "LIST") || word_eq(s, n, "UIDL") ||
-	    word_eq(s, n, "LANG") || word_eq(s, n, "AUTH")) &&
+	if ((proto_word_eq(s, n, "LIST") || proto_word_eq(s, n, "UIDL") ||
+	    proto_word_eq(s, n, "LANG") || proto_word_eq(s, n, "AUTH")) &&
 	    no_argument(s, n))
 		return K_MULTI;
-	if (word_eq(s, n, "AUTH"))
+	if (proto_word_eq(s, n, "AUTH"))
 		return K_AUTH;
 	return K_OTHER;
 }
@@ -180,7 +182,7 @@ static void
 client_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
     struct proto_out *out)
 {
-	size_t	n = l->whole ? line_len(l->s, l->len) : l->headlen;
+	size_t	n = l->whole ? proto_line_len(l->s, l->len) : l->headlen;
 
 	if (in->answers > 0) {
 		/* An answer to a challenge (or "*"), not a command. */
@@ -189,10 +191,11 @@ client_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
 			inside_pass(p, 1, l->s, l->len, out);
 		return;
 	}
-	if (word_eq(l->head, n, "STLS")) {
+	if (proto_word_eq(l->head, n, "STLS")) {
 		if (!l->whole)
 			/* It went on already: end the session instead. */
-			fail(p, out, "an STLS command longer than %d bytes "
+			proto_fail(p, out,
+			    "an STLS command longer than %d bytes "
 			    "inside TLS", INSIDE_MAX_LINE);
 		else
 			refuse(p, in, out);
@@ -228,7 +231,7 @@ static void
 list_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
     struct proto_out *out)
 {
-	size_t	n = line_len(l->s, l->len);
+	size_t	n = proto_line_len(l->s, l->len);
 
 	if (!l->whole)
 		return;			/* it went on already */
@@ -240,7 +243,7 @@ list_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
 		return;
 	}
 	/* The capability is the whole line, "STLS" (RFC 2595 4). */
-	if (cmdq_head(&in->q) == K_CAPA && word_eq(l->s, n, "STLS"))
+	if (cmdq_head(&in->q) == K_CAPA && proto_word_eq(l->s, n, "STLS"))
 		return;
 	inside_pass(p, 0, l->s, l->len, out);
 }
@@ -255,7 +258,8 @@ backend_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
 		list_line(p, in, l, out);
 		return;
 	}
-	st = status(l->head, l->whole ? line_len(l->s, l->len) : l->headlen);
+	st = status(l->head, l->whole ? proto_line_len(l->s, l->len) :
+	    l->headlen);
 	if (l->whole)
 		inside_pass(p, 0, l->s, l->len, out);
 	if (kind == -1 || kind == K_REFUSED || st == NOT_STATUS) {

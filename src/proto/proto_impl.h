@@ -114,37 +114,51 @@ struct negotiation {
 						   on unless the module says */
 };
 
+static inline int
+proto_is_client(const struct negotiation *p)
+{
+	return p->cfg.role == ROLE_CLIENT;
+}
+
+/* The table (proto/registry.c). */
 const struct proto_ops *proto_ops_of(enum proto, enum role);
 
-int	 ftp_reply_code(const char *, size_t, int *);
+/* The opening's engine (proto/proto.c). */
+void	 proto_reply_done(struct negotiation *, struct proto_out *);
+
+/* Output and actions (proto/output.c). */
+#define PROTO_PRINTF	__attribute__((format(printf, 3, 4)))
 
 void	 pbuf_add(struct pbuf *, const void *, size_t);
 void	 pbuf_str(struct pbuf *, const char *);
-void	 send_line(struct negotiation *, struct proto_out *, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
-void	 fail(struct negotiation *, struct proto_out *, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
-void	 switch_now(struct negotiation *, struct proto_out *);
-void	 fall_back(struct negotiation *, struct proto_out *, const char *,
-	    ...) __attribute__((format(printf, 3, 4)));
-void	 forward_line(struct negotiation *, struct proto_out *, const char *,
-	    size_t);
-void	 relay_line(struct negotiation *, struct proto_out *, const char *,
-	    size_t);
-void	 reply_done(struct negotiation *, struct proto_out *);
-void	 greet(struct negotiation *, struct proto_out *, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
-const char *safe_name(struct negotiation *);
-void	 log_line(struct negotiation *, struct proto_out *, int, const char *,
-	    size_t);
-void	 not_offered(struct negotiation *, struct proto_out *, const char *);
-void	 add_cap(struct negotiation *, const char *, size_t);
-int	 word_eq(const char *, size_t, const char *);
-int	 list_token(const char *, size_t, const char *);
-size_t	 word_len(const char *, size_t);
-int	 is_login_word(const char *, size_t);
-size_t	 literal_size(const char *, size_t, int *);
-size_t	 line_len(const char *, size_t);
+void	 proto_send_line(struct negotiation *, struct proto_out *,
+	    const char *, ...) PROTO_PRINTF;
+void	 proto_greet(struct negotiation *, struct proto_out *,
+	    const char *, ...) PROTO_PRINTF;
+void	 proto_forward_line(struct negotiation *, struct proto_out *,
+	    const char *, size_t);
+void	 proto_relay_line(struct negotiation *, struct proto_out *,
+	    const char *, size_t);
+void	 proto_log_line(struct negotiation *, struct proto_out *, int,
+	    const char *, size_t);
+void	 proto_fail(struct negotiation *, struct proto_out *,
+	    const char *, ...) PROTO_PRINTF;
+void	 proto_switch_now(struct negotiation *, struct proto_out *);
+void	 proto_fall_back(struct negotiation *, struct proto_out *,
+	    const char *, ...) PROTO_PRINTF;
+void	 proto_not_offered(struct negotiation *, struct proto_out *,
+    const char *);
+void	 proto_add_cap(struct negotiation *, const char *, size_t);
+const char *proto_safe_name(struct negotiation *);
+
+/* Reading protocol text (proto/text.c). */
+size_t	 proto_word_len(const char *, size_t);
+int	 proto_word_eq(const char *, size_t, const char *);
+int	 proto_list_token(const char *, size_t, const char *);
+int	 proto_is_login_word(const char *, size_t);
+size_t	 proto_literal_size(const char *, size_t, int *);
+int	 proto_reply_code(const char *, size_t, const char *);
+size_t	 proto_line_len(const char *, size_t);
 
 /* Inside TLS (proto/inside.c). */
 void	 inside_feed(struct negotiation *, int, const char *, size_t,

@@ -24,31 +24,33 @@ sieve_line(struct negotiation *p, const char *s, size_t len,
 	case GREETING:
 		pbuf_add(&p->greeting, s, len);
 		pbuf_add(&p->greeting, "\r\n", 2);
-		if (word_eq(s, len, "NO") || word_eq(s, len, "BYE")) {
-			fail(p, out, "the server refused the connection: "
+		if (proto_word_eq(s, len, "NO") ||
+		    proto_word_eq(s, len, "BYE")) {
+			proto_fail(p, out, "the server refused the connection: "
 			    "'%.*s'", shown, s);
 			return;
 		}
-		if (!word_eq(s, len, "OK")) {
+		if (!proto_word_eq(s, len, "OK")) {
 			/* A capability: a string, its value after it. */
-			if (word_eq(s, len, "\"STARTTLS\""))
+			if (proto_word_eq(s, len, "\"STARTTLS\""))
 				p->offered = 1;
-			add_cap(p, s, word_len(s, len));
+			proto_add_cap(p, s, proto_word_len(s, len));
 			return;
 		}
 		if (!p->offered) {
-			not_offered(p, out, "STARTTLS");
+			proto_not_offered(p, out, "STARTTLS");
 			return;
 		}
-		send_line(p, out, "STARTTLS");
+		proto_send_line(p, out, "STARTTLS");
 		p->state = STARTTLS;
 		return;
 	case STARTTLS:
-		if (!word_eq(s, len, "OK")) {
-			fail(p, out, "STARTTLS refused: '%.*s'", shown, s);
+		if (!proto_word_eq(s, len, "OK")) {
+			proto_fail(p, out, "STARTTLS refused: '%.*s'", shown,
+			    s);
 			return;
 		}
-		switch_now(p, out);
+		proto_switch_now(p, out);
 		return;
 	}
 }

@@ -32,8 +32,8 @@ sieve_start(struct negotiation *p, struct proto_out *out)
 static int
 is_end(const char *s, size_t len)
 {
-	return word_eq(s, len, "OK") || word_eq(s, len, "NO") ||
-	    word_eq(s, len, "BYE");
+	return proto_word_eq(s, len, "OK") || proto_word_eq(s, len, "NO") ||
+	    proto_word_eq(s, len, "BYE");
 }
 
 static void
@@ -42,54 +42,58 @@ sieve_plain_line(struct negotiation *p, const char *s, size_t len,
 {
 	int	caps = p->offered;
 
-	if (caps && word_eq(s, len, "\"STARTTLS\""))
+	if (caps && proto_word_eq(s, len, "\"STARTTLS\""))
 		return;		/* ours goes last */
 	if (!is_end(s, len)) {
 		/* No mechanism is usable before TLS: say so, as Dovecot does. */
-		if (caps && !p->cfg.allow_plain && word_eq(s, len, "\"SASL\""))
-			send_line(p, out, "\"SASL\" \"\"");
+		if (caps && !p->cfg.allow_plain &&
+		    proto_word_eq(s, len, "\"SASL\""))
+			proto_send_line(p, out, "\"SASL\" \"\"");
 		else
-			relay_line(p, out, s, len);
+			proto_relay_line(p, out, s, len);
 		if (p->state == GREETING) {
 			pbuf_add(&p->greeting, s, len);
 			pbuf_add(&p->greeting, "\r\n", 2);
 		}
 		return;
 	}
-	if (caps && word_eq(s, len, "OK"))
-		send_line(p, out, "\"STARTTLS\"");
-	relay_line(p, out, s, len);
+	if (caps && proto_word_eq(s, len, "OK"))
+		proto_send_line(p, out, "\"STARTTLS\"");
+	proto_relay_line(p, out, s, len);
 	if (p->state == READY)
 		return;
 	p->state = READY;
-	reply_done(p, out);
+	proto_reply_done(p, out);
 }
 
 static void
 sieve_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	if (word_eq(s, len, "STARTTLS")) {
-		send_line(p, out, "OK \"Begin TLS negotiation now\"");
-		switch_now(p, out);
+	if (proto_word_eq(s, len, "STARTTLS")) {
+		proto_send_line(p, out, "OK \"Begin TLS negotiation now\"");
+		proto_switch_now(p, out);
 		return;
 	}
 	/* Before TLS only CAPABILITY, NOOP and LOGOUT reach the backend. */
-	if (!word_eq(s, len, "CAPABILITY") && !word_eq(s, len, "NOOP") &&
-	    !word_eq(s, len, "LOGOUT")) {
+	if (!proto_word_eq(s, len, "CAPABILITY") &&
+	    !proto_word_eq(s, len, "NOOP") &&
+	    !proto_word_eq(s, len, "LOGOUT")) {
 		if (!p->cfg.allow_plain) {
-			send_line(p, out, "NO (ENCRYPT-NEEDED) \"Must issue "
+			proto_send_line(p, out,
+			    "NO (ENCRYPT-NEEDED) \"Must issue "
 			    "STARTTLS first\"");
 			return;
 		}
-		forward_line(p, out, s, len);
-		fall_back(p, out, "'%.*s' before STARTTLS: --allow-plain, so "
-		    "relaying in CLEAR TEXT", (int)word_len(s, len), s);
+		proto_forward_line(p, out, s, len);
+		proto_fall_back(p, out,
+		    "'%.*s' before STARTTLS: --allow-plain, so "
+		    "relaying in CLEAR TEXT", (int)proto_word_len(s, len), s);
 		return;
 	}
-	p->offered = word_eq(s, len, "CAPABILITY");
+	p->offered = proto_word_eq(s, len, "CAPABILITY");
 	p->state = REPLY;
-	forward_line(p, out, s, len);
+	proto_forward_line(p, out, s, len);
 }
 
 /*
@@ -125,7 +129,7 @@ static void
 sieve_established(struct negotiation *p, struct proto_out *out)
 {
 	pbuf_add(&out->to_tls, p->greeting.data, p->greeting.len);
-	send_line(p, out, "OK \"TLS negotiation successful\"");
+	proto_send_line(p, out, "OK \"TLS negotiation successful\"");
 	if ((p->inside_priv = calloc(1, sizeof(struct sieve_in))) == NULL)
 		abort();
 	out->watch = 1;
@@ -136,7 +140,7 @@ push(struct negotiation *p, struct sieve_in *in, int kind,
     struct proto_out *out)
 {
 	if (cmdq_push(&in->q, kind) == -1)
-		fail(p, out, "more than %d kinds of command in flight",
+		proto_fail(p, out, "more than %d kinds of command in flight",
 		    CMDQ_RUNS);
 }
 
@@ -160,7 +164,7 @@ announces(const char *s, size_t n, size_t *size)
 	size_t	i = n, digits;
 	int	sync;
 
-	if ((*size = literal_size(s, n, &sync)) > 0)
+	if ((*size = proto_literal_size(s, n, &sync)) > 0)
 		return 1;
 	if (i == 0 || s[--i] != '}')
 		return 0;
@@ -174,9 +178,9 @@ announces(const char *s, size_t n, size_t *size)
 static int
 command_kind(const char *s, size_t n)
 {
-	if (word_eq(s, n, "CAPABILITY"))
+	if (proto_word_eq(s, n, "CAPABILITY"))
 		return K_CAPS;
-	if (word_eq(s, n, "AUTHENTICATE"))
+	if (proto_word_eq(s, n, "AUTHENTICATE"))
 		return K_AUTH;
 	return K_OTHER;
 }
@@ -194,8 +198,8 @@ static void
 client_line(struct negotiation *p, struct sieve_in *in, const struct iline *l,
     struct proto_out *out)
 {
-	size_t	n = l->whole ? line_len(l->s, l->len) : l->headlen, lit;
-	int	more = announces(l->s, line_len(l->s, l->len), &lit);
+	size_t	n = l->whole ? proto_line_len(l->s, l->len) : l->headlen, lit;
+	int	more = announces(l->s, proto_line_len(l->s, l->len), &lit);
 
 	if (in->c_more || in->answers > 0) {
 		/*
@@ -204,13 +208,15 @@ client_line(struct negotiation *p, struct sieve_in *in, const struct iline *l,
 		 */
 		if (!in->c_more)
 			in->answers--;
-	} else if (word_eq(l->head, n, "STARTTLS")) {
+	} else if (proto_word_eq(l->head, n, "STARTTLS")) {
 		/* A literal would go on: end the session instead. */
 		if (!l->whole)
-			fail(p, out, "a STARTTLS command longer than %d bytes "
+			proto_fail(p, out,
+			    "a STARTTLS command longer than %d bytes "
 			    "inside TLS", INSIDE_MAX_LINE);
 		else if (more)
-			fail(p, out, "STARTTLS with a literal inside TLS");
+			proto_fail(p, out,
+			    "STARTTLS with a literal inside TLS");
 		else
 			refuse(p, in, out);
 		return;
@@ -238,22 +244,23 @@ static void
 backend_line(struct negotiation *p, struct sieve_in *in, const struct iline *l,
     struct proto_out *out)
 {
-	size_t	n = l->whole ? line_len(l->s, l->len) : l->headlen, lit;
-	int	more = announces(l->s, line_len(l->s, l->len), &lit);
+	size_t	n = l->whole ? proto_line_len(l->s, l->len) : l->headlen, lit;
+	int	more = announces(l->s, proto_line_len(l->s, l->len), &lit);
 	int	kind = cmdq_head(&in->q);
 	int	asked = kind != -1 && kind != K_REFUSED;
 
 	if (!in->b_more) {
 		in->b_mid = 1;
-		in->b_end = word_eq(l->head, n, "OK") ||
-		    word_eq(l->head, n, "NO") || word_eq(l->head, n, "BYE");
+		in->b_end = proto_word_eq(l->head, n, "OK") ||
+		    proto_word_eq(l->head, n, "NO") ||
+		    proto_word_eq(l->head, n, "BYE");
 		/*
 		 * The capabilities: the response to CAPABILITY, or what nobody
 		 * asked for (they come again after AUTHENTICATE set up a SASL
 		 * security layer, RFC 5804 2.1).
 		 */
 		if (l->whole && !more && (kind == K_CAPS || !asked) &&
-		    word_eq(l->s, n, "\"STARTTLS\""))
+		    proto_word_eq(l->s, n, "\"STARTTLS\""))
 			return;
 	}
 	if (l->whole)

@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <string.h>
 
 #include "proto_impl.h"
@@ -16,39 +15,32 @@ enum {
 	STARTTLS
 };
 
-/* A reply line: three digits, then '-' (more follow) or ' ' or nothing. */
-static int
-reply_code(const char *s, size_t len, int *last)
-{
-	if (len < 3 || !isdigit((unsigned char)s[0]) ||
-	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
-	    (len > 3 && s[3] != '-' && s[3] != ' '))
-		return -1;
-	*last = len == 3 || s[3] == ' ';
-	return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
-}
-
 static void
-smtp_line(struct negotiation *p, const char *s, size_t len, struct proto_out *out)
+smtp_line(struct negotiation *p, const char *s, size_t len,
+    struct proto_out *out)
 {
 	int	code, last;
 
-	if ((code = reply_code(s, len, &last)) == -1) {
-		fail(p, out, "malformed SMTP reply: '%.*s'",
+	/* Three digits, then '-' (more follow), ' ' or nothing. */
+	if ((code = proto_reply_code(s, len, "- ")) == -1) {
+		proto_fail(p, out, "malformed SMTP reply: '%.*s'",
 		    (int)(len > 80 ? 80 : len), s);
 		return;
 	}
+	last = len == 3 || s[3] == ' ';
 	switch (p->state) {
 	case GREETING:
 		pbuf_add(&p->greeting, s, len);
 		pbuf_add(&p->greeting, "\r\n", 2);
 		if (code != 220) {
-			fail(p, out, "the server's greeting is not 220: '%.*s'",
+			proto_fail(p, out,
+			    "the server's greeting is not 220: '%.*s'",
 			    (int)(len > 80 ? 80 : len), s);
 			return;
 		}
 		if (last) {
-			send_line(p, out, "%s %s", p->cfg.proto == PROTO_LMTP ?
+			proto_send_line(p, out, "%s %s",
+			    p->cfg.proto == PROTO_LMTP ?
 			    "LHLO" : "EHLO", p->cfg.ehlo);
 			p->state = EHLO;
 		}
@@ -56,35 +48,35 @@ smtp_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 	case EHLO:
 		if (code != 250) {
 			if (last)
-				fail(p, out, "%s refused: '%.*s'",
+				proto_fail(p, out, "%s refused: '%.*s'",
 				    p->cfg.proto == PROTO_LMTP ? "LHLO" :
 				    "EHLO", (int)(len > 80 ? 80 : len), s);
 			return;
 		}
 		/* The first line names the server; keywords follow. */
 		if (p->reply_lines++ > 0 && len > 4) {
-			if (word_eq(s + 4, len - 4, "STARTTLS"))
+			if (proto_word_eq(s + 4, len - 4, "STARTTLS"))
 				p->offered = 1;
-			add_cap(p, s + 4, word_len(s + 4, len - 4));
+			proto_add_cap(p, s + 4, proto_word_len(s + 4, len - 4));
 		}
 		if (!last)
 			return;
 		if (!p->offered) {
-			not_offered(p, out, "STARTTLS");
+			proto_not_offered(p, out, "STARTTLS");
 			return;
 		}
-		send_line(p, out, "STARTTLS");
+		proto_send_line(p, out, "STARTTLS");
 		p->state = STARTTLS;
 		return;
 	case STARTTLS:
 		if (!last)
 			return;
 		if (code != 220) {
-			fail(p, out, "STARTTLS refused: '%.*s'",
+			proto_fail(p, out, "STARTTLS refused: '%.*s'",
 			    (int)(len > 80 ? 80 : len), s);
 			return;
 		}
-		switch_now(p, out);
+		proto_switch_now(p, out);
 		return;
 	}
 }
@@ -93,7 +85,7 @@ smtp_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 static void
 smtp_established(struct negotiation *p, struct proto_out *out)
 {
-	greet(p, out, "220 %s %s", safe_name(p),
+	proto_greet(p, out, "220 %s %s", proto_safe_name(p),
 	    p->cfg.proto == PROTO_LMTP ? "LMTP" : "ESMTP");
 	out->relay = 1;
 }

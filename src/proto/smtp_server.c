@@ -46,11 +46,12 @@ hello(struct negotiation *p)
 static int
 hidden_before_tls(struct negotiation *p, const char *kw, size_t len)
 {
-	if (word_eq(kw, len, "STARTTLS"))
+	if (proto_word_eq(kw, len, "STARTTLS"))
 		return 1;
 	if (p->cfg.allow_plain)
 		return 0;
-	return word_eq(kw, len, "CHUNKING") || word_eq(kw, len, "AUTH") ||
+	return proto_word_eq(kw, len, "CHUNKING") ||
+	    proto_word_eq(kw, len, "AUTH") ||
 	    (len >= 5 && strncasecmp(kw, "AUTH=", 5) == 0);
 }
 
@@ -63,10 +64,10 @@ smtp_plain_line(struct negotiation *p, const char *s, size_t len,
 	int		 last = is_last(s, len);
 
 	if (p->state != EHLO_REPLY || strncmp(s, "250", 3) != 0) {
-		relay_line(p, out, s, len);
+		proto_relay_line(p, out, s, len);
 		if (last && p->state != READY) {
 			p->state = READY;
-			reply_done(p, out);
+			proto_reply_done(p, out);
 		}
 		return;
 	}
@@ -74,16 +75,16 @@ smtp_plain_line(struct negotiation *p, const char *s, size_t len,
 	if (p->reply_lines++ > 0 && hidden_before_tls(p, kw, kwlen)) {
 		if (!last)
 			return;
-		send_line(p, out, "250 STARTTLS");
+		proto_send_line(p, out, "250 STARTTLS");
 	} else if (!last)
-		relay_line(p, out, s, len);
+		proto_relay_line(p, out, s, len);
 	else {
-		send_line(p, out, "250-%.*s", (int)kwlen, kw);
-		send_line(p, out, "250 STARTTLS");
+		proto_send_line(p, out, "250-%.*s", (int)kwlen, kw);
+		proto_send_line(p, out, "250 STARTTLS");
 	}
 	if (last) {
 		p->state = READY;
-		reply_done(p, out);
+		proto_reply_done(p, out);
 	}
 }
 
@@ -91,34 +92,37 @@ static void
 smtp_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	if (word_eq(s, len, "STARTTLS")) {
-		if (word_len(s, len) != len) {
-			send_line(p, out, "501 5.5.4 Syntax: STARTTLS");
+	if (proto_word_eq(s, len, "STARTTLS")) {
+		if (proto_word_len(s, len) != len) {
+			proto_send_line(p, out, "501 5.5.4 Syntax: STARTTLS");
 			return;
 		}
-		send_line(p, out, "220 2.0.0 Ready to start TLS");
-		switch_now(p, out);
+		proto_send_line(p, out, "220 2.0.0 Ready to start TLS");
+		proto_switch_now(p, out);
 		return;
 	}
-	if (word_eq(s, len, hello(p))) {
+	if (proto_word_eq(s, len, hello(p))) {
 		p->state = EHLO_REPLY;
 		p->reply_lines = 0;
-	} else if ((word_eq(s, len, "HELO") && p->cfg.proto == PROTO_SMTP) ||
-	    word_eq(s, len, "NOOP") || word_eq(s, len, "RSET") ||
-	    word_eq(s, len, "QUIT"))
+	} else if ((proto_word_eq(s, len, "HELO") &&
+	    p->cfg.proto == PROTO_SMTP) ||
+	    proto_word_eq(s, len, "NOOP") || proto_word_eq(s, len, "RSET") ||
+	    proto_word_eq(s, len, "QUIT"))
 		p->state = REPLY;
 	else if (p->cfg.allow_plain) {
 		/* Clear text from here on: this command and all after it. */
-		forward_line(p, out, s, len);
-		fall_back(p, out, "'%.*s' before STARTTLS: --allow-plain, so "
-		    "relaying in CLEAR TEXT", (int)word_len(s, len), s);
+		proto_forward_line(p, out, s, len);
+		proto_fall_back(p, out,
+		    "'%.*s' before STARTTLS: --allow-plain, so "
+		    "relaying in CLEAR TEXT", (int)proto_word_len(s, len), s);
 		return;
 	} else {
-		send_line(p, out, "530 5.7.0 Must issue a STARTTLS command "
+		proto_send_line(p, out,
+		    "530 5.7.0 Must issue a STARTTLS command "
 		    "first");
 		return;
 	}
-	forward_line(p, out, s, len);
+	proto_forward_line(p, out, s, len);
 }
 
 /*
@@ -184,7 +188,7 @@ push(struct negotiation *p, struct smtp_in *in, int kind,
     struct proto_out *out)
 {
 	if (cmdq_push(&in->q, kind) == -1)
-		fail(p, out, "more than %d kinds of command in flight",
+		proto_fail(p, out, "more than %d kinds of command in flight",
 		    CMDQ_RUNS);
 }
 
@@ -201,7 +205,7 @@ bdat_size(const char *s, size_t len, int *last)
 			return 0;
 	while (i < len && s[i] == ' ')
 		i++;
-	*last = word_eq(s + i, len - i, "LAST");
+	*last = proto_word_eq(s + i, len - i, "LAST");
 	return n;
 }
 
@@ -209,7 +213,7 @@ static void
 client_line(struct negotiation *p, struct smtp_in *in, const char *s,
     size_t len, struct proto_out *out)
 {
-	size_t	n = line_len(s, len), size;
+	size_t	n = proto_line_len(s, len), size;
 	int	last = 0;
 
 	if (in->body) {
@@ -221,7 +225,7 @@ client_line(struct negotiation *p, struct smtp_in *in, const char *s,
 		}
 		return;
 	}
-	if (word_eq(s, n, "STARTTLS")) {
+	if (proto_word_eq(s, n, "STARTTLS")) {
 		if (cmdq_head(&in->q) == -1)
 			pbuf_str(&out->to_tls, TLS_ACTIVE);
 		else
@@ -229,15 +233,15 @@ client_line(struct negotiation *p, struct smtp_in *in, const char *s,
 		return;
 	}
 	inside_pass(p, 1, s, len, out);
-	if (word_eq(s, n, hello(p)) || word_eq(s, n, "HELO"))
+	if (proto_word_eq(s, n, hello(p)) || proto_word_eq(s, n, "HELO"))
 		push(p, in, K_EHLO, out);
-	else if (word_eq(s, n, "MAIL") || word_eq(s, n, "RSET"))
+	else if (proto_word_eq(s, n, "MAIL") || proto_word_eq(s, n, "RSET"))
 		push(p, in, K_MAIL, out);
-	else if (word_eq(s, n, "RCPT"))
+	else if (proto_word_eq(s, n, "RCPT"))
 		push(p, in, K_RCPT, out);
-	else if (word_eq(s, n, "DATA"))
+	else if (proto_word_eq(s, n, "DATA"))
 		push(p, in, K_DATA, out);
-	else if (word_eq(s, n, "BDAT")) {
+	else if (proto_word_eq(s, n, "BDAT")) {
 		/* The chunk is data; LMTP answers the last per recipient. */
 		size = bdat_size(s, n, &last);
 		for (unsigned i = last ? message_replies(p, in) : 1; i > 0;
@@ -248,16 +252,6 @@ client_line(struct negotiation *p, struct smtp_in *in, const char *s,
 		push(p, in, K_OTHER, out);
 }
 
-/* A reply line: three digits, then '-' (more follow), ' ' or its end. */
-static int
-reply_code(const char *s, size_t len)
-{
-	if (len < 3 || !isdigit((unsigned char)s[0]) ||
-	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]))
-		return -1;
-	return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
-}
-
 /*
  * The EHLO reply without STARTTLS: each line is held until the next shows
  * whether it is the last, since the line dropped may be the last one.
@@ -266,9 +260,10 @@ static void
 ehlo_line(struct negotiation *p, struct smtp_in *in, const char *s,
     size_t len, int last, struct proto_out *out)
 {
-	size_t	n = line_len(s, len);
+	size_t	n = proto_line_len(s, len);
 
-	if (n > 4 && in->held.len > 0 && word_eq(s + 4, n - 4, "STARTTLS")) {
+	if (n > 4 && in->held.len > 0 &&
+	    proto_word_eq(s + 4, n - 4, "STARTTLS")) {
 		if (last)
 			in->held.data[3] = ' ';
 	} else {
@@ -291,7 +286,7 @@ static void
 backend_line(struct negotiation *p, struct smtp_in *in, const struct iline *l,
     struct proto_out *out)
 {
-	int	code = reply_code(l->head, l->headlen), kind;
+	int	code = proto_reply_code(l->head, l->headlen, NULL), kind;
 	int	last = l->headlen < 4 || l->head[3] != '-';
 
 	kind = cmdq_head(&in->q);

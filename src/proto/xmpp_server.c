@@ -63,7 +63,7 @@ stream_error(struct negotiation *p, const struct xml_token *t,
 		header(p, t, out);
 	xmpp_send(p, out, "<stream:error><%s xmlns='" NS_STREAM_ERR "'/>"
 	    "</stream:error></stream:stream>", cond);
-	fail(p, out, "%s", why);
+	proto_fail(p, out, "%s", why);
 }
 
 static void
@@ -95,7 +95,8 @@ element(struct negotiation *p, const struct xml_token *t,
 	case STARTTLS:
 		if (t->kind == XML_END && t->depth == 1) {
 			xmpp_send(p, out, "</stream:stream>");
-			fail(p, out, "the client closed the stream before TLS");
+			proto_fail(p, out,
+			    "the client closed the stream before TLS");
 			return;
 		}
 		if (t->kind != XML_START || !xml_is(t, NS_TLS, "starttls")) {
@@ -114,7 +115,7 @@ element(struct negotiation *p, const struct xml_token *t,
 		break;
 	}
 	xmpp_send(p, out, "<proceed xmlns='" NS_TLS "'/>");
-	switch_now(p, out);
+	proto_switch_now(p, out);
 }
 
 static size_t
@@ -126,7 +127,7 @@ xmpp_data(struct negotiation *p, int tls_side, const char *s, size_t len,
 	char			 why[256], msg[300];
 
 	if (!tls_side) {
-		fail(p, out, "the backend spoke before TLS");
+		proto_fail(p, out, "the backend spoke before TLS");
 		return len;
 	}
 	switch (xml_next(xmpp_xml(p), s, len, &t, &used, why, sizeof(why))) {

@@ -45,7 +45,8 @@ good_opening(enum proto proto, enum role role)
 	static const struct chunk smtp_c[] = {
 		C('t', "220 x\r\n250-x\r\n250 STARTTLS\r\n220 go\r\n"), { 0 }
 	}, imap_c[] = {
-		C('t', "* OK [CAPABILITY IMAP4rev1 STARTTLS] x\r\na1 OK go\r\n"),
+		C('t',
+		    "* OK [CAPABILITY IMAP4rev1 STARTTLS] x\r\na1 OK go\r\n"),
 		{ 0 }
 	}, pop3_c[] = {
 		C('t', "+OK x\r\n+OK\r\nSTLS\r\n.\r\n+OK go\r\n"), { 0 }
@@ -54,16 +55,19 @@ good_opening(enum proto proto, enum role role)
 	}, sieve_c[] = {
 		C('t', "\"STARTTLS\"\r\nOK\r\nOK\r\n"), { 0 }
 	}, ftp_c[] = {
-		C('t', "220 x\r\n211-F\r\n AUTH TLS\r\n211 E\r\n234 go\r\n"), { 0 }
+		C('t', "220 x\r\n211-F\r\n AUTH TLS\r\n211 E\r\n234 go\r\n"),
+		    { 0 }
 	}, http_c[] = {
 		C('t', "HTTP/1.1 101 S\r\nUpgrade: TLS/1.0\r\n\r\n"), { 0 }
 	}, pg_c[] = {
 		C('t', "S"), { 0 }
 	}, ldap_c[] = {
-		C('t', "\x30\x24\x02\x01\x01\x78\x1f\x0a\x01\x00\x04\x00\x04\x00"
+		C('t',
+		    "\x30\x24\x02\x01\x01\x78\x1f\x0a\x01\x00\x04\x00\x04\x00"
 		    "\x8a\x16" "1.3.6.1.4.1.1466.20037"), { 0 }
 	}, xmpp_c[] = {
-		C('t', "<?xml version='1.0'?><stream:stream xmlns='jabber:client'"
+		C('t',
+		    "<?xml version='1.0'?><stream:stream xmlns='jabber:client'"
 		    " xmlns:stream='http://etherx.jabber.org/streams' id='1' "
 		    "version='1.0'><stream:features><starttls xmlns='urn:ietf:"
 		    "params:xml:ns:xmpp-tls'/></stream:features><proceed "
@@ -87,7 +91,8 @@ good_opening(enum proto proto, enum role role)
 		C('t', "\x30\x1d\x02\x01\x01\x77\x18\x80\x16"
 		    "1.3.6.1.4.1.1466.20037"), { 0 }
 	}, xmpp_s[] = {
-		C('t', "<stream:stream to='x' xmlns='jabber:client' xmlns:stream="
+		C('t',
+		    "<stream:stream to='x' xmlns='jabber:client' xmlns:stream="
 		    "'http://etherx.jabber.org/streams' version='1.0'><starttls "
 		    "xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"), { 0 }
 	};
