@@ -17,6 +17,18 @@ enum {
 	AUTH_TLS
 };
 
+struct ftp_state {
+	int		 state;
+	int		 auth_tls;	/* FEAT lists AUTH TLS */
+	int		 multi;	/* a multi-line reply's code */
+};
+
+static struct ftp_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 /* The FEAT line " AUTH TLS;SSL" lists the mechanism TLS (or TLS-C). */
 static int
 lists_tls(const char *s, size_t len)
@@ -52,15 +64,16 @@ ftp_line(struct negotiation *p, const char *s, size_t len,
 	 * lines inside a multi-line reply need not (RFC 959, 4.2): anything
 	 * up to "NNN " with its first line's code.
 	 */
-	if (p->multi != 0 && code == p->multi && (len == 3 || s[3] == ' '))
-		p->multi = 0;
-	else if (p->multi != 0) {
-		if (p->state == GREETING) {
+	if (st(p)->multi != 0 && code == st(p)->multi &&
+	    (len == 3 || s[3] == ' '))
+		st(p)->multi = 0;
+	else if (st(p)->multi != 0) {
+		if (st(p)->state == GREETING) {
 			pbuf_add(&p->greeting, s, len);
 			pbuf_add(&p->greeting, "\r\n", 2);
-		} else if (p->state == FEAT) {
+		} else if (st(p)->state == FEAT) {
 			if (lists_tls(s, len))
-				p->offered = 1;
+				st(p)->auth_tls = 1;
 			if (len > 1 && s[0] == ' ')
 				proto_add_cap(p, s + 1, len - 1);
 		}
@@ -69,8 +82,8 @@ ftp_line(struct negotiation *p, const char *s, size_t len,
 		proto_fail(p, out, "malformed FTP reply: '%.*s'", shown, s);
 		return;
 	} else if (len > 3 && s[3] == '-')
-		p->multi = code;
-	switch (p->state) {
+		st(p)->multi = code;
+	switch (st(p)->state) {
 	case GREETING:
 		/* 120: "ready in nnn minutes", the 220 follows. */
 		if (code == 120)
@@ -83,36 +96,36 @@ ftp_line(struct negotiation *p, const char *s, size_t len,
 			    shown, s);
 			return;
 		}
-		if (p->multi == 0) {
+		if (st(p)->multi == 0) {
 			proto_send_line(p, out, "FEAT");
-			p->state = FEAT;
+			st(p)->state = FEAT;
 		}
 		return;
 	case FEAT:
-		if (p->multi != 0)
+		if (st(p)->multi != 0)
 			return;
 		if (code != 211) {
 			/* No FEAT: ask; a refusal is "not offered". */
 			proto_send_line(p, out, "AUTH TLS");
-			p->state = AUTH;
+			st(p)->state = AUTH;
 			return;
 		}
-		if (!p->offered) {
+		if (!st(p)->auth_tls) {
 			proto_not_offered(p, out, "AUTH TLS");
 			return;
 		}
 		proto_send_line(p, out, "AUTH TLS");
-		p->state = AUTH_TLS;
+		st(p)->state = AUTH_TLS;
 		return;
 	case AUTH:
 	case AUTH_TLS:
-		if (p->multi != 0)
+		if (st(p)->multi != 0)
 			return;
 		if (code == 234) {
 			proto_switch_now(p, out);
 			return;
 		}
-		if (p->state == AUTH && code >= 500) {
+		if (st(p)->state == AUTH && code >= 500) {
 			proto_not_offered(p, out, "AUTH TLS");
 			return;
 		}
@@ -130,6 +143,7 @@ ftp_established(struct negotiation *p, struct proto_out *out)
 }
 
 const struct proto_ops ftp_client_ops = {
+	.size = sizeof(struct ftp_state),
 	.line = ftp_line,
 	.established = ftp_established,
 };

@@ -21,6 +21,26 @@ enum {
 	FEAT_REPLY
 };
 
+/* Inside TLS: see below. */
+struct ftp_in {
+	struct cmdq	 q;
+	int		 multi;		/* a multi-line reply's code */
+};
+
+struct ftp_state {
+	int		 state;
+	int		 feat_list;	/* the FEAT reply is a 211 list */
+	unsigned	 feat_lines;	/* its lines so far */
+	int		 multi;	/* a multi-line reply's code */
+	struct ftp_in	 in;	/* inside TLS */
+};
+
+static struct ftp_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 static const char *const before_tls[] = {
 	"FEAT", "HELP", "HOST", "LANG", "NOOP", "OPTS", "QUIT", "SYST", NULL
 };
@@ -29,22 +49,22 @@ static void
 ftp_start(struct negotiation *p, struct proto_out *out)
 {
 	(void)out;
-	p->state = GREETING;
+	st(p)->state = GREETING;
 	p->awaiting = 1;
 }
 
 /*
  * The FEAT reply: the backend's own AUTH line goes, ours goes before the
  * last line; a backend without FEAT gets a reply of ours instead of its
- * error (p->offered: the backend's reply is a 211 list).
+ * error (st(p)->feat_list: the backend's reply is a 211 list).
  */
 static void
 feat_line(struct negotiation *p, const char *s, size_t len, int end,
     struct proto_out *out)
 {
-	if (p->reply_lines++ == 0)
-		p->offered = !end && strncmp(s, "211", 3) == 0;
-	if (!p->offered) {
+	if (st(p)->feat_lines++ == 0)
+		st(p)->feat_list = !end && strncmp(s, "211", 3) == 0;
+	if (!st(p)->feat_list) {
 		if (end) {
 			proto_send_line(p, out, "211-Features:");
 			proto_send_line(p, out, " AUTH TLS");
@@ -67,25 +87,25 @@ ftp_plain_line(struct negotiation *p, const char *s, size_t len,
 	int	code = proto_reply_code(s, len, "- "), end;
 
 	/* A multi-line reply ends at "NNN " with its first line's code. */
-	if (p->multi != 0)
-		end = code == p->multi && (len == 3 || s[3] == ' ');
+	if (st(p)->multi != 0)
+		end = code == st(p)->multi && (len == 3 || s[3] == ' ');
 	else if (code == -1) {
 		proto_fail(p, out,
 		    "malformed FTP reply from the backend: '%.*s'",
 		    (int)(len > 80 ? 80 : len), s);
 		return;
 	} else if (!(end = len == 3 || s[3] == ' '))
-		p->multi = code;
+		st(p)->multi = code;
 	if (end)
-		p->multi = 0;
-	if (p->state == FEAT_REPLY)
+		st(p)->multi = 0;
+	if (st(p)->state == FEAT_REPLY)
 		feat_line(p, s, len, end, out);
 	else
 		proto_relay_line(p, out, s, len);
 	/* 1xx is preliminary: another reply follows (RFC 959, 4.2). */
 	if (!end || code < 200)
 		return;
-	p->state = READY;
+	st(p)->state = READY;
 	proto_reply_done(p, out);
 }
 
@@ -123,8 +143,8 @@ ftp_line(struct negotiation *p, const char *s, size_t len,
 		    "relaying in CLEAR TEXT", (int)n, s);
 		return;
 	}
-	p->state = proto_word_eq(s, len, "FEAT") ? FEAT_REPLY : REPLY;
-	p->reply_lines = 0;
+	st(p)->state = proto_word_eq(s, len, "FEAT") ? FEAT_REPLY : REPLY;
+	st(p)->feat_lines = 0;
 	proto_forward_line(p, out, s, len);
 }
 
@@ -148,18 +168,6 @@ enum {
  */
 #define TLS_ACTIVE	"534 TLS already active\r\n"
 
-struct ftp_in {
-	struct cmdq	 q;
-	int		 multi;		/* a multi-line reply's code */
-};
-
-static void
-ftp_established(struct negotiation *p, struct proto_out *out)
-{
-	if ((p->inside_priv = calloc(1, sizeof(struct ftp_in))) == NULL)
-		abort();
-	out->watch = 1;
-}
 
 static void
 push(struct negotiation *p, struct ftp_in *in, int kind,
@@ -259,7 +267,7 @@ static void
 ftp_inside(struct negotiation *p, int tls_side, const struct iline *l,
     struct proto_out *out)
 {
-	struct ftp_in	*in = p->inside_priv;
+	struct ftp_in	*in = &st(p)->in;
 
 	if (tls_side)
 		client_line(p, in, l, out);
@@ -268,9 +276,10 @@ ftp_inside(struct negotiation *p, int tls_side, const struct iline *l,
 }
 
 const struct proto_ops ftp_server_ops = {
+	.size = sizeof(struct ftp_state),
 	.start = ftp_start,
 	.line = ftp_line,
 	.plain_line = ftp_plain_line,
-	.established = ftp_established,
+	.established = proto_watch,
 	.inside = ftp_inside,
 };

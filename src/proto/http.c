@@ -11,6 +11,18 @@ enum {
 	HEADERS
 };
 
+struct http_state {
+	int		 state;
+	int		 upgrade_tls;	/* the 101 upgrades to TLS */
+	int		 in_upgrade;	/* the header line is Upgrade: (it may go on) */
+};
+
+static struct http_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 static void
 http_start(struct negotiation *p, struct proto_out *out)
 {
@@ -27,7 +39,7 @@ http_line(struct negotiation *p, const char *s, size_t len,
 {
 	int	shown = (int)(len > 80 ? 80 : len);
 
-	switch (p->state) {
+	switch (st(p)->state) {
 	case STATUS:
 		if (len < 12 || strncmp(s, "HTTP/1.", 7) != 0 || s[8] != ' ') {
 			proto_fail(p, out, "malformed HTTP status line: '%.*s'",
@@ -47,11 +59,11 @@ http_line(struct negotiation *p, const char *s, size_t len,
 				    "'%.*s'", shown, s);
 			return;
 		}
-		p->state = HEADERS;
+		st(p)->state = HEADERS;
 		return;
 	case HEADERS:
 		if (len == 0) {
-			if (!p->offered) {
+			if (!st(p)->upgrade_tls) {
 				proto_fail(p, out,
 				    "101 without an Upgrade to TLS");
 				return;
@@ -61,18 +73,22 @@ http_line(struct negotiation *p, const char *s, size_t len,
 		}
 		/* Folded continuation lines belong to the previous header. */
 		if (s[0] == ' ' || s[0] == '\t') {
-			if (p->reply_lines && proto_list_token(s, len, "TLS/"))
-				p->offered = 1;
+			if (st(p)->in_upgrade &&
+			    proto_list_token(s, len, "TLS/"))
+				st(p)->upgrade_tls = 1;
 			return;
 		}
-		p->reply_lines = len >= 8 && strncasecmp(s, "Upgrade:", 8) == 0;
-		if (p->reply_lines && proto_list_token(s + 8, len - 8, "TLS/"))
-			p->offered = 1;
+		st(p)->in_upgrade = len >= 8 &&
+		    strncasecmp(s, "Upgrade:", 8) == 0;
+		if (st(p)->in_upgrade &&
+		    proto_list_token(s + 8, len - 8, "TLS/"))
+			st(p)->upgrade_tls = 1;
 		return;
 	}
 }
 
 const struct proto_ops http_client_ops = {
+	.size = sizeof(struct http_state),
 	.start = http_start,
 	.line = http_line,
 };

@@ -13,6 +13,18 @@ enum {
 	STARTTLS
 };
 
+struct imap_state {
+	int		 state;
+	int		 starttls;	/* CAPABILITY lists STARTTLS */
+	unsigned	 tag;	/* our command tags so far */
+};
+
+static struct imap_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 /* Note each capability word; say whether STARTTLS was among them. */
 static int
 scan_caps(struct negotiation *p, const char *s, size_t len)
@@ -58,7 +70,7 @@ tagged(struct negotiation *p, const char *s, size_t len, size_t *rest)
 	char	tag[16];
 	size_t	n;
 
-	n = (size_t)snprintf(tag, sizeof(tag), "a%u ", p->tag);
+	n = (size_t)snprintf(tag, sizeof(tag), "a%u ", st(p)->tag);
 	if (len < n || strncmp(s, tag, n) != 0)
 		return NULL;
 	*rest = len - n;
@@ -69,11 +81,11 @@ static void
 imap_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	const char	*code, *st;
+	const char	*code, *resp;
 	size_t		 clen, rest;
 	int		 shown = (int)(len > 80 ? 80 : len);
 
-	switch (p->state) {
+	switch (st(p)->state) {
 	case GREETING:
 		if (len >= 9 && strncasecmp(s, "* PREAUTH", 9) == 0) {
 			proto_fail(p, out,
@@ -89,39 +101,39 @@ imap_line(struct negotiation *p, const char *s, size_t len,
 			return;
 		}
 		if ((code = cap_code(s, len, &clen)) != NULL)
-			p->offered = scan_caps(p, code + 12, clen - 13);
+			st(p)->starttls = scan_caps(p, code + 12, clen - 13);
 		/* For a fallback to clear text only (not_offered). */
 		pbuf_add(&p->greeting, s, len);
 		pbuf_add(&p->greeting, "\r\n", 2);
-		p->tag++;
-		if (p->offered) {
-			proto_send_line(p, out, "a%u STARTTLS", p->tag);
-			p->state = STARTTLS;
+		st(p)->tag++;
+		if (st(p)->starttls) {
+			proto_send_line(p, out, "a%u STARTTLS", st(p)->tag);
+			st(p)->state = STARTTLS;
 		} else {
-			proto_send_line(p, out, "a%u CAPABILITY", p->tag);
-			p->state = CAPABILITY;
+			proto_send_line(p, out, "a%u CAPABILITY", st(p)->tag);
+			st(p)->state = CAPABILITY;
 		}
 		return;
 	case CAPABILITY:
 		if (len >= 13 && strncasecmp(s, "* CAPABILITY ", 13) == 0) {
 			p->caps.len = 0;	/* the answer replaces the code */
-			p->offered |= scan_caps(p, s + 13, len - 13);
+			st(p)->starttls |= scan_caps(p, s + 13, len - 13);
 			return;
 		}
-		if ((st = tagged(p, s, len, &rest)) == NULL)
+		if ((resp = tagged(p, s, len, &rest)) == NULL)
 			return;		/* other untagged data */
-		if (!proto_word_eq(st, rest, "OK") || !p->offered) {
+		if (!proto_word_eq(resp, rest, "OK") || !st(p)->starttls) {
 			proto_not_offered(p, out, "STARTTLS");
 			return;
 		}
-		p->tag++;
-		proto_send_line(p, out, "a%u STARTTLS", p->tag);
-		p->state = STARTTLS;
+		st(p)->tag++;
+		proto_send_line(p, out, "a%u STARTTLS", st(p)->tag);
+		st(p)->state = STARTTLS;
 		return;
 	case STARTTLS:
-		if ((st = tagged(p, s, len, &rest)) == NULL)
+		if ((resp = tagged(p, s, len, &rest)) == NULL)
 			return;
-		if (!proto_word_eq(st, rest, "OK")) {
+		if (!proto_word_eq(resp, rest, "OK")) {
 			proto_fail(p, out, "STARTTLS refused: '%.*s'", shown,
 			    s);
 			return;
@@ -145,6 +157,7 @@ imap_established(struct negotiation *p, struct proto_out *out)
 
 /* A server's literals follow at once. */
 const struct proto_ops imap_client_ops = {
+	.size = sizeof(struct imap_state),
 	.line = imap_line,
 	.established = imap_established,
 	.literals = LITERALS_TLS,

@@ -20,11 +20,34 @@ enum {
 	REPLY		/* untagged data, then the tagged reply to tagbuf */
 };
 
+/* Inside TLS: see below. */
+struct imap_in {
+	int		 c_wait;	/* the client waits for "+" to send */
+	size_t		 c_lit;		/* a literal of this size, */
+	char		 c_tag[64];	/* for this command */
+	size_t		 c_taglen;
+	int		 c_more;	/* its line goes on after a literal */
+	int		 b_more;	/* the backend's line goes on */
+	struct pbuf	 ours;		/* our answers, for the next boundary */
+};
+
+struct imap_state {
+	int		 state;
+	struct pbuf	 tag;	/* the forwarded command's tag and its space */
+	struct imap_in	 in;	/* inside TLS */
+};
+
+static struct imap_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 static void
 imap_start(struct negotiation *p, struct proto_out *out)
 {
 	(void)out;
-	p->state = GREETING;
+	st(p)->state = GREETING;
 	p->awaiting = 1;
 }
 
@@ -91,10 +114,10 @@ imap_plain_line(struct negotiation *p, const char *s, size_t len,
 		    (size_t)(close - s));
 	else
 		proto_relay_line(p, out, s, len);
-	if (p->state == GREETING ||
-	    (p->state == REPLY && len > p->greeting.len &&
-	    strncmp(s, p->greeting.data, p->greeting.len) == 0)) {
-		p->state = READY;
+	if (st(p)->state == GREETING ||
+	    (st(p)->state == REPLY && len > st(p)->tag.len &&
+	    strncmp(s, st(p)->tag.data, st(p)->tag.len) == 0)) {
+		st(p)->state = READY;
 		proto_reply_done(p, out);
 	}
 }
@@ -163,9 +186,9 @@ imap_line(struct negotiation *p, const char *s, size_t len,
 		return;
 	}
 	/* The tagged reply ends this command: remember "tag ". */
-	p->greeting.len = 0;
-	pbuf_add(&p->greeting, s, tlen + 1);
-	p->state = REPLY;
+	st(p)->tag.len = 0;
+	pbuf_add(&st(p)->tag, s, tlen + 1);
+	st(p)->state = REPLY;
 	proto_forward_line(p, out, s, len);
 }
 
@@ -178,30 +201,14 @@ imap_line(struct negotiation *p, const char *s, size_t len,
  */
 #define OURS_MAX	4096	/* our answers waiting for a boundary */
 
-struct imap_in {
-	int		 c_wait;	/* the client waits for "+" to send */
-	size_t		 c_lit;		/* a literal of this size, */
-	char		 c_tag[64];	/* for this command */
-	size_t		 c_taglen;
-	int		 c_more;	/* its line goes on after a literal */
-	int		 b_more;	/* the backend's line goes on */
-	struct pbuf	 ours;		/* our answers, for the next boundary */
-};
 
 static void
-imap_cleanup(struct negotiation *p)
+imap_free(struct negotiation *p)
 {
-	struct imap_in	*in = p->inside_priv;
+	struct imap_in	*in = &st(p)->in;
 
 	free(in->ours.data);
-}
-
-static void
-imap_established(struct negotiation *p, struct proto_out *out)
-{
-	if ((p->inside_priv = calloc(1, sizeof(struct imap_in))) == NULL)
-		abort();
-	out->watch = 1;
+	free(st(p)->tag.data);
 }
 
 /* The end of a line announces a literal: its bytes pass as data. */
@@ -333,7 +340,7 @@ static void
 imap_inside(struct negotiation *p, int tls_side, const struct iline *l,
     struct proto_out *out)
 {
-	struct imap_in	*in = p->inside_priv;
+	struct imap_in	*in = &st(p)->in;
 
 	if (tls_side)
 		client_line(p, in, l, out);
@@ -342,12 +349,13 @@ imap_inside(struct negotiation *p, int tls_side, const struct iline *l,
 }
 
 const struct proto_ops imap_server_ops = {
+	.size = sizeof(struct imap_state),
 	.start = imap_start,
 	.line = imap_line,
 	.plain_line = imap_plain_line,
-	.established = imap_established,
+	.established = proto_watch,
 	.inside = imap_inside,
-	.cleanup = imap_cleanup,
+	.free = imap_free,
 	/* A client waits for "+" after {N}, not after {N+} (RFC 7888). */
 	.literals = LITERALS_TLS_NONSYNC,
 };

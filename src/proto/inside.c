@@ -173,10 +173,6 @@ inside_free(struct negotiation *p)
 {
 	free(p->itl.held.data);
 	free(p->ipl.held.data);
-	if (p->inside_priv != NULL && p->ops->cleanup != NULL)
-		p->ops->cleanup(p);
-	free(p->inside_priv);
-	p->inside_priv = NULL;
 }
 
 int

@@ -18,29 +18,41 @@ enum {
 	TLS_LIST
 };
 
+struct nntp_state {
+	int		 state;
+	int		 starttls;	/* CAPABILITIES lists STARTTLS */
+	unsigned	 lines;	/* lines of the list so far */
+};
+
+static struct nntp_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 static void
 nntp_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
 	int	shown = (int)(len > 80 ? 80 : len), code;
 
-	if (p->state == CAPS_LIST) {
+	if (st(p)->state == CAPS_LIST) {
 		if (len == 1 && s[0] == '.') {
-			if (!p->offered) {
+			if (!st(p)->starttls) {
 				proto_not_offered(p, out, "STARTTLS");
 				return;
 			}
 			proto_send_line(p, out, "STARTTLS");
-			p->state = STARTTLS;
+			st(p)->state = STARTTLS;
 			return;
 		}
 		if (proto_word_eq(s, len, "STARTTLS"))
-			p->offered = 1;
+			st(p)->starttls = 1;
 		proto_add_cap(p, s, proto_word_len(s, len));
 		return;
 	}
 	code = proto_reply_code(s, len, " ");
-	switch (p->state) {
+	switch (st(p)->state) {
 	case GREETING:
 		if (code != 200 && code != 201) {
 			proto_fail(p, out,
@@ -51,7 +63,7 @@ nntp_line(struct negotiation *p, const char *s, size_t len,
 		pbuf_add(&p->greeting, s, len);
 		pbuf_add(&p->greeting, "\r\n", 2);
 		proto_send_line(p, out, "CAPABILITIES");
-		p->state = CAPS_STATUS;
+		st(p)->state = CAPS_STATUS;
 		return;
 	case CAPS_STATUS:
 		/* No capability list, so nothing says STARTTLS is there. */
@@ -59,7 +71,7 @@ nntp_line(struct negotiation *p, const char *s, size_t len,
 			proto_not_offered(p, out, "STARTTLS");
 			return;
 		}
-		p->state = CAPS_LIST;
+		st(p)->state = CAPS_LIST;
 		return;
 	case STARTTLS:
 		if (code != 382) {
@@ -80,16 +92,16 @@ nntp_line(struct negotiation *p, const char *s, size_t len,
 static void
 nntp_established(struct negotiation *p, struct proto_out *out)
 {
-	p->offered = 0;
-	p->reply_lines = 0;
+	st(p)->starttls = 0;
+	st(p)->lines = 0;
 	proto_send_line(p, out, "CAPABILITIES");
-	p->state = TLS_STATUS;
+	st(p)->state = TLS_STATUS;
 }
 
 static void
 nntp_greet(struct negotiation *p, struct proto_out *out)
 {
-	if (p->offered)
+	if (st(p)->starttls)
 		proto_greet(p, out, "200 %s ready (posting allowed)",
 		    proto_safe_name(p));
 	else
@@ -109,14 +121,14 @@ nntp_inside(struct negotiation *p, int tls_side, const struct iline *l,
 	if (!l->whole)
 		return;		/* a capability longer than any there is */
 	proto_log_line(p, out, 1, s, len);
-	if (++p->reply_lines > PROTO_MAX_LINES) {
+	if (++st(p)->lines > PROTO_MAX_LINES) {
 		proto_fail(p, out, "more than %d lines of capabilities",
 		    PROTO_MAX_LINES);
 		return;
 	}
-	if (p->state == TLS_STATUS) {
+	if (st(p)->state == TLS_STATUS) {
 		if (proto_reply_code(s, len, " ") == 101)
-			p->state = TLS_LIST;
+			st(p)->state = TLS_LIST;
 		else
 			nntp_greet(p, out);
 		return;
@@ -124,10 +136,11 @@ nntp_inside(struct negotiation *p, int tls_side, const struct iline *l,
 	if (len == 1 && s[0] == '.')
 		nntp_greet(p, out);
 	else if (proto_word_eq(s, len, "POST"))
-		p->offered = 1;
+		st(p)->starttls = 1;
 }
 
 const struct proto_ops nntp_client_ops = {
+	.size = sizeof(struct nntp_state),
 	.line = nntp_line,
 	.established = nntp_established,
 	.inside = nntp_inside,

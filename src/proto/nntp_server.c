@@ -23,6 +23,26 @@ enum {
 	LIST		/* CAPABILITIES or HELP, up to "." */
 };
 
+/* Inside TLS: see below. */
+struct nntp_in {
+	struct cmdq	 q;
+	int		 data;		/* the backend sends lines up to "." */
+	int		 article;	/* the client sends lines up to "." */
+	unsigned	 answers;	/* client lines that answer a challenge */
+};
+
+struct nntp_state {
+	int		 state;
+	int		 capabilities;	/* the forwarded command is CAPABILITIES */
+	struct nntp_in	 in;	/* inside TLS */
+};
+
+static struct nntp_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 static const char *const before_tls[] = {
 	"CAPABILITIES", "MODE", "HELP", "DATE", "QUIT", NULL
 };
@@ -31,7 +51,7 @@ static void
 nntp_start(struct negotiation *p, struct proto_out *out)
 {
 	(void)out;
-	p->state = GREETING;
+	st(p)->state = GREETING;
 	p->awaiting = 1;
 }
 
@@ -54,24 +74,24 @@ static void
 nntp_plain_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	switch (p->state) {
+	switch (st(p)->state) {
 	case STATUS:
 		proto_relay_line(p, out, s, len);
 		/* 100 (HELP) and 101 (CAPABILITIES) have a list (3977 3.1.1). */
 		if (len >= 3 && (strncmp(s, "100", 3) == 0 ||
 		    strncmp(s, "101", 3) == 0) && (len == 3 || s[3] == ' ')) {
-			p->state = LIST;
+			st(p)->state = LIST;
 			return;
 		}
 		break;
 	case LIST:
 		if (len == 1 && s[0] == '.') {
-			if (p->offered)
+			if (st(p)->capabilities)
 				proto_send_line(p, out, "STARTTLS");
 			proto_relay_line(p, out, s, len);
 			break;
 		}
-		if (p->offered)
+		if (st(p)->capabilities)
 			caps_line(p, s, len, out);
 		else
 			proto_relay_line(p, out, s, len);
@@ -80,7 +100,7 @@ nntp_plain_line(struct negotiation *p, const char *s, size_t len,
 		proto_relay_line(p, out, s, len);
 		break;
 	}
-	p->state = READY;
+	st(p)->state = READY;
 	proto_reply_done(p, out);
 }
 
@@ -118,9 +138,9 @@ nntp_line(struct negotiation *p, const char *s, size_t len,
 		    "relaying in CLEAR TEXT", (int)proto_word_len(s, len), s);
 		return;
 	}
-	/* p->offered: the list is the capabilities (STARTTLS goes in). */
-	p->offered = proto_word_eq(s, len, "CAPABILITIES");
-	p->state = STATUS;
+	/* st(p)->capabilities: the list is the capabilities (STARTTLS goes in). */
+	st(p)->capabilities = proto_word_eq(s, len, "CAPABILITIES");
+	st(p)->state = STATUS;
 	proto_forward_line(p, out, s, len);
 }
 
@@ -145,20 +165,6 @@ enum {
 /* RFC 4642 2.2.2: 502 once a TLS layer is active. */
 #define TLS_ACTIVE	"502 TLS already active\r\n"
 
-struct nntp_in {
-	struct cmdq	 q;
-	int		 data;		/* the backend sends lines up to "." */
-	int		 article;	/* the client sends lines up to "." */
-	unsigned	 answers;	/* client lines that answer a challenge */
-};
-
-static void
-nntp_established(struct negotiation *p, struct proto_out *out)
-{
-	if ((p->inside_priv = calloc(1, sizeof(struct nntp_in))) == NULL)
-		abort();
-	out->watch = 1;
-}
 
 static void
 push(struct negotiation *p, struct nntp_in *in, int kind,
@@ -343,7 +349,7 @@ static void
 nntp_inside(struct negotiation *p, int tls_side, const struct iline *l,
     struct proto_out *out)
 {
-	struct nntp_in	*in = p->inside_priv;
+	struct nntp_in	*in = &st(p)->in;
 
 	if (tls_side)
 		client_line(p, in, l, out);
@@ -352,9 +358,10 @@ nntp_inside(struct negotiation *p, int tls_side, const struct iline *l,
 }
 
 const struct proto_ops nntp_server_ops = {
+	.size = sizeof(struct nntp_state),
 	.start = nntp_start,
 	.line = nntp_line,
 	.plain_line = nntp_plain_line,
-	.established = nntp_established,
+	.established = proto_watch,
 	.inside = nntp_inside,
 };

@@ -195,6 +195,14 @@ proto_fail(struct negotiation *p, struct proto_out *out, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The handshake is done: both sides go through the module for good. */
+void
+proto_watch(struct negotiation *p, struct proto_out *out)
+{
+	(void)p;
+	out->watch = 1;
+}
+
 void
 proto_switch_now(struct negotiation *p, struct proto_out *out)
 {

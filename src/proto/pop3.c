@@ -12,6 +12,17 @@ enum {
 	STLS
 };
 
+struct pop3_state {
+	int		 state;
+	int		 stls;	/* CAPA lists STLS */
+};
+
+static struct pop3_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 static int
 is_ok(const char *s, size_t len)
 {
@@ -25,7 +36,7 @@ pop3_line(struct negotiation *p, const char *s, size_t len,
 {
 	int	shown = (int)(len > 80 ? 80 : len);
 
-	switch (p->state) {
+	switch (st(p)->state) {
 	case GREETING:
 		if (!is_ok(s, len)) {
 			proto_fail(p, out,
@@ -36,7 +47,7 @@ pop3_line(struct negotiation *p, const char *s, size_t len,
 		pbuf_add(&p->greeting, s, len);
 		pbuf_add(&p->greeting, "\r\n", 2);
 		proto_send_line(p, out, "CAPA");
-		p->state = CAPA_STATUS;
+		st(p)->state = CAPA_STATUS;
 		return;
 	case CAPA_STATUS:
 		if (!is_ok(s, len)) {
@@ -44,20 +55,20 @@ pop3_line(struct negotiation *p, const char *s, size_t len,
 			proto_not_offered(p, out, "STLS");
 			return;
 		}
-		p->state = CAPA_LIST;
+		st(p)->state = CAPA_LIST;
 		return;
 	case CAPA_LIST:
 		if (len == 1 && s[0] == '.') {
-			if (!p->offered) {
+			if (!st(p)->stls) {
 				proto_not_offered(p, out, "STLS");
 				return;
 			}
 			proto_send_line(p, out, "STLS");
-			p->state = STLS;
+			st(p)->state = STLS;
 			return;
 		}
 		if (proto_word_eq(s, len, "STLS"))
-			p->offered = 1;
+			st(p)->stls = 1;
 		proto_add_cap(p, s, proto_word_len(s, len));
 		return;
 	case STLS:
@@ -79,6 +90,7 @@ pop3_established(struct negotiation *p, struct proto_out *out)
 }
 
 const struct proto_ops pop3_client_ops = {
+	.size = sizeof(struct pop3_state),
 	.line = pop3_line,
 	.established = pop3_established,
 };

@@ -19,11 +19,30 @@ enum {
 	LIST		/* CAPA's list, up to "." */
 };
 
+/* Inside TLS: see below. */
+struct pop3_in {
+	struct cmdq	 q;
+	int		 list;		/* the backend sends lines up to "." */
+	unsigned	 answers;	/* client lines that answer a challenge */
+};
+
+struct pop3_state {
+	int		 state;
+	int		 capa;	/* the forwarded command is CAPA */
+	struct pop3_in	 in;	/* inside TLS */
+};
+
+static struct pop3_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 static void
 pop3_start(struct negotiation *p, struct proto_out *out)
 {
 	(void)out;
-	p->state = GREETING;
+	st(p)->state = GREETING;
 	p->awaiting = 1;
 }
 
@@ -31,12 +50,12 @@ static void
 pop3_plain_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	switch (p->state) {
+	switch (st(p)->state) {
 	case STATUS:
 		proto_relay_line(p, out, s, len);
-		/* p->offered: the command was CAPA. */
-		if (p->offered && len >= 3 && strncmp(s, "+OK", 3) == 0) {
-			p->state = LIST;
+		/* st(p)->capa: the command was CAPA. */
+		if (st(p)->capa && len >= 3 && strncmp(s, "+OK", 3) == 0) {
+			st(p)->state = LIST;
 			return;
 		}
 		break;
@@ -56,7 +75,7 @@ pop3_plain_line(struct negotiation *p, const char *s, size_t len,
 		proto_relay_line(p, out, s, len);
 		break;
 	}
-	p->state = READY;
+	st(p)->state = READY;
 	proto_reply_done(p, out);
 }
 
@@ -81,8 +100,8 @@ pop3_line(struct negotiation *p, const char *s, size_t len,
 		    "relaying in CLEAR TEXT", (int)proto_word_len(s, len), s);
 		return;
 	}
-	p->offered = proto_word_eq(s, len, "CAPA");
-	p->state = STATUS;
+	st(p)->capa = proto_word_eq(s, len, "CAPA");
+	st(p)->state = STATUS;
 	proto_forward_line(p, out, s, len);
 }
 
@@ -104,19 +123,6 @@ enum {
 
 #define TLS_ACTIVE	"-ERR TLS already active\r\n"
 
-struct pop3_in {
-	struct cmdq	 q;
-	int		 list;		/* the backend sends lines up to "." */
-	unsigned	 answers;	/* client lines that answer a challenge */
-};
-
-static void
-pop3_established(struct negotiation *p, struct proto_out *out)
-{
-	if ((p->inside_priv = calloc(1, sizeof(struct pop3_in))) == NULL)
-		abort();
-	out->watch = 1;
-}
 
 static void
 push(struct negotiation *p, struct pop3_in *in, int kind,
@@ -252,27 +258,27 @@ static void
 backend_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
     struct proto_out *out)
 {
-	int	kind = cmdq_head(&in->q), st;
+	int	kind = cmdq_head(&in->q), reply;
 
 	if (in->list) {
 		list_line(p, in, l, out);
 		return;
 	}
-	st = status(l->head, l->whole ? proto_line_len(l->s, l->len) :
+	reply = status(l->head, l->whole ? proto_line_len(l->s, l->len) :
 	    l->headlen);
 	if (l->whole)
 		inside_pass(p, 0, l->s, l->len, out);
-	if (kind == -1 || kind == K_REFUSED || st == NOT_STATUS) {
+	if (kind == -1 || kind == K_REFUSED || reply == NOT_STATUS) {
 		/* Not a reply to a command (a -ERR before a close). */
 		own_replies(in, out);
 		return;
 	}
-	if (st == CHALLENGE) {
+	if (reply == CHALLENGE) {
 		if (kind == K_AUTH)
 			in->answers++;
 		return;
 	}
-	if (st == OK && (kind == K_MULTI || kind == K_CAPA)) {
+	if (reply == OK && (kind == K_MULTI || kind == K_CAPA)) {
 		in->list = 1;
 		return;
 	}
@@ -287,7 +293,7 @@ static void
 pop3_inside(struct negotiation *p, int tls_side, const struct iline *l,
     struct proto_out *out)
 {
-	struct pop3_in	*in = p->inside_priv;
+	struct pop3_in	*in = &st(p)->in;
 
 	if (tls_side)
 		client_line(p, in, l, out);
@@ -296,9 +302,10 @@ pop3_inside(struct negotiation *p, int tls_side, const struct iline *l,
 }
 
 const struct proto_ops pop3_server_ops = {
+	.size = sizeof(struct pop3_state),
 	.start = pop3_start,
 	.line = pop3_line,
 	.plain_line = pop3_plain_line,
-	.established = pop3_established,
+	.established = proto_watch,
 	.inside = pop3_inside,
 };

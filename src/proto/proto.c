@@ -33,7 +33,9 @@ proto_new(const struct proto_cfg *cfg)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	p->cfg = *cfg;
-	if ((p->ops = proto_ops_of(cfg->proto, cfg->role)) == NULL) {
+	if ((p->ops = proto_ops_of(cfg->proto, cfg->role)) == NULL ||
+	    (p->ops->size > 0 &&
+	    (p->priv = calloc(1, p->ops->size)) == NULL)) {
 		free(p);
 		return NULL;
 	}
@@ -47,6 +49,8 @@ proto_free(struct negotiation *p)
 		return;
 	free(p->greeting.data);
 	free(p->caps.data);
+	if (p->priv != NULL && p->ops->free != NULL)
+		p->ops->free(p);
 	free(p->priv);
 	free(p->tl.held.data);
 	free(p->pl.held.data);

@@ -54,8 +54,10 @@ struct proto_ops {
 	 */
 	size_t	(*data)(struct negotiation *, int tls_side, const char *,
 		    size_t, struct proto_out *);
-	/* Frees what the module's inside_priv holds (not itself). */
-	void	(*cleanup)(struct negotiation *);
+	/* Frees what the module's state holds (not the state itself). */
+	void	(*free)(struct negotiation *);
+	/* The module's state (p->priv): this many bytes, zeroed. */
+	size_t	 size;
 	unsigned flags;
 	int	 literals;	/* LITERALS_*: read with their line */
 };
@@ -99,19 +101,18 @@ struct negotiation {
 	enum phase		 phase;
 	struct lines		 tl, pl;	/* TLS side, plain side */
 	struct tline		 itl, ipl;	/* the same, inside TLS */
-	int			 awaiting;	/* a forwarded command's reply */
+	int			 awaiting;	/* a forwarded command's
+						   reply */
 	size_t			 total;
-	int			 state;
-	int			 offered;	/* the switch was advertised */
-	unsigned		 reply_lines;	/* lines of the reply so far */
-	unsigned		 tag;		/* IMAP command tags */
-	struct pbuf		 greeting;	/* for the plain side */
-	struct pbuf		 caps;		/* what the server offered */
-	int			 multi;		/* FTP: a multi-line reply's code */
-	void			*priv;		/* a module's own state */
-	void			*inside_priv;	/* its state inside TLS */
 	int			 watching;	/* inside TLS for good: lines go
 						   on unless the module says */
+	/*
+	 * Client role: the server's clear-text greeting and what it
+	 * offered, for proto_not_offered() (a fallback, or the message).
+	 */
+	struct pbuf		 greeting;
+	struct pbuf		 caps;
+	void			*priv;		/* the module's own state */
 };
 
 static inline int
@@ -144,6 +145,7 @@ void	 proto_log_line(struct negotiation *, struct proto_out *, int,
 void	 proto_fail(struct negotiation *, struct proto_out *,
 	    const char *, ...) PROTO_PRINTF;
 void	 proto_switch_now(struct negotiation *, struct proto_out *);
+void	 proto_watch(struct negotiation *, struct proto_out *);
 void	 proto_fall_back(struct negotiation *, struct proto_out *,
 	    const char *, ...) PROTO_PRINTF;
 void	 proto_not_offered(struct negotiation *, struct proto_out *,

@@ -14,13 +14,24 @@ enum {
 	STARTTLS
 };
 
+struct sieve_state {
+	int		 state;
+	int		 starttls;	/* the capabilities list STARTTLS */
+};
+
+static struct sieve_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 static void
 sieve_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
 	int	shown = (int)(len > 80 ? 80 : len);
 
-	switch (p->state) {
+	switch (st(p)->state) {
 	case GREETING:
 		pbuf_add(&p->greeting, s, len);
 		pbuf_add(&p->greeting, "\r\n", 2);
@@ -33,16 +44,16 @@ sieve_line(struct negotiation *p, const char *s, size_t len,
 		if (!proto_word_eq(s, len, "OK")) {
 			/* A capability: a string, its value after it. */
 			if (proto_word_eq(s, len, "\"STARTTLS\""))
-				p->offered = 1;
+				st(p)->starttls = 1;
 			proto_add_cap(p, s, proto_word_len(s, len));
 			return;
 		}
-		if (!p->offered) {
+		if (!st(p)->starttls) {
 			proto_not_offered(p, out, "STARTTLS");
 			return;
 		}
 		proto_send_line(p, out, "STARTTLS");
-		p->state = STARTTLS;
+		st(p)->state = STARTTLS;
 		return;
 	case STARTTLS:
 		if (!proto_word_eq(s, len, "OK")) {
@@ -56,6 +67,7 @@ sieve_line(struct negotiation *p, const char *s, size_t len,
 }
 
 const struct proto_ops sieve_client_ops = {
+	.size = sizeof(struct sieve_state),
 	.line = sieve_line,
 	.literals = LITERALS_TLS,
 };

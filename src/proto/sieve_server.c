@@ -20,13 +20,37 @@ enum {
 	REPLY		/* lines up to OK, NO or BYE */
 };
 
+/* Inside TLS: see below. */
+struct sieve_in {
+	struct cmdq	 q;
+	unsigned	 answers;	/* client lines that answer a challenge */
+	int		 c_more;	/* the client's line goes on after a
+					   literal */
+	int		 b_more;	/* the backend's, the same */
+	int		 b_end;		/* its line is OK, NO or BYE */
+	int		 b_mid;		/* a response is under way */
+};
+
+struct sieve_state {
+	int		 state;
+	int		 caps_reply;	/* the backend's reply is its capabilities */
+	struct pbuf	 caps;	/* what it said, to say it again inside TLS */
+	struct sieve_in	 in;	/* inside TLS */
+};
+
+static struct sieve_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 static void
 sieve_start(struct negotiation *p, struct proto_out *out)
 {
 	(void)out;
-	p->state = GREETING;
+	st(p)->state = GREETING;
 	p->awaiting = 1;
-	p->offered = 1;		/* the greeting is the capabilities */
+	st(p)->caps_reply = 1;		/* the greeting is the capabilities */
 }
 
 static int
@@ -40,7 +64,7 @@ static void
 sieve_plain_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	int	caps = p->offered;
+	int	caps = st(p)->caps_reply;
 
 	if (caps && proto_word_eq(s, len, "\"STARTTLS\""))
 		return;		/* ours goes last */
@@ -51,18 +75,18 @@ sieve_plain_line(struct negotiation *p, const char *s, size_t len,
 			proto_send_line(p, out, "\"SASL\" \"\"");
 		else
 			proto_relay_line(p, out, s, len);
-		if (p->state == GREETING) {
-			pbuf_add(&p->greeting, s, len);
-			pbuf_add(&p->greeting, "\r\n", 2);
+		if (st(p)->state == GREETING) {
+			pbuf_add(&st(p)->caps, s, len);
+			pbuf_add(&st(p)->caps, "\r\n", 2);
 		}
 		return;
 	}
 	if (caps && proto_word_eq(s, len, "OK"))
 		proto_send_line(p, out, "\"STARTTLS\"");
 	proto_relay_line(p, out, s, len);
-	if (p->state == READY)
+	if (st(p)->state == READY)
 		return;
-	p->state = READY;
+	st(p)->state = READY;
 	proto_reply_done(p, out);
 }
 
@@ -91,8 +115,8 @@ sieve_line(struct negotiation *p, const char *s, size_t len,
 		    "relaying in CLEAR TEXT", (int)proto_word_len(s, len), s);
 		return;
 	}
-	p->offered = proto_word_eq(s, len, "CAPABILITY");
-	p->state = REPLY;
+	st(p)->caps_reply = proto_word_eq(s, len, "CAPABILITY");
+	st(p)->state = REPLY;
 	proto_forward_line(p, out, s, len);
 }
 
@@ -114,24 +138,13 @@ enum {
 
 #define TLS_ACTIVE	"NO \"TLS is already active\"\r\n"
 
-struct sieve_in {
-	struct cmdq	 q;
-	unsigned	 answers;	/* client lines that answer a challenge */
-	int		 c_more;	/* the client's line goes on after a
-					   literal */
-	int		 b_more;	/* the backend's, the same */
-	int		 b_end;		/* its line is OK, NO or BYE */
-	int		 b_mid;		/* a response is under way */
-};
 
 /* The client sees the capabilities again, now inside TLS. */
 static void
 sieve_established(struct negotiation *p, struct proto_out *out)
 {
-	pbuf_add(&out->to_tls, p->greeting.data, p->greeting.len);
+	pbuf_add(&out->to_tls, st(p)->caps.data, st(p)->caps.len);
 	proto_send_line(p, out, "OK \"TLS negotiation successful\"");
-	if ((p->inside_priv = calloc(1, sizeof(struct sieve_in))) == NULL)
-		abort();
 	out->watch = 1;
 }
 
@@ -279,7 +292,7 @@ static void
 sieve_inside(struct negotiation *p, int tls_side, const struct iline *l,
     struct proto_out *out)
 {
-	struct sieve_in	*in = p->inside_priv;
+	struct sieve_in	*in = &st(p)->in;
 
 	if (tls_side)
 		client_line(p, in, l, out);
@@ -287,7 +300,15 @@ sieve_inside(struct negotiation *p, int tls_side, const struct iline *l,
 		backend_line(p, in, l, out);
 }
 
+static void
+sieve_free(struct negotiation *p)
+{
+	free(st(p)->caps.data);
+}
+
 const struct proto_ops sieve_server_ops = {
+	.size = sizeof(struct sieve_state),
+	.free = sieve_free,
 	.start = sieve_start,
 	.line = sieve_line,
 	.plain_line = sieve_plain_line,

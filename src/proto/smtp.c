@@ -15,6 +15,18 @@ enum {
 	STARTTLS
 };
 
+struct smtp_state {
+	int		 state;
+	int		 starttls;	/* the EHLO reply lists STARTTLS */
+	unsigned	 lines;	/* lines of the EHLO reply so far */
+};
+
+static struct smtp_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 static void
 smtp_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
@@ -28,7 +40,7 @@ smtp_line(struct negotiation *p, const char *s, size_t len,
 		return;
 	}
 	last = len == 3 || s[3] == ' ';
-	switch (p->state) {
+	switch (st(p)->state) {
 	case GREETING:
 		pbuf_add(&p->greeting, s, len);
 		pbuf_add(&p->greeting, "\r\n", 2);
@@ -42,7 +54,7 @@ smtp_line(struct negotiation *p, const char *s, size_t len,
 			proto_send_line(p, out, "%s %s",
 			    p->cfg.proto == PROTO_LMTP ?
 			    "LHLO" : "EHLO", p->cfg.ehlo);
-			p->state = EHLO;
+			st(p)->state = EHLO;
 		}
 		return;
 	case EHLO:
@@ -54,19 +66,19 @@ smtp_line(struct negotiation *p, const char *s, size_t len,
 			return;
 		}
 		/* The first line names the server; keywords follow. */
-		if (p->reply_lines++ > 0 && len > 4) {
+		if (st(p)->lines++ > 0 && len > 4) {
 			if (proto_word_eq(s + 4, len - 4, "STARTTLS"))
-				p->offered = 1;
+				st(p)->starttls = 1;
 			proto_add_cap(p, s + 4, proto_word_len(s + 4, len - 4));
 		}
 		if (!last)
 			return;
-		if (!p->offered) {
+		if (!st(p)->starttls) {
 			proto_not_offered(p, out, "STARTTLS");
 			return;
 		}
 		proto_send_line(p, out, "STARTTLS");
-		p->state = STARTTLS;
+		st(p)->state = STARTTLS;
 		return;
 	case STARTTLS:
 		if (!last)
@@ -91,6 +103,7 @@ smtp_established(struct negotiation *p, struct proto_out *out)
 }
 
 const struct proto_ops smtp_client_ops = {
+	.size = sizeof(struct smtp_state),
 	.line = smtp_line,
 	.established = smtp_established,
 };

@@ -22,11 +22,31 @@ enum {
 	REPLY		/* the reply to a forwarded command */
 };
 
+/* Inside TLS: see below. */
+struct smtp_in {
+	struct cmdq	 q;
+	int		 body;		/* the client sends a message */
+	unsigned	 rcpts;		/* LMTP: accepted in this transaction */
+	struct pbuf	 held;		/* an EHLO reply line, until the next */
+};
+
+struct smtp_state {
+	int		 state;
+	unsigned	 ehlo_lines;	/* lines of the backend's EHLO reply */
+	struct smtp_in	 in;	/* inside TLS */
+};
+
+static struct smtp_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 static void
 smtp_start(struct negotiation *p, struct proto_out *out)
 {
 	(void)out;
-	p->state = GREETING;
+	st(p)->state = GREETING;
 	p->awaiting = 1;
 }
 
@@ -63,16 +83,16 @@ smtp_plain_line(struct negotiation *p, const char *s, size_t len,
 	size_t		 kwlen = len > 4 ? len - 4 : 0;
 	int		 last = is_last(s, len);
 
-	if (p->state != EHLO_REPLY || strncmp(s, "250", 3) != 0) {
+	if (st(p)->state != EHLO_REPLY || strncmp(s, "250", 3) != 0) {
 		proto_relay_line(p, out, s, len);
-		if (last && p->state != READY) {
-			p->state = READY;
+		if (last && st(p)->state != READY) {
+			st(p)->state = READY;
 			proto_reply_done(p, out);
 		}
 		return;
 	}
 	/* The first line names the server; keywords follow. */
-	if (p->reply_lines++ > 0 && hidden_before_tls(p, kw, kwlen)) {
+	if (st(p)->ehlo_lines++ > 0 && hidden_before_tls(p, kw, kwlen)) {
 		if (!last)
 			return;
 		proto_send_line(p, out, "250 STARTTLS");
@@ -83,7 +103,7 @@ smtp_plain_line(struct negotiation *p, const char *s, size_t len,
 		proto_send_line(p, out, "250 STARTTLS");
 	}
 	if (last) {
-		p->state = READY;
+		st(p)->state = READY;
 		proto_reply_done(p, out);
 	}
 }
@@ -102,13 +122,13 @@ smtp_line(struct negotiation *p, const char *s, size_t len,
 		return;
 	}
 	if (proto_word_eq(s, len, hello(p))) {
-		p->state = EHLO_REPLY;
-		p->reply_lines = 0;
+		st(p)->state = EHLO_REPLY;
+		st(p)->ehlo_lines = 0;
 	} else if ((proto_word_eq(s, len, "HELO") &&
 	    p->cfg.proto == PROTO_SMTP) ||
 	    proto_word_eq(s, len, "NOOP") || proto_word_eq(s, len, "RSET") ||
 	    proto_word_eq(s, len, "QUIT"))
-		p->state = REPLY;
+		st(p)->state = REPLY;
 	else if (p->cfg.allow_plain) {
 		/* Clear text from here on: this command and all after it. */
 		proto_forward_line(p, out, s, len);
@@ -143,27 +163,13 @@ enum {
 
 #define TLS_ACTIVE	"554 5.5.1 Error: TLS already active\r\n"
 
-struct smtp_in {
-	struct cmdq	 q;
-	int		 body;		/* the client sends a message */
-	unsigned	 rcpts;		/* LMTP: accepted in this transaction */
-	struct pbuf	 held;		/* an EHLO reply line, until the next */
-};
 
 static void
-smtp_cleanup(struct negotiation *p)
+smtp_free(struct negotiation *p)
 {
-	struct smtp_in	*in = p->inside_priv;
+	struct smtp_in	*in = &st(p)->in;
 
 	free(in->held.data);
-}
-
-static void
-smtp_established(struct negotiation *p, struct proto_out *out)
-{
-	if ((p->inside_priv = calloc(1, sizeof(struct smtp_in))) == NULL)
-		abort();
-	out->watch = 1;
 }
 
 /* Our replies that come next among the backend's. */
@@ -315,7 +321,7 @@ static void
 smtp_inside(struct negotiation *p, int tls_side, const struct iline *l,
     struct proto_out *out)
 {
-	struct smtp_in	*in = p->inside_priv;
+	struct smtp_in	*in = &st(p)->in;
 
 	if (!tls_side)
 		backend_line(p, in, l, out);
@@ -326,10 +332,11 @@ smtp_inside(struct negotiation *p, int tls_side, const struct iline *l,
 }
 
 const struct proto_ops smtp_server_ops = {
+	.size = sizeof(struct smtp_state),
 	.start = smtp_start,
 	.line = smtp_line,
 	.plain_line = smtp_plain_line,
-	.established = smtp_established,
+	.established = proto_watch,
 	.inside = smtp_inside,
-	.cleanup = smtp_cleanup,
+	.free = smtp_free,
 };

@@ -291,16 +291,6 @@ xmpp_version1(const struct xml_token *t)
 	    v[0] >= '1' && v[0] <= '9' && v[1] == '.';
 }
 
-/* The tokenizer's state, made with the first use (freed by proto_free). */
-struct xml *
-xmpp_xml(struct negotiation *p)
-{
-	if (p->priv == NULL && (p->priv = calloc(1, sizeof(struct xml))) ==
-	    NULL)
-		abort();
-	return p->priv;
-}
-
 /*
  * A name we may put in a stream header's 'to' or 'from' as it is: a domain
  * or an address, nothing XML would read as markup.

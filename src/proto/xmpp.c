@@ -18,10 +18,21 @@ enum {
 	STREAM_ERROR	/* <stream:error>: its condition comes next */
 };
 
+struct xmpp_state {
+	int		 state;
+	int		 starttls;	/* the features offer STARTTLS */
+	struct xml	 xml;	/* the stream so far */
+};
+
+static struct xmpp_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 static void
 xmpp_start(struct negotiation *p, struct proto_out *out)
 {
-	(void)xmpp_xml(p);
 	if (!xmpp_safe_name(p->cfg.host, strlen(p->cfg.host))) {
 		proto_fail(p, out,
 		    "'%.64s' cannot be an XMPP domain (--servername "
@@ -36,9 +47,9 @@ xmpp_start(struct negotiation *p, struct proto_out *out)
 static void
 features_end(struct negotiation *p, struct proto_out *out)
 {
-	if (p->offered) {
+	if (st(p)->starttls) {
 		xmpp_send(p, out, "<starttls xmlns='" NS_TLS "'/>");
-		p->state = PROCEED;
+		st(p)->state = PROCEED;
 	} else if (p->cfg.opportunistic)
 		proto_fail(p, out,
 		    "the server does not offer STARTTLS (it offers: "
@@ -57,7 +68,7 @@ element(struct negotiation *p, const struct xml_token *t,
 		proto_fail(p, out, "the server closed the stream");
 		return;
 	}
-	if (p->state == STREAM_ERROR) {
+	if (st(p)->state == STREAM_ERROR) {
 		if (t->kind == XML_START && t->depth == 3 &&
 		    strcmp(t->ns, NS_STREAM_ERR) == 0)
 			proto_fail(p, out, "stream error from the server: %.*s",
@@ -68,10 +79,10 @@ element(struct negotiation *p, const struct xml_token *t,
 	}
 	if (t->kind == XML_START && t->depth == 2 &&
 	    xml_is(t, NS_STREAMS, "error")) {
-		p->state = STREAM_ERROR;
+		st(p)->state = STREAM_ERROR;
 		return;
 	}
-	switch (p->state) {
+	switch (st(p)->state) {
 	case HEADER:
 		if (t->kind != XML_START || !xml_is(t, NS_STREAMS, "stream")) {
 			proto_fail(p, out,
@@ -83,11 +94,11 @@ element(struct negotiation *p, const struct xml_token *t,
 			features_end(p, out);
 			return;
 		}
-		p->state = FEATURES;
+		st(p)->state = FEATURES;
 		return;
 	case FEATURES:
 		if (t->kind == XML_START && xml_is(t, NS_STREAMS, "features")) {
-			p->state = IN_FEATURES;
+			st(p)->state = IN_FEATURES;
 			if (t->empty)
 				features_end(p, out);
 			return;
@@ -98,7 +109,7 @@ element(struct negotiation *p, const struct xml_token *t,
 	case IN_FEATURES:
 		if (t->kind == XML_START && t->depth == 3) {
 			if (xml_is(t, NS_TLS, "starttls"))
-				p->offered = 1;
+				st(p)->starttls = 1;
 			proto_add_cap(p, t->local, t->llen);
 		} else if (t->kind == XML_END && t->depth == 2)
 			features_end(p, out);
@@ -108,7 +119,7 @@ element(struct negotiation *p, const struct xml_token *t,
 			if (t->empty)
 				proto_switch_now(p, out);
 			else
-				p->state = PROCEEDING;
+				st(p)->state = PROCEEDING;
 		} else if (t->kind == XML_START && xml_is(t, NS_TLS, "failure"))
 			proto_fail(p, out, "STARTTLS refused: <failure/>");
 		else
@@ -133,7 +144,7 @@ xmpp_data(struct negotiation *p, int tls_side, const char *s, size_t len,
 	char			 why[256];
 
 	(void)tls_side;
-	switch (xml_next(xmpp_xml(p), s, len, &t, &used, why, sizeof(why))) {
+	switch (xml_next(&st(p)->xml, s, len, &t, &used, why, sizeof(why))) {
 	case 0:
 		return 0;
 	case -1:
@@ -155,6 +166,7 @@ xmpp_data(struct negotiation *p, int tls_side, const char *s, size_t len,
 }
 
 const struct proto_ops xmpp_client_ops = {
+	.size = sizeof(struct xmpp_state),
 	.start = xmpp_start,
 	.data = xmpp_data,
 	.flags = PROTO_WS_AFTER_SWITCH,

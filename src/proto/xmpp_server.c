@@ -18,6 +18,17 @@ enum {
 	IN_STARTTLS	/* <starttls>, up to its end tag */
 };
 
+struct xmpp_state {
+	int		 state;
+	struct xml	 xml;	/* the stream so far */
+};
+
+static struct xmpp_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 /* The stream's default namespace is this one. */
 static int
 default_ns(const struct xml_token *t, const char *ns)
@@ -51,7 +62,7 @@ header(struct negotiation *p, const struct xml_token *t,
 	xmpp_send(p, out, "<?xml version='1.0'?><stream:stream xmlns='%s' "
 	    "xmlns:stream='" NS_STREAMS "' id='starttls-%lx' from='%.*s' "
 	    "version='1.0'>", ns, p->cfg.nonce, (int)tolen, to);
-	p->state = STARTTLS;
+	st(p)->state = STARTTLS;
 }
 
 /* A stream error ends the stream (RFC 6120, 4.9): fail closed. */
@@ -59,7 +70,7 @@ static void
 stream_error(struct negotiation *p, const struct xml_token *t,
     struct proto_out *out, const char *cond, const char *why)
 {
-	if (p->state == HEADER)
+	if (st(p)->state == HEADER)
 		header(p, t, out);
 	xmpp_send(p, out, "<stream:error><%s xmlns='" NS_STREAM_ERR "'/>"
 	    "</stream:error></stream:stream>", cond);
@@ -70,7 +81,7 @@ static void
 element(struct negotiation *p, const struct xml_token *t,
     struct proto_out *out)
 {
-	switch (p->state) {
+	switch (st(p)->state) {
 	case HEADER:
 		if (t->kind != XML_START || !xml_is(t, NS_STREAMS, "stream")) {
 			stream_error(p, NULL, out, "invalid-namespace",
@@ -105,7 +116,7 @@ element(struct negotiation *p, const struct xml_token *t,
 			return;
 		}
 		if (!t->empty) {
-			p->state = IN_STARTTLS;
+			st(p)->state = IN_STARTTLS;
 			return;
 		}
 		break;
@@ -130,7 +141,7 @@ xmpp_data(struct negotiation *p, int tls_side, const char *s, size_t len,
 		proto_fail(p, out, "the backend spoke before TLS");
 		return len;
 	}
-	switch (xml_next(xmpp_xml(p), s, len, &t, &used, why, sizeof(why))) {
+	switch (xml_next(&st(p)->xml, s, len, &t, &used, why, sizeof(why))) {
 	case 0:
 		return 0;
 	case -1:
@@ -152,6 +163,7 @@ xmpp_data(struct negotiation *p, int tls_side, const char *s, size_t len,
 }
 
 const struct proto_ops xmpp_server_ops = {
+	.size = sizeof(struct xmpp_state),
 	.data = xmpp_data,
 	.flags = PROTO_WS_AFTER_SWITCH,
 };
