@@ -110,12 +110,8 @@ ftp_line(struct negotiation *p, const char *s, size_t len,
 			st(p)->state = AUTH;
 			return;
 		}
-		if (!st(p)->auth_tls) {
-			proto_not_offered(p, out, "AUTH TLS");
-			return;
-		}
-		proto_send_line(p, out, "AUTH TLS");
-		st(p)->state = AUTH_TLS;
+		if (proto_ask_switch(p, out, st(p)->auth_tls, "AUTH TLS"))
+			st(p)->state = AUTH_TLS;
 		return;
 	case AUTH:
 	case AUTH_TLS:

@@ -168,26 +168,6 @@ enum {
  */
 #define TLS_ACTIVE	"534 TLS already active\r\n"
 
-
-static void
-push(struct negotiation *p, struct ftp_in *in, int kind,
-    struct proto_out *out)
-{
-	if (cmdq_push(&in->q, kind) == -1)
-		proto_fail(p, out, "more than %d kinds of command in flight",
-		    CMDQ_RUNS);
-}
-
-/* Our replies that come next among the backend's. */
-static void
-own_replies(struct ftp_in *in, struct proto_out *out)
-{
-	while (cmdq_head(&in->q) == K_REFUSED) {
-		pbuf_str(&out->to_tls, TLS_ACTIVE);
-		cmdq_pop(&in->q);
-	}
-}
-
 static void
 client_line(struct negotiation *p, struct ftp_in *in, const struct iline *l,
     struct proto_out *out)
@@ -204,12 +184,13 @@ client_line(struct negotiation *p, struct ftp_in *in, const struct iline *l,
 		    in->multi == 0)
 			pbuf_str(&out->to_tls, TLS_ACTIVE);
 		else
-			push(p, in, K_REFUSED, out);
+			cmdq_push(p, &in->q, K_REFUSED, out);
 		return;
 	}
 	if (l->whole)
 		inside_pass(p, 1, l->s, l->len, out);
-	push(p, in, l->whole && proto_word_eq(l->s, n, "FEAT") ? K_FEAT :
+	cmdq_push(p, &in->q, l->whole && proto_word_eq(l->s, n, "FEAT") ?
+	    K_FEAT :
 	    K_OTHER,
 	    out);
 }
@@ -254,13 +235,13 @@ backend_line(struct negotiation *p, struct ftp_in *in, const struct iline *l,
 	in->multi = 0;
 	if (kind == -1 || kind == K_REFUSED) {
 		/* Not asked for (421 before a close). */
-		own_replies(in, out);
+		cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 		return;
 	}
 	if (code < 200)
 		return;			/* preliminary: another reply follows */
 	cmdq_pop(&in->q);
-	own_replies(in, out);
+	cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 }
 
 static void

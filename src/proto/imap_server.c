@@ -201,7 +201,6 @@ imap_line(struct negotiation *p, const char *s, size_t len,
  */
 #define OURS_MAX	4096	/* our answers waiting for a boundary */
 
-
 static void
 imap_free(struct negotiation *p)
 {

@@ -175,8 +175,8 @@ inside_free(struct negotiation *p)
 	free(p->ipl.held.data);
 }
 
-int
-cmdq_push(struct cmdq *q, int kind)
+static int
+enqueue(struct cmdq *q, int kind)
 {
 	unsigned	last;
 
@@ -196,6 +196,27 @@ cmdq_push(struct cmdq *q, int kind)
 }
 
 /* The kind of the oldest command not yet answered, or -1. */
+/* A forwarded command's kind; too many runs in flight end the session. */
+void
+cmdq_push(struct negotiation *p, struct cmdq *q, int kind,
+    struct proto_out *out)
+{
+	if (enqueue(q, kind) == -1)
+		proto_fail(p, out, "more than %d kinds of command in flight",
+		    CMDQ_RUNS);
+}
+
+/* Our own answers (of this kind) that come next among the backend's. */
+void
+cmdq_answer(struct cmdq *q, int kind, const char *answer,
+    struct proto_out *out)
+{
+	while (cmdq_head(q) == kind) {
+		pbuf_str(&out->to_tls, answer);
+		cmdq_pop(q);
+	}
+}
+
 int
 cmdq_head(const struct cmdq *q)
 {

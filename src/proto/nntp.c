@@ -38,12 +38,8 @@ nntp_line(struct negotiation *p, const char *s, size_t len,
 
 	if (st(p)->state == CAPS_LIST) {
 		if (len == 1 && s[0] == '.') {
-			if (!st(p)->starttls) {
-				proto_not_offered(p, out, "STARTTLS");
-				return;
-			}
-			proto_send_line(p, out, "STARTTLS");
-			st(p)->state = STARTTLS;
+			if (proto_ask_switch(p, out, st(p)->starttls, "STARTTLS"))
+				st(p)->state = STARTTLS;
 			return;
 		}
 		if (proto_word_eq(s, len, "STARTTLS"))

@@ -165,26 +165,6 @@ enum {
 /* RFC 4642 2.2.2: 502 once a TLS layer is active. */
 #define TLS_ACTIVE	"502 TLS already active\r\n"
 
-
-static void
-push(struct negotiation *p, struct nntp_in *in, int kind,
-    struct proto_out *out)
-{
-	if (cmdq_push(&in->q, kind) == -1)
-		proto_fail(p, out, "more than %d kinds of command in flight",
-		    CMDQ_RUNS);
-}
-
-/* Our responses that come next among the backend's. */
-static void
-own_replies(struct nntp_in *in, struct proto_out *out)
-{
-	while (cmdq_head(&in->q) == K_REFUSED) {
-		pbuf_str(&out->to_tls, TLS_ACTIVE);
-		cmdq_pop(&in->q);
-	}
-}
-
 static int
 is_dot(const struct iline *l)
 {
@@ -216,7 +196,7 @@ refuse(struct negotiation *p, struct nntp_in *in, struct proto_out *out)
 	if (cmdq_head(&in->q) == -1 && inside_at_start(p, 0))
 		pbuf_str(&out->to_tls, TLS_ACTIVE);
 	else
-		push(p, in, K_REFUSED, out);
+		cmdq_push(p, &in->q, K_REFUSED, out);
 }
 
 /* A line of an article from the client: data; "." ends it, one response. */
@@ -228,7 +208,7 @@ article_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
 		inside_pass(p, 1, l->s, l->len, out);
 	if (is_dot(l)) {
 		in->article = 0;
-		push(p, in, K_OTHER, out);
+		cmdq_push(p, &in->q, K_OTHER, out);
 	}
 }
 
@@ -260,14 +240,14 @@ client_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
 		return;
 	}
 	if (!l->whole) {
-		push(p, in, K_OTHER, out);	/* too long to read */
+		cmdq_push(p, &in->q, K_OTHER, out);	/* too long to read */
 		return;
 	}
 	inside_pass(p, 1, l->s, l->len, out);
 	if (proto_word_eq(l->s, n, "TAKETHIS"))
 		in->article = 1;	/* at once (RFC 4644 2.5) */
 	else
-		push(p, in, command_kind(l->s, n), out);
+		cmdq_push(p, &in->q, command_kind(l->s, n), out);
 }
 
 /*
@@ -299,7 +279,7 @@ data_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
 		inside_pass(p, 0, l->s, l->len, out);
 		in->data = 0;
 		cmdq_pop(&in->q);
-		own_replies(in, out);
+		cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 		return;
 	}
 	if (cmdq_head(&in->q) == K_CAPS &&
@@ -325,7 +305,7 @@ backend_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
 		inside_pass(p, 0, l->s, l->len, out);
 	if (kind == -1 || kind == K_REFUSED || code == -1) {
 		/* Not a response to a command (400 before a close). */
-		own_replies(in, out);
+		cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 		return;
 	}
 	if (kind == K_SASL && code == 383) {
@@ -342,7 +322,7 @@ backend_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
 	if (kind == K_SASL)
 		in->answers = 0;
 	cmdq_pop(&in->q);
-	own_replies(in, out);
+	cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 }
 
 static void

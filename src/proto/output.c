@@ -249,6 +249,22 @@ proto_not_offered(struct negotiation *p, struct proto_out *out,
 	    "--opportunistic, so relaying in CLEAR TEXT", what, caps);
 }
 
+/*
+ * The server's capabilities are all in: ask for the switch with cmd if
+ * they offer it (1), else as proto_not_offered() says (0).
+ */
+int
+proto_ask_switch(struct negotiation *p, struct proto_out *out, int offered,
+    const char *cmd)
+{
+	if (!offered) {
+		proto_not_offered(p, out, cmd);
+		return 0;
+	}
+	proto_send_line(p, out, "%s", cmd);
+	return 1;
+}
+
 /* Remember an offered capability for the error message. */
 void
 proto_add_cap(struct negotiation *p, const char *s, size_t len)

@@ -59,12 +59,8 @@ pop3_line(struct negotiation *p, const char *s, size_t len,
 		return;
 	case CAPA_LIST:
 		if (len == 1 && s[0] == '.') {
-			if (!st(p)->stls) {
-				proto_not_offered(p, out, "STLS");
-				return;
-			}
-			proto_send_line(p, out, "STLS");
-			st(p)->state = STLS;
+			if (proto_ask_switch(p, out, st(p)->stls, "STLS"))
+				st(p)->state = STLS;
 			return;
 		}
 		if (proto_word_eq(s, len, "STLS"))

@@ -123,26 +123,6 @@ enum {
 
 #define TLS_ACTIVE	"-ERR TLS already active\r\n"
 
-
-static void
-push(struct negotiation *p, struct pop3_in *in, int kind,
-    struct proto_out *out)
-{
-	if (cmdq_push(&in->q, kind) == -1)
-		proto_fail(p, out, "more than %d kinds of command in flight",
-		    CMDQ_RUNS);
-}
-
-/* Our replies that come next among the backend's. */
-static void
-own_replies(struct pop3_in *in, struct proto_out *out)
-{
-	while (cmdq_head(&in->q) == K_REFUSED) {
-		pbuf_str(&out->to_tls, TLS_ACTIVE);
-		cmdq_pop(&in->q);
-	}
-}
-
 /* Nothing but the command word (and spaces, which servers ignore). */
 static int
 no_argument(const char *s, size_t n)
@@ -181,7 +161,7 @@ refuse(struct negotiation *p, struct pop3_in *in, struct proto_out *out)
 	if (cmdq_head(&in->q) == -1 && inside_at_start(p, 0))
 		pbuf_str(&out->to_tls, TLS_ACTIVE);
 	else
-		push(p, in, K_REFUSED, out);
+		cmdq_push(p, &in->q, K_REFUSED, out);
 }
 
 static void
@@ -208,11 +188,11 @@ client_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
 		return;
 	}
 	if (!l->whole) {
-		push(p, in, K_OTHER, out);	/* too long to read: -ERR */
+		cmdq_push(p, &in->q, K_OTHER, out);	/* too long to read: -ERR */
 		return;
 	}
 	inside_pass(p, 1, l->s, l->len, out);
-	push(p, in, command_kind(l->s, n), out);
+	cmdq_push(p, &in->q, command_kind(l->s, n), out);
 }
 
 /* +OK, -ERR, or an AUTH challenge ("+ " and base64, or "+" alone). */
@@ -245,7 +225,7 @@ list_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
 		inside_pass(p, 0, l->s, l->len, out);
 		in->list = 0;
 		cmdq_pop(&in->q);
-		own_replies(in, out);
+		cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 		return;
 	}
 	/* The capability is the whole line, "STLS" (RFC 2595 4). */
@@ -270,7 +250,7 @@ backend_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
 		inside_pass(p, 0, l->s, l->len, out);
 	if (kind == -1 || kind == K_REFUSED || reply == NOT_STATUS) {
 		/* Not a reply to a command (a -ERR before a close). */
-		own_replies(in, out);
+		cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 		return;
 	}
 	if (reply == CHALLENGE) {
@@ -286,7 +266,7 @@ backend_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
 	if (kind == K_AUTH)
 		in->answers = 0;
 	cmdq_pop(&in->q);
-	own_replies(in, out);
+	cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 }
 
 static void

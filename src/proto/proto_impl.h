@@ -150,6 +150,8 @@ void	 proto_fall_back(struct negotiation *, struct proto_out *,
 	    const char *, ...) PROTO_PRINTF;
 void	 proto_not_offered(struct negotiation *, struct proto_out *,
     const char *);
+int	 proto_ask_switch(struct negotiation *, struct proto_out *, int,
+	    const char *);
 void	 proto_add_cap(struct negotiation *, const char *, size_t);
 const char *proto_safe_name(struct negotiation *);
 
@@ -187,7 +189,9 @@ struct cmdq {
 	unsigned	 first, nruns;
 };
 
-int	 cmdq_push(struct cmdq *, int);
+void	 cmdq_push(struct negotiation *, struct cmdq *, int,
+	    struct proto_out *);
+void	 cmdq_answer(struct cmdq *, int, const char *, struct proto_out *);
 int	 cmdq_head(const struct cmdq *);
 void	 cmdq_pop(struct cmdq *);
 

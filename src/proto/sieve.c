@@ -48,12 +48,8 @@ sieve_line(struct negotiation *p, const char *s, size_t len,
 			proto_add_cap(p, s, proto_word_len(s, len));
 			return;
 		}
-		if (!st(p)->starttls) {
-			proto_not_offered(p, out, "STARTTLS");
-			return;
-		}
-		proto_send_line(p, out, "STARTTLS");
-		st(p)->state = STARTTLS;
+		if (proto_ask_switch(p, out, st(p)->starttls, "STARTTLS"))
+			st(p)->state = STARTTLS;
 		return;
 	case STARTTLS:
 		if (!proto_word_eq(s, len, "OK")) {

@@ -138,7 +138,6 @@ enum {
 
 #define TLS_ACTIVE	"NO \"TLS is already active\"\r\n"
 
-
 /* The client sees the capabilities again, now inside TLS. */
 static void
 sieve_established(struct negotiation *p, struct proto_out *out)
@@ -146,25 +145,6 @@ sieve_established(struct negotiation *p, struct proto_out *out)
 	pbuf_add(&out->to_tls, st(p)->caps.data, st(p)->caps.len);
 	proto_send_line(p, out, "OK \"TLS negotiation successful\"");
 	out->watch = 1;
-}
-
-static void
-push(struct negotiation *p, struct sieve_in *in, int kind,
-    struct proto_out *out)
-{
-	if (cmdq_push(&in->q, kind) == -1)
-		proto_fail(p, out, "more than %d kinds of command in flight",
-		    CMDQ_RUNS);
-}
-
-/* Our responses that come next among the backend's. */
-static void
-own_replies(struct sieve_in *in, struct proto_out *out)
-{
-	while (cmdq_head(&in->q) == K_REFUSED) {
-		pbuf_str(&out->to_tls, TLS_ACTIVE);
-		cmdq_pop(&in->q);
-	}
 }
 
 /*
@@ -204,7 +184,7 @@ refuse(struct negotiation *p, struct sieve_in *in, struct proto_out *out)
 	if (cmdq_head(&in->q) == -1 && inside_at_start(p, 0) && !in->b_mid)
 		pbuf_str(&out->to_tls, TLS_ACTIVE);
 	else
-		push(p, in, K_REFUSED, out);
+		cmdq_push(p, &in->q, K_REFUSED, out);
 }
 
 static void
@@ -234,7 +214,7 @@ client_line(struct negotiation *p, struct sieve_in *in, const struct iline *l,
 			refuse(p, in, out);
 		return;
 	} else
-		push(p, in, command_kind(l->head, n), out);
+		cmdq_push(p, &in->q, command_kind(l->head, n), out);
 	if (l->whole)
 		inside_pass(p, 1, l->s, l->len, out);
 	if ((in->c_more = more))
@@ -250,7 +230,7 @@ response_done(struct sieve_in *in, int kind, struct proto_out *out)
 	if (kind != -1 && kind != K_REFUSED)
 		cmdq_pop(&in->q);
 	in->b_mid = 0;
-	own_replies(in, out);
+	cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 }
 
 static void

@@ -73,12 +73,8 @@ smtp_line(struct negotiation *p, const char *s, size_t len,
 		}
 		if (!last)
 			return;
-		if (!st(p)->starttls) {
-			proto_not_offered(p, out, "STARTTLS");
-			return;
-		}
-		proto_send_line(p, out, "STARTTLS");
-		st(p)->state = STARTTLS;
+		if (proto_ask_switch(p, out, st(p)->starttls, "STARTTLS"))
+			st(p)->state = STARTTLS;
 		return;
 	case STARTTLS:
 		if (!last)

@@ -163,7 +163,6 @@ enum {
 
 #define TLS_ACTIVE	"554 5.5.1 Error: TLS already active\r\n"
 
-
 static void
 smtp_free(struct negotiation *p)
 {
@@ -172,30 +171,11 @@ smtp_free(struct negotiation *p)
 	free(in->held.data);
 }
 
-/* Our replies that come next among the backend's. */
-static void
-own_replies(struct smtp_in *in, struct proto_out *out)
-{
-	while (cmdq_head(&in->q) == K_REFUSED) {
-		pbuf_str(&out->to_tls, TLS_ACTIVE);
-		cmdq_pop(&in->q);
-	}
-}
-
 /* LMTP answers a message once per accepted recipient (RFC 2033 4.2). */
 static unsigned
 message_replies(struct negotiation *p, struct smtp_in *in)
 {
 	return p->cfg.proto == PROTO_LMTP && in->rcpts > 1 ? in->rcpts : 1;
-}
-
-static void
-push(struct negotiation *p, struct smtp_in *in, int kind,
-    struct proto_out *out)
-{
-	if (cmdq_push(&in->q, kind) == -1)
-		proto_fail(p, out, "more than %d kinds of command in flight",
-		    CMDQ_RUNS);
 }
 
 /* BDAT SIZE [LAST]: its size, and whether it ends the message. */
@@ -227,7 +207,7 @@ client_line(struct negotiation *p, struct smtp_in *in, const char *s,
 		if (n == 1 && s[0] == '.') {
 			in->body = 0;
 			for (unsigned i = message_replies(p, in); i > 0; i--)
-				push(p, in, K_MESSAGE, out);
+				cmdq_push(p, &in->q, K_MESSAGE, out);
 		}
 		return;
 	}
@@ -235,27 +215,27 @@ client_line(struct negotiation *p, struct smtp_in *in, const char *s,
 		if (cmdq_head(&in->q) == -1)
 			pbuf_str(&out->to_tls, TLS_ACTIVE);
 		else
-			push(p, in, K_REFUSED, out);
+			cmdq_push(p, &in->q, K_REFUSED, out);
 		return;
 	}
 	inside_pass(p, 1, s, len, out);
 	if (proto_word_eq(s, n, hello(p)) || proto_word_eq(s, n, "HELO"))
-		push(p, in, K_EHLO, out);
+		cmdq_push(p, &in->q, K_EHLO, out);
 	else if (proto_word_eq(s, n, "MAIL") || proto_word_eq(s, n, "RSET"))
-		push(p, in, K_MAIL, out);
+		cmdq_push(p, &in->q, K_MAIL, out);
 	else if (proto_word_eq(s, n, "RCPT"))
-		push(p, in, K_RCPT, out);
+		cmdq_push(p, &in->q, K_RCPT, out);
 	else if (proto_word_eq(s, n, "DATA"))
-		push(p, in, K_DATA, out);
+		cmdq_push(p, &in->q, K_DATA, out);
 	else if (proto_word_eq(s, n, "BDAT")) {
 		/* The chunk is data; LMTP answers the last per recipient. */
 		size = bdat_size(s, n, &last);
 		for (unsigned i = last ? message_replies(p, in) : 1; i > 0;
 		    i--)
-			push(p, in, K_MESSAGE, out);
+			cmdq_push(p, &in->q, K_MESSAGE, out);
 		inside_raw(p, 1, size);
 	} else
-		push(p, in, K_OTHER, out);
+		cmdq_push(p, &in->q, K_OTHER, out);
 }
 
 /*
@@ -314,7 +294,7 @@ backend_line(struct negotiation *p, struct smtp_in *in, const struct iline *l,
 	else if (kind == K_MAIL || kind == K_EHLO)
 		in->rcpts = 0;
 	cmdq_pop(&in->q);
-	own_replies(in, out);
+	cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 }
 
 static void
@@ -328,7 +308,7 @@ smtp_inside(struct negotiation *p, int tls_side, const struct iline *l,
 	else if (l->whole)
 		client_line(p, in, l->s, l->len, out);
 	else if (!in->body)
-		push(p, in, K_OTHER, out);	/* a command too long to read */
+		cmdq_push(p, &in->q, K_OTHER, out);	/* a command too long to read */
 }
 
 const struct proto_ops smtp_server_ops = {

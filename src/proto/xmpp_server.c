@@ -40,7 +40,6 @@ default_ns(const struct xml_token *t, const char *ns)
 	    strncmp(v, ns, vlen) == 0;
 }
 
-
 /*
  * Our stream header.  Its id is the session's random nonce: this stream
  * ends at STARTTLS, and the backend names the one inside TLS.
