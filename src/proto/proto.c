@@ -92,7 +92,7 @@ after_switch(struct negotiation *p, const char *s, size_t len,
 {
 	size_t	ws = 0;
 
-	if (p->ops->flags & PROTO_WS_AFTER_SWITCH)
+	if (proto_flags(p->cfg.proto) & PROTO_WS_AFTER_SWITCH)
 		while (ws < len && strchr(" \t\r\n", s[ws]) != NULL &&
 		    s[ws] != '\0')
 			ws++;
@@ -284,7 +284,7 @@ proto_established(struct negotiation *p, struct proto_out *out)
 int
 proto_space_after_switch(const struct negotiation *p)
 {
-	return (p->ops->flags & PROTO_WS_AFTER_SWITCH) != 0;
+	return (proto_flags(p->cfg.proto) & PROTO_WS_AFTER_SWITCH) != 0;
 }
 
 /* Server role: the backend's reply is complete; the client's next lines. */

@@ -28,7 +28,9 @@
  *   unavailable  server role: what a client is told when the backend
  *                cannot be reached (a string literal: binary ones may
  *                hold NUL bytes, its size is its length)
- *   flags        PROTO_HELP_GROUP: --help puts a ';' before it
+ *   flags        PROTO_HELP_GROUP: --help puts a ';' before it;
+ *                PROTO_WS_AFTER_SWITCH: white space may follow the
+ *                switch (XMPP: between stanzas)
  * Adding a protocol is a row here and its two module files.
  */
 #define PROTO_MAP(X)							\
@@ -43,7 +45,7 @@
 	X(SIEVE, "sieve", "(ManageSieve)", sieve,			\
 	    "BYE (TRYLATER) \"Service not available\"\r\n", 0)		\
 	X(XMPP, "xmpp", "(client-to-server)", xmpp,			\
-	    PROTO_XMPP_UNAVAILABLE, 0)					\
+	    PROTO_XMPP_UNAVAILABLE, PROTO_WS_AFTER_SWITCH)		\
 	X(HTTP, "http-upgrade", "", http,				\
 	    "HTTP/1.1 503 Service Unavailable\r\n"			\
 	    "Content-Length: 0\r\nConnection: close\r\n\r\n", 0)	\
@@ -56,6 +58,7 @@
 
 /* flags */
 #define PROTO_HELP_GROUP	1
+#define PROTO_WS_AFTER_SWITCH	2
 
 /* A stream error after a stream header of our own. */
 #define PROTO_XMPP_UNAVAILABLE						\

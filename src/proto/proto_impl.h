@@ -58,13 +58,8 @@ struct proto_ops {
 	void	(*free)(struct negotiation *);
 	/* The module's state (p->priv): this many bytes, zeroed. */
 	size_t	 size;
-	unsigned flags;
 	int	 literals;	/* LITERALS_*: read with their line */
 };
-
-/* flags */
-#define PROTO_WS_AFTER_SWITCH	1	/* white space may follow the switch
-					   (XMPP: between stanzas) */
 
 /* Literals {N} / {N+} at a line's end, read as part of the line. */
 #define LITERALS_TLS		1	/* from the TLS side, both forms */
@@ -123,6 +118,7 @@ proto_is_client(const struct negotiation *p)
 
 /* The table (proto/registry.c). */
 const struct proto_ops *proto_ops_of(enum proto, enum role);
+unsigned proto_flags(enum proto);
 
 /* The opening's engine (proto/proto.c). */
 void	 proto_reply_done(struct negotiation *, struct proto_out *);

@@ -18,16 +18,17 @@ struct proto_def {
 	const struct proto_ops	*ops[2];	/* by enum role */
 	const char		*unavailable;
 	size_t			 unavailable_len;
+	unsigned		 flags;
 };
 
 /* sizeof: the binary replies hold NUL bytes. */
 #define DEFINE(id, name, note, module, unavailable, flags)		\
 	[PROTO_##id] = { name,						\
 	    { &module##_client_ops, &module##_server_ops },		\
-	    unavailable, sizeof(unavailable) - 1 },
+	    unavailable, sizeof(unavailable) - 1, flags },
 
 static const struct proto_def registry[PROTO_END] = {
-	[PROTO_NONE] = { "none", { NULL, NULL }, NULL, 0 },
+	[PROTO_NONE] = { "none", { NULL, NULL }, NULL, 0, 0 },
 	PROTO_MAP(DEFINE)
 };
 
@@ -56,6 +57,14 @@ proto_ops_of(enum proto proto, enum role role)
 	if (d == NULL || (unsigned)role > ROLE_SERVER)
 		return NULL;
 	return d->ops[role];
+}
+
+unsigned
+proto_flags(enum proto proto)
+{
+	const struct proto_def	*d = lookup(proto);
+
+	return d != NULL ? d->flags : 0;
 }
 
 /* Server role: what a client is told when the backend cannot be reached. */

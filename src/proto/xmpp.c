@@ -169,5 +169,4 @@ const struct proto_ops xmpp_client_ops = {
 	.size = sizeof(struct xmpp_state),
 	.start = xmpp_start,
 	.data = xmpp_data,
-	.flags = PROTO_WS_AFTER_SWITCH,
 };

@@ -164,5 +164,4 @@ xmpp_data(struct negotiation *p, int tls_side, const char *s, size_t len,
 const struct proto_ops xmpp_server_ops = {
 	.size = sizeof(struct xmpp_state),
 	.data = xmpp_data,
-	.flags = PROTO_WS_AFTER_SWITCH,
 };
