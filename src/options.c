@@ -69,26 +69,39 @@ static const struct option longopts[] = {
 	{ name, note, flags },
 
 /*
- * The STARTTLS protocols of --help, from the protocol table: filled into
- * the description column, ", " between them, "; " where a group begins.
+ * The STARTTLS protocols as --help says them, from the protocol table:
+ * "STARTTLS: smtp, ...", ", " between them, "; " where a group begins.
  */
 static void
-usage_protos(FILE *f)
+protos_text(char *text, size_t size)
 {
 	static const struct {
 		const char	*name, *note;
 		unsigned	 flags;
 	} protos[] = { PROTO_MAP(HELP_ITEM) };
-	size_t		 n = sizeof(protos) / sizeof(protos[0]);
-	char		 text[1024], *w, *save = NULL;
-	size_t		 len = 0, col = 0;
+	size_t		 n = sizeof(protos) / sizeof(protos[0]), len = 0;
+	int		 r;
 
-	len += (size_t)snprintf(text, sizeof(text), "STARTTLS:");
-	for (size_t i = 0; i < n && len < sizeof(text); i++)
-		len += (size_t)snprintf(text + len, sizeof(text) - len,
-		    " %s%s%s%s", protos[i].name, *protos[i].note ? " " : "",
+	for (size_t i = 0; i < n; i++) {
+		r = snprintf(text + len, size - len, "%s %s%s%s%s",
+		    i == 0 ? "STARTTLS:" : "",
+		    protos[i].name, *protos[i].note ? " " : "",
 		    protos[i].note, i + 1 == n ? "" :
 		    protos[i + 1].flags & PROTO_HELP_GROUP ? ";" : ",");
+		if (r < 0 || (size_t)r >= size - len)
+			return;		/* cut short: text is far larger */
+		len += (size_t)r;
+	}
+}
+
+/* Filled into the description column, word by word. */
+static void
+usage_protos(FILE *f)
+{
+	char	 text[1024], *w, *save = NULL;
+	size_t	 col = 0;
+
+	protos_text(text, sizeof(text));
 	for (w = strtok_r(text, " ", &save); w != NULL;
 	    w = strtok_r(NULL, " ", &save)) {
 		if (col > 0 && col + 1 + strlen(w) > USAGE_WIDTH) {

@@ -20,7 +20,7 @@ enum {
 struct ftp_state {
 	int		 state;
 	int		 auth_tls;	/* FEAT lists AUTH TLS */
-	int		 multi;	/* a multi-line reply's code */
+	int		 multi;		/* a multi-line reply's code */
 };
 
 static struct ftp_state *

@@ -31,8 +31,8 @@ struct ftp_state {
 	int		 state;
 	int		 feat_list;	/* the FEAT reply is a 211 list */
 	unsigned	 feat_lines;	/* its lines so far */
-	int		 multi;	/* a multi-line reply's code */
-	struct ftp_in	 in;	/* inside TLS */
+	int		 multi;		/* a multi-line reply's code */
+	struct ftp_in	 in;		/* inside TLS */
 };
 
 static struct ftp_state *
@@ -137,10 +137,7 @@ ftp_line(struct negotiation *p, const char *s, size_t len,
 		return;
 	}
 	if (*w == NULL) {
-		proto_forward_line(p, out, s, len);
-		proto_fall_back(p, out,
-		    "'%.*s' before AUTH TLS: --allow-plain, so "
-		    "relaying in CLEAR TEXT", (int)n, s);
+		proto_allow_plain(p, out, s, len, s, "AUTH TLS");
 		return;
 	}
 	st(p)->state = proto_word_eq(s, len, "FEAT") ? FEAT_REPLY : REPLY;

@@ -14,7 +14,8 @@ enum {
 struct http_state {
 	int		 state;
 	int		 upgrade_tls;	/* the 101 upgrades to TLS */
-	int		 in_upgrade;	/* the header line is Upgrade: (it may go on) */
+	int		 in_upgrade;	/* the header line is Upgrade: (it
+					   may go on) */
 };
 
 static struct http_state *
@@ -51,8 +52,8 @@ http_line(struct negotiation *p, const char *s, size_t len,
 			if (p->cfg.opportunistic)
 				proto_fail(p, out,
 				    "the server refused the upgrade "
-				    "('%.*s'); --opportunistic cannot help once "
-				    "it has answered", shown, s);
+				    "('%.*s'); --opportunistic cannot help "
+				    "once it has answered", shown, s);
 			else
 				proto_fail(p, out,
 				    "the server refused the upgrade: "

@@ -20,7 +20,7 @@ enum {
 
 struct http_state {
 	int		 state;
-	unsigned	 flags;	/* what the request says, below */
+	unsigned	 flags;		/* what the request says, below */
 	struct pbuf	 request;	/* it, for the plain side */
 };
 
@@ -99,8 +99,7 @@ http_line(struct negotiation *p, const char *s, size_t len,
 			return;
 		}
 		st(p)->flags = len >= 18 &&
-		    strncmp(s, "OPTIONS * HTTP/1.", 17) ==
-		    0 ? OPTIONS_STAR : 0;
+		    strncmp(s, "OPTIONS * HTTP/1.", 17) == 0 ? OPTIONS_STAR : 0;
 		st(p)->request.len = 0;
 		pbuf_add(&st(p)->request, s, len);
 		pbuf_add(&st(p)->request, "\r\n", 2);

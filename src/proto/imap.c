@@ -16,7 +16,7 @@ enum {
 struct imap_state {
 	int		 state;
 	int		 starttls;	/* CAPABILITY lists STARTTLS */
-	unsigned	 tag;	/* our command tags so far */
+	unsigned	 tag;		/* our command tags so far */
 };
 
 static struct imap_state *
@@ -116,7 +116,8 @@ imap_line(struct negotiation *p, const char *s, size_t len,
 		return;
 	case CAPABILITY:
 		if (len >= 13 && strncasecmp(s, "* CAPABILITY ", 13) == 0) {
-			p->caps.len = 0;	/* the answer replaces the code */
+			/* The answer replaces the code. */
+			p->caps.len = 0;
 			st(p)->starttls |= scan_caps(p, s + 13, len - 13);
 			return;
 		}

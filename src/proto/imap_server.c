@@ -33,8 +33,9 @@ struct imap_in {
 
 struct imap_state {
 	int		 state;
-	struct pbuf	 tag;	/* the forwarded command's tag and its space */
-	struct imap_in	 in;	/* inside TLS */
+	struct pbuf	 tag;		/* the forwarded command's tag and
+					   its space */
+	struct imap_in	 in;		/* inside TLS */
 };
 
 static struct imap_state *
@@ -171,10 +172,7 @@ imap_line(struct negotiation *p, const char *s, size_t len,
 	    !proto_word_eq(cmd, clen, "LOGOUT") &&
 	    !proto_word_eq(cmd, clen, "ID"))) {
 		if (p->cfg.allow_plain) {
-			proto_forward_line(p, out, s, len);
-			proto_fall_back(p, out, "'%.*s' before STARTTLS: "
-			    "--allow-plain, so relaying in CLEAR TEXT",
-			    (int)proto_word_len(cmd, clen), cmd);
+			proto_allow_plain(p, out, s, len, cmd, "STARTTLS");
 		} else if (literal)
 			proto_send_line(p, out,
 			    "%.*s BAD Literals are not accepted "

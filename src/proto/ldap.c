@@ -91,7 +91,7 @@ ldap_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 		snprintf(line, sizeof(line), "resultCode %ld, '%s'", code,
 		    text);
 		pbuf_str(&p->caps, line);
-		/* --opportunistic: what follows is clear text for the client. */
+		/* --opportunistic: what follows is clear text for it. */
 		proto_not_offered(p, out, "StartTLS");
 		return total;
 	}

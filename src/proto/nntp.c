@@ -21,7 +21,7 @@ enum {
 struct nntp_state {
 	int		 state;
 	int		 starttls;	/* CAPABILITIES lists STARTTLS */
-	unsigned	 lines;	/* lines of the list so far */
+	unsigned	 lines;		/* lines of the list so far */
 };
 
 static struct nntp_state *
@@ -38,7 +38,8 @@ nntp_line(struct negotiation *p, const char *s, size_t len,
 
 	if (st(p)->state == CAPS_LIST) {
 		if (len == 1 && s[0] == '.') {
-			if (proto_ask_switch(p, out, st(p)->starttls, "STARTTLS"))
+			if (proto_ask_switch(p, out, st(p)->starttls,
+			    "STARTTLS"))
 				st(p)->state = STARTTLS;
 			return;
 		}

@@ -28,13 +28,15 @@ struct nntp_in {
 	struct cmdq	 q;
 	int		 data;		/* the backend sends lines up to "." */
 	int		 article;	/* the client sends lines up to "." */
-	unsigned	 answers;	/* client lines that answer a challenge */
+	unsigned	 answers;	/* client lines that answer a
+					   challenge */
 };
 
 struct nntp_state {
 	int		 state;
-	int		 capabilities;	/* the forwarded command is CAPABILITIES */
-	struct nntp_in	 in;	/* inside TLS */
+	int		 capabilities;	/* the forwarded command is
+					   CAPABILITIES */
+	struct nntp_in	 in;		/* inside TLS */
 };
 
 static struct nntp_state *
@@ -77,7 +79,7 @@ nntp_plain_line(struct negotiation *p, const char *s, size_t len,
 	switch (st(p)->state) {
 	case STATUS:
 		proto_relay_line(p, out, s, len);
-		/* 100 (HELP) and 101 (CAPABILITIES) have a list (3977 3.1.1). */
+		/* 100 (HELP), 101 (CAPABILITIES): a list (3977 3.1.1). */
 		if (len >= 3 && (strncmp(s, "100", 3) == 0 ||
 		    strncmp(s, "101", 3) == 0) && (len == 3 || s[3] == ' ')) {
 			st(p)->state = LIST;
@@ -132,13 +134,10 @@ nntp_line(struct negotiation *p, const char *s, size_t len,
 			    "STARTTLS first");
 			return;
 		}
-		proto_forward_line(p, out, s, len);
-		proto_fall_back(p, out,
-		    "'%.*s' before STARTTLS: --allow-plain, so "
-		    "relaying in CLEAR TEXT", (int)proto_word_len(s, len), s);
+		proto_allow_plain(p, out, s, len, s, "STARTTLS");
 		return;
 	}
-	/* st(p)->capabilities: the list is the capabilities (STARTTLS goes in). */
+	/* The list is the capabilities: STARTTLS goes in. */
 	st(p)->capabilities = proto_word_eq(s, len, "CAPABILITIES");
 	st(p)->state = STATUS;
 	proto_forward_line(p, out, s, len);

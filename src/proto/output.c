@@ -171,7 +171,7 @@ proto_log_line(struct negotiation *p, struct proto_out *out, int tls_side,
 		if (isprint((unsigned char)line[i]))
 			pbuf_add(&out->log, &line[i], 1);
 		else {
-			/* One transcript line each, shown as the log shows it. */
+			/* One transcript line each, as the log shows it. */
 			snprintf(hex, sizeof(hex), "\\x%02x",
 			    (unsigned char)line[i]);
 			pbuf_str(&out->log, hex);
@@ -226,6 +226,22 @@ proto_fall_back(struct negotiation *p, struct proto_out *out, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(out->why, sizeof(out->why), fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Server role, --allow-plain: a command the backend may see only inside
+ * TLS goes on all the same, and clear text from then on.  The log names
+ * its word at word (after an IMAP tag) and the switch it came before.
+ */
+void
+proto_allow_plain(struct negotiation *p, struct proto_out *out,
+    const char *s, size_t len, const char *word, const char *sw)
+{
+	size_t	wlen = proto_word_len(word, len - (size_t)(word - s));
+
+	proto_forward_line(p, out, s, len);
+	proto_fall_back(p, out, "'%.*s' before %s: --allow-plain, so "
+	    "relaying in CLEAR TEXT", (int)wlen, word, sw);
 }
 
 /*

@@ -14,7 +14,7 @@ enum {
 
 struct pop3_state {
 	int		 state;
-	int		 stls;	/* CAPA lists STLS */
+	int		 stls;		/* CAPA lists STLS */
 };
 
 static struct pop3_state *

@@ -23,13 +23,14 @@ enum {
 struct pop3_in {
 	struct cmdq	 q;
 	int		 list;		/* the backend sends lines up to "." */
-	unsigned	 answers;	/* client lines that answer a challenge */
+	unsigned	 answers;	/* client lines that answer a
+					   challenge */
 };
 
 struct pop3_state {
 	int		 state;
-	int		 capa;	/* the forwarded command is CAPA */
-	struct pop3_in	 in;	/* inside TLS */
+	int		 capa;		/* the forwarded command is CAPA */
+	struct pop3_in	 in;		/* inside TLS */
 };
 
 static struct pop3_state *
@@ -88,16 +89,14 @@ pop3_line(struct negotiation *p, const char *s, size_t len,
 		proto_switch_now(p, out);
 		return;
 	}
-	/* Before TLS only CAPA and QUIT reach the backend (see imap_server.c). */
+	/* Before TLS only CAPA and QUIT reach the backend (imap_server.c). */
 	if (!proto_word_eq(s, len, "CAPA") && !proto_word_eq(s, len, "QUIT")) {
 		if (!p->cfg.allow_plain) {
 			proto_send_line(p, out,
 			    "-ERR [AUTH] Must issue STLS first");
 			return;
 		}
-		proto_forward_line(p, out, s, len);
-		proto_fall_back(p, out, "'%.*s' before STLS: --allow-plain, so "
-		    "relaying in CLEAR TEXT", (int)proto_word_len(s, len), s);
+		proto_allow_plain(p, out, s, len, s, "STLS");
 		return;
 	}
 	st(p)->capa = proto_word_eq(s, len, "CAPA");
@@ -188,7 +187,8 @@ client_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
 		return;
 	}
 	if (!l->whole) {
-		cmdq_push(p, &in->q, K_OTHER, out);	/* too long to read: -ERR */
+		/* Too long to read: -ERR. */
+		cmdq_push(p, &in->q, K_OTHER, out);
 		return;
 	}
 	inside_pass(p, 1, l->s, l->len, out);

@@ -36,7 +36,7 @@ pg_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 	case 'N':
 		pbuf_str(&out->log, "S: N (SSL not supported)\n");
 		pbuf_str(&p->caps, "'N'");
-		/* --opportunistic: what follows is clear text for the client. */
+		/* --opportunistic: what follows is clear text for it. */
 		proto_not_offered(p, out, "SSL");
 		return 1;
 	case 'E':

@@ -110,10 +110,12 @@ struct pbuf {
 struct proto_out {
 	struct pbuf	 to_tls;	/* for the TLS-side peer */
 	struct pbuf	 to_plain;	/* for the plain side */
-	struct pbuf	 log;		/* transcript lines ("C: ...", "S: ...") */
+	struct pbuf	 log;		/* transcript lines ("C: ...",
+					   "S: ...") */
 	int		 start_tls;	/* switch now */
 	int		 fallback;	/* relay in clear text from now on */
-	int		 relay;		/* inside TLS: relay as is from now on */
+	int		 relay;		/* inside TLS: relay as is from now
+					   on */
 	int		 watch;		/* inside TLS: both sides flow, through
 					   the module, for good */
 	int		 fail;		/* end with status 4, for why */

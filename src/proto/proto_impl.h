@@ -76,7 +76,8 @@ struct lines {
 /* Inside TLS: one direction cut into lines (proto/inside.c). */
 struct tline {
 	struct pbuf	 held;		/* a line begun in an earlier read */
-	size_t		 raw;		/* bytes to pass as they are (a literal) */
+	size_t		 raw;		/* bytes to pass as they are (a
+					   literal) */
 	int		 long_line;	/* passing a long line to its end */
 	char		 head[INSIDE_TAIL], tail[INSIDE_TAIL];
 	size_t		 headlen, taillen;
@@ -144,6 +145,8 @@ void	 proto_switch_now(struct negotiation *, struct proto_out *);
 void	 proto_watch(struct negotiation *, struct proto_out *);
 void	 proto_fall_back(struct negotiation *, struct proto_out *,
 	    const char *, ...) PROTO_PRINTF;
+void	 proto_allow_plain(struct negotiation *, struct proto_out *,
+	    const char *, size_t, const char *, const char *);
 void	 proto_not_offered(struct negotiation *, struct proto_out *,
     const char *);
 int	 proto_ask_switch(struct negotiation *, struct proto_out *, int,

@@ -23,7 +23,8 @@ enum {
 /* Inside TLS: see below. */
 struct sieve_in {
 	struct cmdq	 q;
-	unsigned	 answers;	/* client lines that answer a challenge */
+	unsigned	 answers;	/* client lines that answer a
+					   challenge */
 	int		 c_more;	/* the client's line goes on after a
 					   literal */
 	int		 b_more;	/* the backend's, the same */
@@ -33,9 +34,11 @@ struct sieve_in {
 
 struct sieve_state {
 	int		 state;
-	int		 caps_reply;	/* the backend's reply is its capabilities */
-	struct pbuf	 caps;	/* what it said, to say it again inside TLS */
-	struct sieve_in	 in;	/* inside TLS */
+	int		 caps_reply;	/* the backend's reply is its
+					   capabilities */
+	struct pbuf	 caps;		/* what it said, to say it again
+					   inside TLS */
+	struct sieve_in	 in;		/* inside TLS */
 };
 
 static struct sieve_state *
@@ -69,7 +72,7 @@ sieve_plain_line(struct negotiation *p, const char *s, size_t len,
 	if (caps && proto_word_eq(s, len, "\"STARTTLS\""))
 		return;		/* ours goes last */
 	if (!is_end(s, len)) {
-		/* No mechanism is usable before TLS: say so, as Dovecot does. */
+		/* No mechanism is usable before TLS: say so, like Dovecot. */
 		if (caps && !p->cfg.allow_plain &&
 		    proto_word_eq(s, len, "\"SASL\""))
 			proto_send_line(p, out, "\"SASL\" \"\"");
@@ -109,10 +112,7 @@ sieve_line(struct negotiation *p, const char *s, size_t len,
 			    "STARTTLS first\"");
 			return;
 		}
-		proto_forward_line(p, out, s, len);
-		proto_fall_back(p, out,
-		    "'%.*s' before STARTTLS: --allow-plain, so "
-		    "relaying in CLEAR TEXT", (int)proto_word_len(s, len), s);
+		proto_allow_plain(p, out, s, len, s, "STARTTLS");
 		return;
 	}
 	st(p)->caps_reply = proto_word_eq(s, len, "CAPABILITY");

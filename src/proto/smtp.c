@@ -18,7 +18,7 @@ enum {
 struct smtp_state {
 	int		 state;
 	int		 starttls;	/* the EHLO reply lists STARTTLS */
-	unsigned	 lines;	/* lines of the EHLO reply so far */
+	unsigned	 lines;		/* lines of the EHLO reply so far */
 };
 
 static struct smtp_state *

@@ -33,7 +33,7 @@ struct smtp_in {
 struct smtp_state {
 	int		 state;
 	unsigned	 ehlo_lines;	/* lines of the backend's EHLO reply */
-	struct smtp_in	 in;	/* inside TLS */
+	struct smtp_in	 in;		/* inside TLS */
 };
 
 static struct smtp_state *
@@ -131,10 +131,7 @@ smtp_line(struct negotiation *p, const char *s, size_t len,
 		st(p)->state = REPLY;
 	else if (p->cfg.allow_plain) {
 		/* Clear text from here on: this command and all after it. */
-		proto_forward_line(p, out, s, len);
-		proto_fall_back(p, out,
-		    "'%.*s' before STARTTLS: --allow-plain, so "
-		    "relaying in CLEAR TEXT", (int)proto_word_len(s, len), s);
+		proto_allow_plain(p, out, s, len, s, "STARTTLS");
 		return;
 	} else {
 		proto_send_line(p, out,
@@ -308,7 +305,7 @@ smtp_inside(struct negotiation *p, int tls_side, const struct iline *l,
 	else if (l->whole)
 		client_line(p, in, l->s, l->len, out);
 	else if (!in->body)
-		cmdq_push(p, &in->q, K_OTHER, out);	/* a command too long to read */
+		cmdq_push(p, &in->q, K_OTHER, out);	/* too long to read */
 }
 
 const struct proto_ops smtp_server_ops = {

@@ -298,11 +298,13 @@ xmpp_version1(const struct xml_token *t)
 int
 xmpp_safe_name(const char *s, size_t len)
 {
+	static const char	safe[] = "abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]";
+
 	if (len == 0 || len > 255)
 		return 0;
 	for (size_t i = 0; i < len; i++)
-		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789.-:[]", s[i]) == NULL || s[i] == '\0')
+		if (strchr(safe, s[i]) == NULL || s[i] == '\0')
 			return 0;
 	return 1;
 }

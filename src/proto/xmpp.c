@@ -21,7 +21,7 @@ enum {
 struct xmpp_state {
 	int		 state;
 	int		 starttls;	/* the features offer STARTTLS */
-	struct xml	 xml;	/* the stream so far */
+	struct xml	 xml;		/* the stream so far */
 };
 
 static struct xmpp_state *

@@ -20,7 +20,7 @@ enum {
 
 struct xmpp_state {
 	int		 state;
-	struct xml	 xml;	/* the stream so far */
+	struct xml	 xml;		/* the stream so far */
 };
 
 static struct xmpp_state *
@@ -89,8 +89,9 @@ element(struct negotiation *p, const struct xml_token *t,
 		}
 		if (!default_ns(t, "jabber:client") &&
 		    !default_ns(t, "jabber:server")) {
-			stream_error(p, t, out, "invalid-namespace", "the "
-			    "stream is neither jabber:client nor jabber:server");
+			stream_error(p, t, out, "invalid-namespace",
+			    "the stream is neither jabber:client nor "
+			    "jabber:server");
 			return;
 		}
 		if (!xmpp_version1(t)) {
