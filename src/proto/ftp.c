@@ -57,7 +57,7 @@ ftp_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
 	int	code = proto_reply_code(s, len, "- ");
-	int	shown = (int)(len > 80 ? 80 : len);
+	int	shown = proto_shown(len);
 
 	/*
 	 * A reply line starts with three digits and ' ', '-' or its end;

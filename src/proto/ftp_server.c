@@ -92,7 +92,7 @@ ftp_plain_line(struct negotiation *p, const char *s, size_t len,
 	else if (code == -1) {
 		proto_fail(p, out,
 		    "malformed FTP reply from the backend: '%.*s'",
-		    (int)(len > 80 ? 80 : len), s);
+		    proto_shown(len), s);
 		return;
 	} else if (!(end = len == 3 || s[3] == ' '))
 		st(p)->multi = code;

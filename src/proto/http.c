@@ -38,7 +38,7 @@ static void
 http_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	int	shown = (int)(len > 80 ? 80 : len);
+	int	shown = proto_shown(len);
 
 	switch (st(p)->state) {
 	case STATUS:

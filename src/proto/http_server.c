@@ -95,7 +95,7 @@ http_line(struct negotiation *p, const char *s, size_t len,
 			return;		/* RFC 7230 3.5: skip empty lines */
 		if (len < 14 || memmem(s, len, " HTTP/1.", 8) == NULL) {
 			proto_fail(p, out, "not an HTTP/1 request: '%.*s'",
-			    (int)(len > 80 ? 80 : len), s);
+			    proto_shown(len), s);
 			return;
 		}
 		st(p)->flags = len >= 18 &&

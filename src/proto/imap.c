@@ -83,7 +83,7 @@ imap_line(struct negotiation *p, const char *s, size_t len,
 {
 	const char	*code, *resp;
 	size_t		 clen, rest;
-	int		 shown = (int)(len > 80 ? 80 : len);
+	int		 shown = proto_shown(len);
 
 	switch (st(p)->state) {
 	case GREETING:

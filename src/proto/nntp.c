@@ -34,7 +34,7 @@ static void
 nntp_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	int	shown = (int)(len > 80 ? 80 : len), code;
+	int	shown = proto_shown(len), code;
 
 	if (st(p)->state == CAPS_LIST) {
 		if (len == 1 && s[0] == '.') {

@@ -117,6 +117,13 @@ proto_is_client(const struct negotiation *p)
 	return p->cfg.role == ROLE_CLIENT;
 }
 
+/* How much of a line an error message quotes ('%.*s'). */
+static inline int
+proto_shown(size_t len)
+{
+	return (int)(len > 80 ? 80 : len);
+}
+
 /* The table (proto/registry.c). */
 const struct proto_ops *proto_ops_of(enum proto, enum role);
 unsigned proto_flags(enum proto);

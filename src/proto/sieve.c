@@ -29,7 +29,7 @@ static void
 sieve_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	int	shown = (int)(len > 80 ? 80 : len);
+	int	shown = proto_shown(len);
 
 	switch (st(p)->state) {
 	case GREETING:

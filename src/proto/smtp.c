@@ -36,7 +36,7 @@ smtp_line(struct negotiation *p, const char *s, size_t len,
 	/* Three digits, then '-' (more follow), ' ' or nothing. */
 	if ((code = proto_reply_code(s, len, "- ")) == -1) {
 		proto_fail(p, out, "malformed SMTP reply: '%.*s'",
-		    (int)(len > 80 ? 80 : len), s);
+		    proto_shown(len), s);
 		return;
 	}
 	last = len == 3 || s[3] == ' ';
@@ -47,7 +47,7 @@ smtp_line(struct negotiation *p, const char *s, size_t len,
 		if (code != 220) {
 			proto_fail(p, out,
 			    "the server's greeting is not 220: '%.*s'",
-			    (int)(len > 80 ? 80 : len), s);
+			    proto_shown(len), s);
 			return;
 		}
 		if (last) {
@@ -62,7 +62,7 @@ smtp_line(struct negotiation *p, const char *s, size_t len,
 			if (last)
 				proto_fail(p, out, "%s refused: '%.*s'",
 				    p->cfg.proto == PROTO_LMTP ? "LHLO" :
-				    "EHLO", (int)(len > 80 ? 80 : len), s);
+				    "EHLO", proto_shown(len), s);
 			return;
 		}
 		/* The first line names the server; keywords follow. */
@@ -81,7 +81,7 @@ smtp_line(struct negotiation *p, const char *s, size_t len,
 			return;
 		if (code != 220) {
 			proto_fail(p, out, "STARTTLS refused: '%.*s'",
-			    (int)(len > 80 ? 80 : len), s);
+			    proto_shown(len), s);
 			return;
 		}
 		proto_switch_now(p, out);
