@@ -134,12 +134,8 @@ imap_line(struct negotiation *p, const char *s, size_t len,
 	case STARTTLS:
 		if ((resp = tagged(p, s, len, &rest)) == NULL)
 			return;
-		if (!proto_word_eq(resp, rest, "OK")) {
-			proto_fail(p, out, "STARTTLS refused: '%.*s'", shown,
-			    s);
-			return;
-		}
-		proto_switch_now(p, out);
+		proto_switch_answer(p, out, proto_word_eq(resp, rest, "OK"),
+		    "STARTTLS", s, len);
 		return;
 	}
 }

@@ -71,12 +71,7 @@ nntp_line(struct negotiation *p, const char *s, size_t len,
 		st(p)->state = CAPS_LIST;
 		return;
 	case STARTTLS:
-		if (code != 382) {
-			proto_fail(p, out, "STARTTLS refused: '%.*s'", shown,
-			    s);
-			return;
-		}
-		proto_switch_now(p, out);
+		proto_switch_answer(p, out, code == 382, "STARTTLS", s, len);
 		return;
 	}
 }

@@ -210,6 +210,19 @@ proto_switch_now(struct negotiation *p, struct proto_out *out)
 	out->start_tls = 1;
 }
 
+/* The answer to our switch command cmd: switch if ok, else fail. */
+void
+proto_switch_answer(struct negotiation *p, struct proto_out *out, int ok,
+    const char *cmd, const char *s, size_t len)
+{
+	if (!ok) {
+		proto_fail(p, out, "%s refused: '%.*s'", cmd, proto_shown(len),
+		    s);
+		return;
+	}
+	proto_switch_now(p, out);
+}
+
 /*
  * Clear text for good (--opportunistic, --allow-plain).  What is still
  * held from either side goes on to the other once the module is done

@@ -68,11 +68,7 @@ pop3_line(struct negotiation *p, const char *s, size_t len,
 		proto_add_cap(p, s, proto_word_len(s, len));
 		return;
 	case STLS:
-		if (!is_ok(s, len)) {
-			proto_fail(p, out, "STLS refused: '%.*s'", shown, s);
-			return;
-		}
-		proto_switch_now(p, out);
+		proto_switch_answer(p, out, is_ok(s, len), "STLS", s, len);
 		return;
 	}
 }

@@ -52,12 +52,8 @@ sieve_line(struct negotiation *p, const char *s, size_t len,
 			st(p)->state = STARTTLS;
 		return;
 	case STARTTLS:
-		if (!proto_word_eq(s, len, "OK")) {
-			proto_fail(p, out, "STARTTLS refused: '%.*s'", shown,
-			    s);
-			return;
-		}
-		proto_switch_now(p, out);
+		proto_switch_answer(p, out, proto_word_eq(s, len, "OK"),
+		    "STARTTLS", s, len);
 		return;
 	}
 }

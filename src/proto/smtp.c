@@ -79,12 +79,7 @@ smtp_line(struct negotiation *p, const char *s, size_t len,
 	case STARTTLS:
 		if (!last)
 			return;
-		if (code != 220) {
-			proto_fail(p, out, "STARTTLS refused: '%.*s'",
-			    proto_shown(len), s);
-			return;
-		}
-		proto_switch_now(p, out);
+		proto_switch_answer(p, out, code == 220, "STARTTLS", s, len);
 		return;
 	}
 }
