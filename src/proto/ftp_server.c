@@ -15,7 +15,8 @@
 #include "proto_impl.h"
 
 enum {
-	GREETING,	/* the backend's greeting is due */
+	GREETING,	/* the zeroed state: the backend's greeting
+			   is due */
 	READY,		/* a client command is due */
 	REPLY,		/* the reply to a forwarded command */
 	FEAT_REPLY
@@ -44,14 +45,6 @@ st(struct negotiation *p)
 static const char *const before_tls[] = {
 	"FEAT", "HELP", "HOST", "LANG", "NOOP", "OPTS", "QUIT", "SYST", NULL
 };
-
-static void
-ftp_start(struct negotiation *p, struct proto_out *out)
-{
-	(void)out;
-	st(p)->state = GREETING;
-	p->awaiting = 1;
-}
 
 /*
  * The FEAT reply: the backend's own AUTH line goes, ours goes before the
@@ -255,7 +248,7 @@ ftp_inside(struct negotiation *p, int tls_side, const struct iline *l,
 
 const struct proto_ops ftp_server_ops = {
 	.size = sizeof(struct ftp_state),
-	.start = ftp_start,
+	.start = proto_await_backend,
 	.line = ftp_line,
 	.plain_line = ftp_plain_line,
 	.established = proto_watch,

@@ -15,7 +15,7 @@
 #include "proto_impl.h"
 
 enum {
-	GREETING,
+	GREETING,	/* the zeroed state: the backend greets */
 	READY,
 	REPLY		/* untagged data, then the tagged reply to tagbuf */
 };
@@ -42,14 +42,6 @@ static struct imap_state *
 st(struct negotiation *p)
 {
 	return p->priv;
-}
-
-static void
-imap_start(struct negotiation *p, struct proto_out *out)
-{
-	(void)out;
-	st(p)->state = GREETING;
-	p->awaiting = 1;
 }
 
 /* What no client may use before TLS, so it is not offered (RFC 2595). */
@@ -347,7 +339,7 @@ imap_inside(struct negotiation *p, int tls_side, const struct iline *l,
 
 const struct proto_ops imap_server_ops = {
 	.size = sizeof(struct imap_state),
-	.start = imap_start,
+	.start = proto_await_backend,
 	.line = imap_line,
 	.plain_line = imap_plain_line,
 	.established = proto_watch,

@@ -17,7 +17,7 @@
 #include "proto_impl.h"
 
 enum {
-	GREETING,
+	GREETING,	/* the zeroed state: the backend greets */
 	READY,
 	STATUS,		/* the first line of a response */
 	LIST		/* CAPABILITIES or HELP, up to "." */
@@ -48,14 +48,6 @@ st(struct negotiation *p)
 static const char *const before_tls[] = {
 	"CAPABILITIES", "MODE", "HELP", "DATE", "QUIT", NULL
 };
-
-static void
-nntp_start(struct negotiation *p, struct proto_out *out)
-{
-	(void)out;
-	st(p)->state = GREETING;
-	p->awaiting = 1;
-}
 
 static void
 caps_line(struct negotiation *p, const char *s, size_t len,
@@ -338,7 +330,7 @@ nntp_inside(struct negotiation *p, int tls_side, const struct iline *l,
 
 const struct proto_ops nntp_server_ops = {
 	.size = sizeof(struct nntp_state),
-	.start = nntp_start,
+	.start = proto_await_backend,
 	.line = nntp_line,
 	.plain_line = nntp_plain_line,
 	.established = proto_watch,

@@ -195,6 +195,14 @@ proto_fail(struct negotiation *p, struct proto_out *out, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Server role: the backend speaks first; the client's lines wait. */
+void
+proto_await_backend(struct negotiation *p, struct proto_out *out)
+{
+	(void)out;
+	p->awaiting = 1;
+}
+
 /* The handshake is done: both sides go through the module for good. */
 void
 proto_watch(struct negotiation *p, struct proto_out *out)

@@ -13,7 +13,7 @@
 #include "proto_impl.h"
 
 enum {
-	GREETING,
+	GREETING,	/* the zeroed state: the backend greets */
 	READY,
 	STATUS,		/* the first line of a reply */
 	LIST		/* CAPA's list, up to "." */
@@ -37,14 +37,6 @@ static struct pop3_state *
 st(struct negotiation *p)
 {
 	return p->priv;
-}
-
-static void
-pop3_start(struct negotiation *p, struct proto_out *out)
-{
-	(void)out;
-	st(p)->state = GREETING;
-	p->awaiting = 1;
 }
 
 static void
@@ -283,7 +275,7 @@ pop3_inside(struct negotiation *p, int tls_side, const struct iline *l,
 
 const struct proto_ops pop3_server_ops = {
 	.size = sizeof(struct pop3_state),
-	.start = pop3_start,
+	.start = proto_await_backend,
 	.line = pop3_line,
 	.plain_line = pop3_plain_line,
 	.established = proto_watch,

@@ -151,6 +151,7 @@ void	 proto_fail(struct negotiation *, struct proto_out *,
 void	 proto_switch_now(struct negotiation *, struct proto_out *);
 void	 proto_switch_answer(struct negotiation *, struct proto_out *, int,
 	    const char *, const char *, size_t);
+void	 proto_await_backend(struct negotiation *, struct proto_out *);
 void	 proto_watch(struct negotiation *, struct proto_out *);
 void	 proto_fall_back(struct negotiation *, struct proto_out *,
 	    const char *, ...) PROTO_PRINTF;

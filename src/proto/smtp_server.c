@@ -16,7 +16,8 @@
 #include "proto_impl.h"
 
 enum {
-	GREETING,	/* the backend's greeting is due */
+	GREETING,	/* the zeroed state: the backend's greeting
+			   is due */
 	READY,		/* a client command is due */
 	EHLO_REPLY,
 	REPLY		/* the reply to a forwarded command */
@@ -40,14 +41,6 @@ static struct smtp_state *
 st(struct negotiation *p)
 {
 	return p->priv;
-}
-
-static void
-smtp_start(struct negotiation *p, struct proto_out *out)
-{
-	(void)out;
-	st(p)->state = GREETING;
-	p->awaiting = 1;
 }
 
 static int
@@ -310,7 +303,7 @@ smtp_inside(struct negotiation *p, int tls_side, const struct iline *l,
 
 const struct proto_ops smtp_server_ops = {
 	.size = sizeof(struct smtp_state),
-	.start = smtp_start,
+	.start = proto_await_backend,
 	.line = smtp_line,
 	.plain_line = smtp_plain_line,
 	.established = proto_watch,
