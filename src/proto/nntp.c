@@ -21,7 +21,8 @@ enum {
 struct nntp_state {
 	int		 state;
 	int		 starttls;	/* CAPABILITIES lists STARTTLS */
-	unsigned	 lines;		/* lines of the list so far */
+	int		 post;		/* inside TLS: it lists POST */
+	unsigned	 lines;		/* inside TLS: its lines so far */
 };
 
 static struct nntp_state *
@@ -84,8 +85,6 @@ nntp_line(struct negotiation *p, const char *s, size_t len,
 static void
 nntp_established(struct negotiation *p, struct proto_out *out)
 {
-	st(p)->starttls = 0;
-	st(p)->lines = 0;
 	proto_send_line(p, out, "CAPABILITIES");
 	st(p)->state = TLS_STATUS;
 }
@@ -93,7 +92,7 @@ nntp_established(struct negotiation *p, struct proto_out *out)
 static void
 nntp_greet(struct negotiation *p, struct proto_out *out)
 {
-	if (st(p)->starttls)
+	if (st(p)->post)
 		proto_greet(p, out, "200 %s ready (posting allowed)",
 		    proto_safe_name(p));
 	else
@@ -128,7 +127,7 @@ nntp_inside(struct negotiation *p, int tls_side, const struct iline *l,
 	if (len == 1 && s[0] == '.')
 		nntp_greet(p, out);
 	else if (proto_word_eq(s, len, "POST"))
-		st(p)->starttls = 1;
+		st(p)->post = 1;
 }
 
 const struct proto_ops nntp_client_ops = {
