@@ -159,10 +159,12 @@ enum {
 #define TLS_ACTIVE	"534 TLS already active\r\n"
 
 static void
-client_line(struct negotiation *p, struct ftp_in *in, const struct iline *l,
+client_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
-	size_t	n = l->whole ? proto_line_len(l->s, l->len) : l->headlen;
+	struct ftp_in	*in = &st(p)->in;
+	size_t		 n = l->whole ? proto_line_len(l->s, l->len) :
+	    l->headlen;
 
 	if (proto_word_eq(l->head, n, "AUTH")) {
 		if (!l->whole)
@@ -199,13 +201,15 @@ lists_auth(const char *s, size_t n)
  * the last line of a multi-line one, "NNN text" with its first line's code.
  */
 static void
-backend_line(struct negotiation *p, struct ftp_in *in, const struct iline *l,
+backend_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
-	size_t	n = l->whole ? proto_line_len(l->s, l->len) : l->headlen;
-	int	kind = cmdq_head(&in->q);
-	int	code = proto_reply_code(l->head, n, "- ");
-	int	is_reply = code != -1;
+	struct ftp_in	*in = &st(p)->in;
+	size_t		 n = l->whole ? proto_line_len(l->s, l->len) :
+	    l->headlen;
+	int		 kind = cmdq_head(&in->q);
+	int		 code = proto_reply_code(l->head, n, "- ");
+	int		 is_reply = code != -1;
 
 	if (in->multi != 0 && (!is_reply || code != in->multi ||
 	    (n > 3 && l->head[3] != ' '))) {
@@ -234,23 +238,12 @@ backend_line(struct negotiation *p, struct ftp_in *in, const struct iline *l,
 	cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 }
 
-static void
-ftp_inside(struct negotiation *p, int tls_side, const struct iline *l,
-    struct proto_out *out)
-{
-	struct ftp_in	*in = &st(p)->in;
-
-	if (tls_side)
-		client_line(p, in, l, out);
-	else
-		backend_line(p, in, l, out);
-}
-
 const struct proto_ops ftp_server_ops = {
 	.size = sizeof(struct ftp_state),
 	.start = proto_await_backend,
 	.line = ftp_line,
 	.plain_line = ftp_plain_line,
 	.established = proto_watch,
-	.inside = ftp_inside,
+	.inside_tls = client_line,
+	.inside_plain = backend_line,
 };

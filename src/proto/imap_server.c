@@ -242,9 +242,10 @@ answer(struct negotiation *p, struct imap_in *in, const char *s, size_t len,
 }
 
 static void
-client_line(struct negotiation *p, struct imap_in *in, const struct iline *l,
+client_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
+	struct imap_in	*in = &st(p)->in;
 	size_t		 n = proto_line_len(l->s, l->len),
 	    tlen = proto_word_len(l->s, n);
 	const char	*cmd = l->s + tlen + 1;
@@ -302,9 +303,11 @@ without_starttls(struct negotiation *p, const char *s, size_t len,
 }
 
 static void
-backend_line(struct negotiation *p, struct imap_in *in, const struct iline *l,
+backend_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
+	struct imap_in	*in = &st(p)->in;
+
 	if (l->whole && !in->b_more)
 		without_starttls(p, l->s, l->len, out);
 	else if (l->whole)
@@ -325,25 +328,14 @@ backend_line(struct negotiation *p, struct imap_in *in, const struct iline *l,
 	}
 }
 
-static void
-imap_inside(struct negotiation *p, int tls_side, const struct iline *l,
-    struct proto_out *out)
-{
-	struct imap_in	*in = &st(p)->in;
-
-	if (tls_side)
-		client_line(p, in, l, out);
-	else
-		backend_line(p, in, l, out);
-}
-
 const struct proto_ops imap_server_ops = {
 	.size = sizeof(struct imap_state),
 	.start = proto_await_backend,
 	.line = imap_line,
 	.plain_line = imap_plain_line,
 	.established = proto_watch,
-	.inside = imap_inside,
+	.inside_tls = client_line,
+	.inside_plain = backend_line,
 	.free = imap_free,
 	/* A client waits for "+" after {N}, not after {N+} (RFC 7888). */
 	.literals = LITERALS_TLS_NONSYNC,

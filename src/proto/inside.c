@@ -68,13 +68,24 @@ keep_tail(struct tline *t, const char *s, size_t len)
 	t->taillen = keep + len;
 }
 
+/* A line from a side, to the module's op for that side. */
+static void
+to_module(struct negotiation *p, int tls_side, const struct iline *l,
+    struct proto_out *out)
+{
+	if (tls_side)
+		p->ops->inside_tls(p, l, out);
+	else
+		p->ops->inside_plain(p, l, out);
+}
+
 static void
 hand_over(struct negotiation *p, int tls_side, const char *s, size_t len,
     struct proto_out *out)
 {
 	struct iline	l = { s, len, s, len, 1 };
 
-	p->ops->inside(p, tls_side, &l, out);
+	to_module(p, tls_side, &l, out);
 }
 
 /*
@@ -120,7 +131,7 @@ pass_long(struct negotiation *p, int tls_side, const char *s, size_t len,
 		l.head = t->head;
 		l.headlen = t->headlen;
 		l.whole = 0;
-		p->ops->inside(p, tls_side, &l, out);
+		to_module(p, tls_side, &l, out);
 	}
 }
 

@@ -102,13 +102,12 @@ nntp_greet(struct negotiation *p, struct proto_out *out)
 }
 
 static void
-nntp_inside(struct negotiation *p, int tls_side, const struct iline *l,
+nntp_inside(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
 	const char	*s = l->s;
 	size_t		 len = proto_line_len(l->s, l->len);
 
-	(void)tls_side;
 	if (!l->whole)
 		return;		/* a capability longer than any there is */
 	proto_log_line(p, out, 1, s, len);
@@ -134,5 +133,6 @@ const struct proto_ops nntp_client_ops = {
 	.size = sizeof(struct nntp_state),
 	.line = nntp_line,
 	.established = nntp_established,
-	.inside = nntp_inside,
+	.inside_tls = nntp_inside,
+	.inside_plain = nntp_inside,
 };

@@ -204,10 +204,12 @@ article_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
 }
 
 static void
-client_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
+client_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
-	size_t	n = l->whole ? proto_line_len(l->s, l->len) : l->headlen;
+	struct nntp_in	*in = &st(p)->in;
+	size_t		 n = l->whole ? proto_line_len(l->s, l->len) :
+	    l->headlen;
 
 	if (in->article) {
 		article_line(p, in, l, out);
@@ -280,10 +282,11 @@ data_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
 }
 
 static void
-backend_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
+backend_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
-	int	kind = cmdq_head(&in->q), code;
+	struct nntp_in	*in = &st(p)->in;
+	int		 kind = cmdq_head(&in->q), code;
 
 	if (in->data) {
 		data_line(p, in, l, out);
@@ -316,23 +319,12 @@ backend_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
 	cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 }
 
-static void
-nntp_inside(struct negotiation *p, int tls_side, const struct iline *l,
-    struct proto_out *out)
-{
-	struct nntp_in	*in = &st(p)->in;
-
-	if (tls_side)
-		client_line(p, in, l, out);
-	else
-		backend_line(p, in, l, out);
-}
-
 const struct proto_ops nntp_server_ops = {
 	.size = sizeof(struct nntp_state),
 	.start = proto_await_backend,
 	.line = nntp_line,
 	.plain_line = nntp_plain_line,
 	.established = proto_watch,
-	.inside = nntp_inside,
+	.inside_tls = client_line,
+	.inside_plain = backend_line,
 };

@@ -156,10 +156,12 @@ refuse(struct negotiation *p, struct pop3_in *in, struct proto_out *out)
 }
 
 static void
-client_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
+client_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
-	size_t	n = l->whole ? proto_line_len(l->s, l->len) : l->headlen;
+	struct pop3_in	*in = &st(p)->in;
+	size_t		 n = l->whole ? proto_line_len(l->s, l->len) :
+	    l->headlen;
 
 	if (in->answers > 0) {
 		/* An answer to a challenge (or "*"), not a command. */
@@ -227,10 +229,11 @@ list_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
 }
 
 static void
-backend_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
+backend_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
-	int	kind = cmdq_head(&in->q), reply;
+	struct pop3_in	*in = &st(p)->in;
+	int		 kind = cmdq_head(&in->q), reply;
 
 	if (in->list) {
 		list_line(p, in, l, out);
@@ -261,23 +264,12 @@ backend_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
 	cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 }
 
-static void
-pop3_inside(struct negotiation *p, int tls_side, const struct iline *l,
-    struct proto_out *out)
-{
-	struct pop3_in	*in = &st(p)->in;
-
-	if (tls_side)
-		client_line(p, in, l, out);
-	else
-		backend_line(p, in, l, out);
-}
-
 const struct proto_ops pop3_server_ops = {
 	.size = sizeof(struct pop3_state),
 	.start = proto_await_backend,
 	.line = pop3_line,
 	.plain_line = pop3_plain_line,
 	.established = proto_watch,
-	.inside = pop3_inside,
+	.inside_tls = client_line,
+	.inside_plain = backend_line,
 };

@@ -36,16 +36,20 @@ struct proto_ops {
 	/*
 	 * The handshake is done.  The module sets out->relay (hand over now,
 	 * the only way without an inside op), out->watch (keep watching both
-	 * sides through inside(), for good), or neither: the client role goes
-	 * on talking to the server through inside() until it sets relay.
+	 * sides through the inside ops, for good), or neither: the client
+	 * role goes on talking to the server through them until it sets
+	 * relay.
 	 */
 	void	(*established)(struct negotiation *, struct proto_out *);
 	/*
-	 * Inside TLS: one line from a side, with its line end.  The module
-	 * passes on what it wants of it with inside_pass().
+	 * Inside TLS: one line from the TLS-side peer, or from the plain
+	 * side, with its line end.  The module passes on what it wants of it
+	 * with inside_pass().  Both are set, or neither.
 	 */
-	void	(*inside)(struct negotiation *, int tls_side,
-		    const struct iline *, struct proto_out *);
+	void	(*inside_tls)(struct negotiation *, const struct iline *,
+		    struct proto_out *);
+	void	(*inside_plain)(struct negotiation *, const struct iline *,
+		    struct proto_out *);
 	/*
 	 * Protocols without lines (XMPP, PostgreSQL, LDAP) set this instead
 	 * of line/plain_line: the bytes held from one side (tls_side: 1 the

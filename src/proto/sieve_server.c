@@ -188,11 +188,13 @@ refuse(struct negotiation *p, struct sieve_in *in, struct proto_out *out)
 }
 
 static void
-client_line(struct negotiation *p, struct sieve_in *in, const struct iline *l,
+client_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
-	size_t	n = l->whole ? proto_line_len(l->s, l->len) : l->headlen, lit;
-	int	more = announces(l->s, proto_line_len(l->s, l->len), &lit);
+	struct sieve_in	*in = &st(p)->in;
+	size_t		 len = proto_line_len(l->s, l->len), lit;
+	size_t		 n = l->whole ? len : l->headlen;
+	int		 more = announces(l->s, len, &lit);
 
 	if (in->c_more || in->answers > 0) {
 		/*
@@ -234,13 +236,15 @@ response_done(struct sieve_in *in, int kind, struct proto_out *out)
 }
 
 static void
-backend_line(struct negotiation *p, struct sieve_in *in, const struct iline *l,
+backend_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
-	size_t	n = l->whole ? proto_line_len(l->s, l->len) : l->headlen, lit;
-	int	more = announces(l->s, proto_line_len(l->s, l->len), &lit);
-	int	kind = cmdq_head(&in->q);
-	int	asked = kind != -1 && kind != K_REFUSED;
+	struct sieve_in	*in = &st(p)->in;
+	size_t		 len = proto_line_len(l->s, l->len), lit;
+	size_t		 n = l->whole ? len : l->headlen;
+	int		 more = announces(l->s, len, &lit);
+	int		 kind = cmdq_head(&in->q);
+	int		 asked = kind != -1 && kind != K_REFUSED;
 
 	if (!in->b_more) {
 		in->b_mid = 1;
@@ -269,18 +273,6 @@ backend_line(struct negotiation *p, struct sieve_in *in, const struct iline *l,
 }
 
 static void
-sieve_inside(struct negotiation *p, int tls_side, const struct iline *l,
-    struct proto_out *out)
-{
-	struct sieve_in	*in = &st(p)->in;
-
-	if (tls_side)
-		client_line(p, in, l, out);
-	else
-		backend_line(p, in, l, out);
-}
-
-static void
 sieve_free(struct negotiation *p)
 {
 	free(st(p)->caps.data);
@@ -293,7 +285,8 @@ const struct proto_ops sieve_server_ops = {
 	.line = sieve_line,
 	.plain_line = sieve_plain_line,
 	.established = sieve_established,
-	.inside = sieve_inside,
+	.inside_tls = client_line,
+	.inside_plain = backend_line,
 	/* Strings may be literals, from either side. */
 	.literals = LITERALS_TLS | LITERALS_PLAIN,
 };

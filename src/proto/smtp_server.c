@@ -259,11 +259,12 @@ ehlo_line(struct negotiation *p, struct smtp_in *in, const char *s,
 }
 
 static void
-backend_line(struct negotiation *p, struct smtp_in *in, const struct iline *l,
+backend_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
-	int	code = proto_reply_code(l->head, l->headlen, NULL), kind;
-	int	last = l->headlen < 4 || l->head[3] != '-';
+	struct smtp_in	*in = &st(p)->in;
+	int		 code = proto_reply_code(l->head, l->headlen, NULL);
+	int		 last = l->headlen < 4 || l->head[3] != '-', kind;
 
 	kind = cmdq_head(&in->q);
 	if (code == -1 || kind == -1) {
@@ -287,15 +288,14 @@ backend_line(struct negotiation *p, struct smtp_in *in, const struct iline *l,
 	cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 }
 
+/* A client line inside TLS: one too long to read is a command all the same. */
 static void
-smtp_inside(struct negotiation *p, int tls_side, const struct iline *l,
+client_inside(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
 	struct smtp_in	*in = &st(p)->in;
 
-	if (!tls_side)
-		backend_line(p, in, l, out);
-	else if (l->whole)
+	if (l->whole)
 		client_line(p, in, l->s, l->len, out);
 	else if (!in->body)
 		cmdq_push(p, &in->q, K_OTHER, out);	/* too long to read */
@@ -307,6 +307,7 @@ const struct proto_ops smtp_server_ops = {
 	.line = smtp_line,
 	.plain_line = smtp_plain_line,
 	.established = proto_watch,
-	.inside = smtp_inside,
+	.inside_tls = client_inside,
+	.inside_plain = backend_line,
 	.free = smtp_free,
 };
