@@ -57,6 +57,65 @@ static const struct option longopts[] = {
 	{ NULL,			0,			NULL, 0 }
 };
 
+/* What --proto takes, for its error message: "none, smtp, ...". */
+#define NAME_ITEM(id, name, note, module, unavailable, flags)	", " name
+#define PROTO_NAMES	"none" PROTO_MAP(NAME_ITEM)
+
+#define USAGE_INDENT	27	/* the column option descriptions start at */
+#define USAGE_WIDTH	79
+
+/* One protocol in --help: its name, its note, and what ends it. */
+#define HELP_ITEM(id, name, note, module, unavailable, flags)	\
+	{ name, note, flags },
+
+/*
+ * The STARTTLS protocols as --help says them, from the protocol table:
+ * "STARTTLS: smtp, ...", ", " between them, "; " where a group begins.
+ */
+static void
+protos_text(char *text, size_t size)
+{
+	static const struct {
+		const char	*name, *note;
+		unsigned	 flags;
+	} protos[] = { PROTO_MAP(HELP_ITEM) };
+	size_t		 n = sizeof(protos) / sizeof(protos[0]), len = 0;
+	int		 r;
+
+	for (size_t i = 0; i < n; i++) {
+		r = snprintf(text + len, size - len, "%s %s%s%s%s",
+		    i == 0 ? "STARTTLS:" : "",
+		    protos[i].name, *protos[i].note ? " " : "",
+		    protos[i].note, i + 1 == n ? "" :
+		    protos[i + 1].flags & PROTO_HELP_GROUP ? ";" : ",");
+		if (r < 0 || (size_t)r >= size - len)
+			return;		/* cut short: text is far larger */
+		len += (size_t)r;
+	}
+}
+
+/* Filled into the description column, word by word. */
+static void
+usage_protos(FILE *f)
+{
+	char	 text[1024], *w, *save = NULL;
+	size_t	 col = 0;
+
+	protos_text(text, sizeof(text));
+	for (w = strtok_r(text, " ", &save); w != NULL;
+	    w = strtok_r(NULL, " ", &save)) {
+		if (col > 0 && col + 1 + strlen(w) > USAGE_WIDTH) {
+			fputc('\n', f);
+			col = 0;
+		}
+		if (col == 0)
+			col = (size_t)fprintf(f, "%*s%s", USAGE_INDENT, "", w);
+		else
+			col += (size_t)fprintf(f, " %s", w);
+	}
+	fputc('\n', f);
+}
+
 void
 options_usage(FILE *f)
 {
@@ -75,11 +134,9 @@ options_usage(FILE *f)
 "                           against LISTEN_PID; by FileDescriptorName\n"
 "\n"
 "Mode:\n"
-"  -p, --proto=PROTO        none: TLS from the first byte (default);\n"
-"                           STARTTLS: smtp, lmtp, imap, pop3, nntp, sieve\n"
-"                           (ManageSieve), xmpp (client-to-server),\n"
-"                           http-upgrade; ftp (AUTH TLS, control connection),\n"
-"                           postgres (SSLRequest), ldap (StartTLS)\n"
+"  -p, --proto=PROTO        none: TLS from the first byte (default);\n", f);
+	usage_protos(f);
+	fputs(
 "  -r, --role=ROLE          client (default) or server toward the TLS side\n"
 "  -s                       same as --role=server\n"
 "\n"
@@ -118,33 +175,11 @@ options_usage(FILE *f)
 "5 handshake or timeout, 6 certificate verification.\n", f);
 }
 
-static const char *const proto_names[] = {
-	[PROTO_NONE] = "none",
-	[PROTO_SMTP] = "smtp",
-	[PROTO_IMAP] = "imap",
-	[PROTO_POP3] = "pop3",
-	[PROTO_HTTP] = "http-upgrade",
-	[PROTO_POSTGRES] = "postgres",
-	[PROTO_LDAP] = "ldap",
-	[PROTO_LMTP] = "lmtp",
-	[PROTO_NNTP] = "nntp",
-	[PROTO_SIEVE] = "sieve",
-	[PROTO_FTP] = "ftp",
-	[PROTO_XMPP] = "xmpp"
-};
-
-const char *
-proto_name(enum proto p)
-{
-	return proto_names[p];
-}
-
 static int
 parse_proto(const char *s, enum proto *p)
 {
-	for (size_t i = 0; i < sizeof(proto_names) / sizeof(proto_names[0]);
-	    i++)
-		if (strcmp(s, proto_names[i]) == 0) {
+	for (int i = PROTO_NONE; i < PROTO_END; i++)
+		if (strcmp(s, proto_name((enum proto)i)) == 0) {
 			*p = (enum proto)i;
 			return 0;
 		}
@@ -321,9 +356,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 		case 'p':
 			if (parse_proto(optarg, &o->proto) == -1) {
 				fail(err, errlen, "--proto: unknown protocol "
-				    "'%s' (none, smtp, imap, pop3, http-upgrade, "
-				    "postgres, ldap, lmtp, nntp, sieve, ftp, xmpp)",
-				    optarg);
+				    "'%s' (%s)", optarg, PROTO_NAMES);
 				return OPTS_ERROR;
 			}
 			break;

@@ -6,29 +6,10 @@
 #include <stdio.h>
 
 #include "address.h"
+#include "proto/proto.h"
 
 #define MAX_PINS	8
 #define PIN_LEN		32	/* SHA-256 */
-
-enum proto {
-	PROTO_NONE,		/* TLS from the first byte */
-	PROTO_SMTP,		/* STARTTLS, RFC 3207 */
-	PROTO_IMAP,		/* STARTTLS, RFC 3501 */
-	PROTO_POP3,		/* STLS, RFC 2595 */
-	PROTO_HTTP,		/* Upgrade: TLS/1.0, RFC 2817 */
-	PROTO_POSTGRES,		/* SSLRequest, PostgreSQL protocol 3.0 */
-	PROTO_LDAP,		/* StartTLS extended operation, RFC 4511 */
-	PROTO_LMTP,		/* STARTTLS after LHLO, RFC 2033 */
-	PROTO_NNTP,		/* STARTTLS, RFC 4642 */
-	PROTO_SIEVE,		/* ManageSieve STARTTLS, RFC 5804 */
-	PROTO_FTP,		/* AUTH TLS, RFC 4217 */
-	PROTO_XMPP		/* STARTTLS, RFC 6120 */
-};
-
-enum role {
-	ROLE_CLIENT,
-	ROLE_SERVER
-};
 
 struct options {
 	enum proto	 proto;
@@ -65,6 +46,5 @@ enum opts_result {
 
 enum opts_result options_parse(int, char **, struct options *, char *, size_t);
 void	 options_usage(FILE *);
-const char *proto_name(enum proto);
 
 #endif

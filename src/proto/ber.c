@@ -105,7 +105,8 @@ ber_text(const struct ber *v, char *buf, size_t size)
 	size_t	i;
 
 	for (i = 0; i < v->len && i + 1 < size; i++)
-		buf[i] = v->p[i] >= 0x20 && v->p[i] < 0x7f ? (char)v->p[i] : '?';
+		buf[i] = v->p[i] >= 0x20 && v->p[i] < 0x7f ? (char)v->p[i] :
+		    '?';
 	buf[i] = '\0';
 }
 

@@ -17,7 +17,8 @@ struct ber {
 /* An LDAPMessage, without its controls. */
 struct ldap_msg {
 	long		 id;
-	struct ber	 rawid;		/* the messageID's contents, for replies */
+	struct ber	 rawid;		/* the messageID's contents, for
+					   replies */
 	unsigned	 op;		/* the protocolOp's tag */
 	struct ber	 val;		/* and its contents */
 };

@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -18,19 +17,16 @@ enum {
 	AUTH_TLS
 };
 
-/*
- * A reply line starts with three digits and ' ', '-' or its end; lines
- * inside a multi-line reply need not (RFC 959, 4.2).  Both roles use it.
- */
-int
-ftp_reply_code(const char *s, size_t len, int *code)
+struct ftp_state {
+	int		 state;
+	int		 auth_tls;	/* FEAT lists AUTH TLS */
+	int		 multi;		/* a multi-line reply's code */
+};
+
+static struct ftp_state *
+st(struct negotiation *p)
 {
-	if (len < 3 || !isdigit((unsigned char)s[0]) ||
-	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
-	    (len > 3 && s[3] != '-' && s[3] != ' '))
-		return 0;
-	*code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
-	return 1;
+	return p->priv;
 }
 
 /* The FEAT line " AUTH TLS;SSL" lists the mechanism TLS (or TLS-C). */
@@ -41,7 +37,7 @@ lists_tls(const char *s, size_t len)
 
 	while (len > 0 && s[0] == ' ')
 		s++, len--;
-	if (!word_eq(s, len, "AUTH"))
+	if (!proto_word_eq(s, len, "AUTH"))
 		return 0;
 	for (i = 4; i < len; ) {
 		while (i < len && strchr(" \t,;", s[i]) != NULL)
@@ -60,29 +56,34 @@ static void
 ftp_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	int	code, shown = (int)(len > 80 ? 80 : len);
+	int	code = proto_reply_code(s, len, "- ");
+	int	shown = proto_shown(len);
 
-	/* Inside a multi-line reply: anything up to "NNN " with its code. */
-	if (p->multi != 0 && ftp_reply_code(s, len, &code) &&
-	    code == p->multi && (len == 3 || s[3] == ' '))
-		p->multi = 0;
-	else if (p->multi != 0) {
-		if (p->state == GREETING) {
+	/*
+	 * A reply line starts with three digits and ' ', '-' or its end;
+	 * lines inside a multi-line reply need not (RFC 959, 4.2): anything
+	 * up to "NNN " with its first line's code.
+	 */
+	if (st(p)->multi != 0 && code == st(p)->multi &&
+	    (len == 3 || s[3] == ' '))
+		st(p)->multi = 0;
+	else if (st(p)->multi != 0) {
+		if (st(p)->state == GREETING) {
 			pbuf_add(&p->greeting, s, len);
 			pbuf_add(&p->greeting, "\r\n", 2);
-		} else if (p->state == FEAT) {
+		} else if (st(p)->state == FEAT) {
 			if (lists_tls(s, len))
-				p->offered = 1;
+				st(p)->auth_tls = 1;
 			if (len > 1 && s[0] == ' ')
-				add_cap(p, s + 1, len - 1);
+				proto_add_cap(p, s + 1, len - 1);
 		}
 		return;
-	} else if (!ftp_reply_code(s, len, &code)) {
-		fail(p, out, "malformed FTP reply: '%.*s'", shown, s);
+	} else if (code == -1) {
+		proto_fail(p, out, "malformed FTP reply: '%.*s'", shown, s);
 		return;
 	} else if (len > 3 && s[3] == '-')
-		p->multi = code;
-	switch (p->state) {
+		st(p)->multi = code;
+	switch (st(p)->state) {
 	case GREETING:
 		/* 120: "ready in nnn minutes", the 220 follows. */
 		if (code == 120)
@@ -90,44 +91,41 @@ ftp_line(struct negotiation *p, const char *s, size_t len,
 		pbuf_add(&p->greeting, s, len);
 		pbuf_add(&p->greeting, "\r\n", 2);
 		if (code != 220) {
-			fail(p, out, "the server's greeting is not 220: '%.*s'",
+			proto_fail(p, out,
+			    "the server's greeting is not 220: '%.*s'",
 			    shown, s);
 			return;
 		}
-		if (p->multi == 0) {
-			send_line(p, out, "FEAT");
-			p->state = FEAT;
+		if (st(p)->multi == 0) {
+			proto_send_line(p, out, "FEAT");
+			st(p)->state = FEAT;
 		}
 		return;
 	case FEAT:
-		if (p->multi != 0)
+		if (st(p)->multi != 0)
 			return;
 		if (code != 211) {
 			/* No FEAT: ask; a refusal is "not offered". */
-			send_line(p, out, "AUTH TLS");
-			p->state = AUTH;
+			proto_send_line(p, out, "AUTH TLS");
+			st(p)->state = AUTH;
 			return;
 		}
-		if (!p->offered) {
-			not_offered(p, out, "AUTH TLS");
-			return;
-		}
-		send_line(p, out, "AUTH TLS");
-		p->state = AUTH_TLS;
+		if (proto_ask_switch(p, out, st(p)->auth_tls, "AUTH TLS"))
+			st(p)->state = AUTH_TLS;
 		return;
 	case AUTH:
 	case AUTH_TLS:
-		if (p->multi != 0)
+		if (st(p)->multi != 0)
 			return;
 		if (code == 234) {
-			switch_now(p, out);
+			proto_switch_now(p, out);
 			return;
 		}
-		if (p->state == AUTH && code >= 500) {
-			not_offered(p, out, "AUTH TLS");
+		if (st(p)->state == AUTH && code >= 500) {
+			proto_not_offered(p, out, "AUTH TLS");
 			return;
 		}
-		fail(p, out, "AUTH TLS refused: '%.*s'", shown, s);
+		proto_fail(p, out, "AUTH TLS refused: '%.*s'", shown, s);
 		return;
 	}
 }
@@ -136,11 +134,12 @@ ftp_line(struct negotiation *p, const char *s, size_t len,
 static void
 ftp_established(struct negotiation *p, struct proto_out *out)
 {
-	greet(p, out, "220 %s ready", safe_name(p));
+	proto_greet(p, out, "220 %s ready", proto_safe_name(p));
 	out->relay = 1;
 }
 
 const struct proto_ops ftp_client_ops = {
+	.size = sizeof(struct ftp_state),
 	.line = ftp_line,
 	.established = ftp_established,
 };

@@ -15,113 +15,127 @@
 #include "proto_impl.h"
 
 enum {
-	GREETING,	/* the backend's greeting is due */
+	GREETING,	/* the zeroed state: the backend's greeting
+			   is due */
 	READY,		/* a client command is due */
 	REPLY,		/* the reply to a forwarded command */
 	FEAT_REPLY
 };
 
+/* Inside TLS: see below. */
+struct ftp_in {
+	struct cmdq	 q;
+	int		 multi;		/* a multi-line reply's code */
+};
+
+struct ftp_state {
+	int		 state;
+	int		 feat_list;	/* the FEAT reply is a 211 list */
+	unsigned	 feat_lines;	/* its lines so far */
+	int		 multi;		/* a multi-line reply's code */
+	struct ftp_in	 in;		/* inside TLS */
+};
+
+static struct ftp_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 static const char *const before_tls[] = {
 	"FEAT", "HELP", "HOST", "LANG", "NOOP", "OPTS", "QUIT", "SYST", NULL
 };
 
-static void
-ftp_start(struct negotiation *p, struct proto_out *out)
-{
-	(void)out;
-	p->state = GREETING;
-	p->awaiting = 1;
-}
-
 /*
  * The FEAT reply: the backend's own AUTH line goes, ours goes before the
  * last line; a backend without FEAT gets a reply of ours instead of its
- * error (p->offered: the backend's reply is a 211 list).
+ * error (st(p)->feat_list: the backend's reply is a 211 list).
  */
 static void
 feat_line(struct negotiation *p, const char *s, size_t len, int end,
     struct proto_out *out)
 {
-	if (p->reply_lines++ == 0)
-		p->offered = !end && strncmp(s, "211", 3) == 0;
-	if (!p->offered) {
+	if (st(p)->feat_lines++ == 0)
+		st(p)->feat_list = !end && strncmp(s, "211", 3) == 0;
+	if (!st(p)->feat_list) {
 		if (end) {
-			send_line(p, out, "211-Features:");
-			send_line(p, out, " AUTH TLS");
-			send_line(p, out, "211 End");
+			proto_send_line(p, out, "211-Features:");
+			proto_send_line(p, out, " AUTH TLS");
+			proto_send_line(p, out, "211 End");
 		}
 		return;
 	}
 	if (end)
-		send_line(p, out, " AUTH TLS");
-	else if (len > 1 && s[0] == ' ' && word_eq(s + 1, len - 1, "AUTH"))
+		proto_send_line(p, out, " AUTH TLS");
+	else if (len > 1 && s[0] == ' ' &&
+	    proto_word_eq(s + 1, len - 1, "AUTH"))
 		return;
-	relay_line(p, out, s, len);
+	proto_relay_line(p, out, s, len);
 }
 
 static void
 ftp_plain_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	int	code = 0, end;
+	int	code = proto_reply_code(s, len, "- "), end;
 
-	if (p->multi != 0)
-		end = ftp_reply_code(s, len, &code) && code == p->multi &&
-		    (len == 3 || s[3] == ' ');
-	else if (!ftp_reply_code(s, len, &code)) {
-		fail(p, out, "malformed FTP reply from the backend: '%.*s'",
-		    (int)(len > 80 ? 80 : len), s);
+	/* A multi-line reply ends at "NNN " with its first line's code. */
+	if (st(p)->multi != 0)
+		end = code == st(p)->multi && (len == 3 || s[3] == ' ');
+	else if (code == -1) {
+		proto_fail(p, out,
+		    "malformed FTP reply from the backend: '%.*s'",
+		    proto_shown(len), s);
 		return;
 	} else if (!(end = len == 3 || s[3] == ' '))
-		p->multi = code;
+		st(p)->multi = code;
 	if (end)
-		p->multi = 0;
-	if (p->state == FEAT_REPLY)
+		st(p)->multi = 0;
+	if (st(p)->state == FEAT_REPLY)
 		feat_line(p, s, len, end, out);
 	else
-		relay_line(p, out, s, len);
+		proto_relay_line(p, out, s, len);
 	/* 1xx is preliminary: another reply follows (RFC 959, 4.2). */
 	if (!end || code < 200)
 		return;
-	p->state = READY;
-	reply_done(p, out);
+	st(p)->state = READY;
+	proto_reply_done(p, out);
 }
 
 static void
 ftp_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	size_t			 n = word_len(s, len), i;
+	size_t			 n = proto_word_len(s, len), i;
 	const char *const	*w;
 
-	if (word_eq(s, len, "AUTH")) {
+	if (proto_word_eq(s, len, "AUTH")) {
 		for (i = n; i < len && s[i] == ' '; i++)
 			;
-		if (word_eq(s + i, len - i, "TLS") ||
-		    word_eq(s + i, len - i, "TLS-C")) {
-			send_line(p, out, "234 AUTH TLS successful");
-			switch_now(p, out);
+		if (proto_word_eq(s + i, len - i, "TLS") ||
+		    proto_word_eq(s + i, len - i, "TLS-C")) {
+			proto_send_line(p, out, "234 AUTH TLS successful");
+			proto_switch_now(p, out);
 		} else if (i == len)
-			send_line(p, out, "501 Syntax: AUTH TLS");
+			proto_send_line(p, out, "501 Syntax: AUTH TLS");
 		else
-			send_line(p, out, "504 Only AUTH TLS is supported");
+			proto_send_line(p, out,
+			    "504 Only AUTH TLS is supported");
 		return;
 	}
-	for (w = before_tls; *w != NULL && !word_eq(s, len, *w); w++)
+	for (w = before_tls; *w != NULL && !proto_word_eq(s, len, *w); w++)
 		;
 	if (*w == NULL && !p->cfg.allow_plain) {
-		send_line(p, out, "530 Must issue AUTH TLS first");
+		proto_send_line(p, out, "530 Must issue AUTH TLS first");
 		return;
 	}
 	if (*w == NULL) {
-		forward_line(p, out, s, len);
-		fall_back(p, out, "'%.*s' before AUTH TLS: --allow-plain, so "
-		    "relaying in CLEAR TEXT", (int)n, s);
+		proto_allow_plain(p, out, s, len, s, "AUTH TLS");
 		return;
 	}
-	p->state = word_eq(s, len, "FEAT") ? FEAT_REPLY : REPLY;
-	p->reply_lines = 0;
-	forward_line(p, out, s, len);
+	st(p)->state = proto_word_eq(s, len, "FEAT") ? FEAT_REPLY : REPLY;
+	st(p)->feat_lines = 0;
+	proto_forward_line(p, out, s, len);
 }
 
 /*
@@ -144,59 +158,32 @@ enum {
  */
 #define TLS_ACTIVE	"534 TLS already active\r\n"
 
-struct ftp_in {
-	struct cmdq	 q;
-	int		 multi;		/* a multi-line reply's code */
-};
-
 static void
-ftp_established(struct negotiation *p, struct proto_out *out)
-{
-	if ((p->inside_priv = calloc(1, sizeof(struct ftp_in))) == NULL)
-		abort();
-	out->watch = 1;
-}
-
-static void
-push(struct negotiation *p, struct ftp_in *in, int kind,
+client_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
-	if (cmdq_push(&in->q, kind) == -1)
-		fail(p, out, "more than %d kinds of command in flight",
-		    CMDQ_RUNS);
-}
+	struct ftp_in	*in = &st(p)->in;
+	size_t		 n = l->whole ? proto_line_len(l->s, l->len) :
+	    l->headlen;
 
-/* Our replies that come next among the backend's. */
-static void
-own_replies(struct ftp_in *in, struct proto_out *out)
-{
-	while (cmdq_head(&in->q) == K_REFUSED) {
-		pbuf_str(&out->to_tls, TLS_ACTIVE);
-		cmdq_pop(&in->q);
-	}
-}
-
-static void
-client_line(struct negotiation *p, struct ftp_in *in, const struct iline *l,
-    struct proto_out *out)
-{
-	size_t	n = l->whole ? line_len(l->s, l->len) : l->headlen;
-
-	if (word_eq(l->head, n, "AUTH")) {
+	if (proto_word_eq(l->head, n, "AUTH")) {
 		if (!l->whole)
 			/* It went on already: end the session instead. */
-			fail(p, out, "an AUTH command longer than %d bytes "
+			proto_fail(p, out,
+			    "an AUTH command longer than %d bytes "
 			    "inside TLS", INSIDE_MAX_LINE);
 		else if (cmdq_head(&in->q) == -1 && inside_at_start(p, 0) &&
 		    in->multi == 0)
 			pbuf_str(&out->to_tls, TLS_ACTIVE);
 		else
-			push(p, in, K_REFUSED, out);
+			cmdq_push(p, &in->q, K_REFUSED, out);
 		return;
 	}
 	if (l->whole)
 		inside_pass(p, 1, l->s, l->len, out);
-	push(p, in, l->whole && word_eq(l->s, n, "FEAT") ? K_FEAT : K_OTHER,
+	cmdq_push(p, &in->q, l->whole && proto_word_eq(l->s, n, "FEAT") ?
+	    K_FEAT :
+	    K_OTHER,
 	    out);
 }
 
@@ -206,7 +193,7 @@ lists_auth(const char *s, size_t n)
 {
 	while (n > 0 && s[0] == ' ')
 		s++, n--;
-	return word_eq(s, n, "AUTH");
+	return proto_word_eq(s, n, "AUTH");
 }
 
 /*
@@ -214,12 +201,15 @@ lists_auth(const char *s, size_t n)
  * the last line of a multi-line one, "NNN text" with its first line's code.
  */
 static void
-backend_line(struct negotiation *p, struct ftp_in *in, const struct iline *l,
+backend_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
-	size_t	n = l->whole ? line_len(l->s, l->len) : l->headlen;
-	int	kind = cmdq_head(&in->q), code = 0;
-	int	is_reply = ftp_reply_code(l->head, n, &code);
+	struct ftp_in	*in = &st(p)->in;
+	size_t		 n = l->whole ? proto_line_len(l->s, l->len) :
+	    l->headlen;
+	int		 kind = cmdq_head(&in->q);
+	int		 code = proto_reply_code(l->head, n, "- ");
+	int		 is_reply = code != -1;
 
 	if (in->multi != 0 && (!is_reply || code != in->multi ||
 	    (n > 3 && l->head[3] != ' '))) {
@@ -239,31 +229,21 @@ backend_line(struct negotiation *p, struct ftp_in *in, const struct iline *l,
 	in->multi = 0;
 	if (kind == -1 || kind == K_REFUSED) {
 		/* Not asked for (421 before a close). */
-		own_replies(in, out);
+		cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 		return;
 	}
 	if (code < 200)
 		return;			/* preliminary: another reply follows */
 	cmdq_pop(&in->q);
-	own_replies(in, out);
-}
-
-static void
-ftp_inside(struct negotiation *p, int tls_side, const struct iline *l,
-    struct proto_out *out)
-{
-	struct ftp_in	*in = p->inside_priv;
-
-	if (tls_side)
-		client_line(p, in, l, out);
-	else
-		backend_line(p, in, l, out);
+	cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 }
 
 const struct proto_ops ftp_server_ops = {
-	.start = ftp_start,
+	.size = sizeof(struct ftp_state),
+	.start = proto_await_backend,
 	.line = ftp_line,
 	.plain_line = ftp_plain_line,
-	.established = ftp_established,
-	.inside = ftp_inside,
+	.established = proto_watch,
+	.inside_tls = client_line,
+	.inside_plain = backend_line,
 };

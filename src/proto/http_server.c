@@ -18,7 +18,19 @@ enum {
 	HEADERS
 };
 
-/* Flags in p->offered. */
+struct http_state {
+	int		 state;
+	unsigned	 flags;		/* what the request says, below */
+	struct pbuf	 request;	/* it, for the plain side */
+};
+
+static struct http_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
+/* Flags in st(p)->flags. */
 #define UPGRADE_TLS	1
 #define CONN_UPGRADE	2
 #define HAS_BODY	4
@@ -36,103 +48,113 @@ header(struct negotiation *p, const char *s, size_t len)
 		v = s;
 		vlen = len;
 	} else {
-		p->offered &= ~(LAST_UPGRADE | LAST_CONN);
+		st(p)->flags &= ~(LAST_UPGRADE | LAST_CONN);
 		if ((v = memchr(s, ':', len)) == NULL)
 			return;
 		vlen = len - (size_t)(v - s) - 1;
 		if ((size_t)(v - s) == 7 && strncasecmp(s, "Upgrade", 7) == 0)
-			p->offered |= LAST_UPGRADE;
+			st(p)->flags |= LAST_UPGRADE;
 		else if ((size_t)(v - s) == 10 &&
 		    strncasecmp(s, "Connection", 10) == 0)
-			p->offered |= LAST_CONN;
+			st(p)->flags |= LAST_CONN;
 		else if (((size_t)(v - s) == 14 &&
 		    strncasecmp(s, "Content-Length", 14) == 0 &&
 		    strtoul(v + 1, NULL, 10) > 0) || ((size_t)(v - s) == 17 &&
 		    strncasecmp(s, "Transfer-Encoding", 17) == 0))
-			p->offered |= HAS_BODY;
+			st(p)->flags |= HAS_BODY;
 		v++;
 	}
-	if ((p->offered & LAST_UPGRADE) && list_token(v, vlen, "TLS/"))
-		p->offered |= UPGRADE_TLS;
-	if ((p->offered & LAST_CONN) && list_token(v, vlen, "upgrade"))
-		p->offered |= CONN_UPGRADE;
+	if ((st(p)->flags & LAST_UPGRADE) && proto_list_token(v, vlen, "TLS/"))
+		st(p)->flags |= UPGRADE_TLS;
+	if ((st(p)->flags & LAST_CONN) && proto_list_token(v, vlen, "upgrade"))
+		st(p)->flags |= CONN_UPGRADE;
 	/* The request as the backend will see it: without the upgrade. */
-	if (!(p->offered & (LAST_UPGRADE | LAST_CONN))) {
-		pbuf_add(&p->greeting, s, len);
-		pbuf_add(&p->greeting, "\r\n", 2);
+	if (!(st(p)->flags & (LAST_UPGRADE | LAST_CONN))) {
+		pbuf_add(&st(p)->request, s, len);
+		pbuf_add(&st(p)->request, "\r\n", 2);
 	}
 }
 
 static void
 refuse(struct negotiation *p, struct proto_out *out, const char *status)
 {
-	send_line(p, out, "HTTP/1.1 %s", status);
-	send_line(p, out, "Upgrade: TLS/1.0, HTTP/1.1");
-	send_line(p, out, "Connection: Upgrade");
-	send_line(p, out, "Content-Length: 0");
-	send_line(p, out, "%s", "");
-	p->state = REQUEST;
+	proto_send_line(p, out, "HTTP/1.1 %s", status);
+	proto_send_line(p, out, "Upgrade: TLS/1.0, HTTP/1.1");
+	proto_send_line(p, out, "Connection: Upgrade");
+	proto_send_line(p, out, "Content-Length: 0");
+	proto_send_line(p, out, "%s", "");
+	st(p)->state = REQUEST;
 }
 
 static void
 http_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	if (p->state == REQUEST) {
+	if (st(p)->state == REQUEST) {
 		if (len == 0)
 			return;		/* RFC 7230 3.5: skip empty lines */
 		if (len < 14 || memmem(s, len, " HTTP/1.", 8) == NULL) {
-			fail(p, out, "not an HTTP/1 request: '%.*s'",
-			    (int)(len > 80 ? 80 : len), s);
+			proto_fail(p, out, "not an HTTP/1 request: '%.*s'",
+			    proto_shown(len), s);
 			return;
 		}
-		p->offered = len >= 18 && strncmp(s, "OPTIONS * HTTP/1.", 17) ==
-		    0 ? OPTIONS_STAR : 0;
-		p->greeting.len = 0;
-		pbuf_add(&p->greeting, s, len);
-		pbuf_add(&p->greeting, "\r\n", 2);
-		p->state = HEADERS;
+		st(p)->flags = len >= 18 &&
+		    strncmp(s, "OPTIONS * HTTP/1.", 17) == 0 ? OPTIONS_STAR : 0;
+		st(p)->request.len = 0;
+		pbuf_add(&st(p)->request, s, len);
+		pbuf_add(&st(p)->request, "\r\n", 2);
+		st(p)->state = HEADERS;
 		return;
 	}
 	if (len > 0) {
 		header(p, s, len);
 		return;
 	}
-	if ((p->offered & (UPGRADE_TLS | CONN_UPGRADE)) !=
+	if ((st(p)->flags & (UPGRADE_TLS | CONN_UPGRADE)) !=
 	    (UPGRADE_TLS | CONN_UPGRADE)) {
 		if (p->cfg.allow_plain) {
 			/* Clear text from here on, this request first. */
-			pbuf_add(&p->greeting, "\r\n", 2);
-			pbuf_add(&out->to_plain, p->greeting.data,
-			    p->greeting.len);
-			fall_back(p, out, "a request without Upgrade: TLS: "
+			pbuf_add(&st(p)->request, "\r\n", 2);
+			pbuf_add(&out->to_plain, st(p)->request.data,
+			    st(p)->request.len);
+			proto_fall_back(p, out,
+			    "a request without Upgrade: TLS: "
 			    "--allow-plain, so relaying in CLEAR TEXT");
 			return;
 		}
 		refuse(p, out, "426 Upgrade Required");
 		return;
 	}
-	if (p->offered & HAS_BODY) {
+	if (st(p)->flags & HAS_BODY) {
 		refuse(p, out, "400 Bad Request");
 		return;
 	}
-	pbuf_add(&p->greeting, "\r\n", 2);
-	send_line(p, out, "HTTP/1.1 101 Switching Protocols");
-	send_line(p, out, "Upgrade: TLS/1.0, HTTP/1.1");
-	send_line(p, out, "Connection: Upgrade");
-	send_line(p, out, "%s", "");
-	switch_now(p, out);
+	pbuf_add(&st(p)->request, "\r\n", 2);
+	proto_send_line(p, out, "HTTP/1.1 101 Switching Protocols");
+	proto_send_line(p, out, "Upgrade: TLS/1.0, HTTP/1.1");
+	proto_send_line(p, out, "Connection: Upgrade");
+	proto_send_line(p, out, "%s", "");
+	proto_switch_now(p, out);
 }
 
 /* RFC 2817 3.3: the upgraded request itself is answered over TLS. */
 static void
 http_established(struct negotiation *p, struct proto_out *out)
 {
-	if (!(p->offered & OPTIONS_STAR))
-		pbuf_add(&out->to_plain, p->greeting.data, p->greeting.len);
+	if (!(st(p)->flags & OPTIONS_STAR))
+		pbuf_add(&out->to_plain, st(p)->request.data,
+		    st(p)->request.len);
+}
+
+static void
+http_free(struct negotiation *p)
+{
+	free(st(p)->request.data);
 }
 
 const struct proto_ops http_server_ops = {
+	.size = sizeof(struct http_state),
+	.free = http_free,
 	.line = http_line,
 	.established = http_established,
 };

@@ -13,6 +13,18 @@ enum {
 	STARTTLS
 };
 
+struct imap_state {
+	int		 state;
+	int		 starttls;	/* CAPABILITY lists STARTTLS */
+	unsigned	 tag;		/* our command tags so far */
+};
+
+static struct imap_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 /* Note each capability word; say whether STARTTLS was among them. */
 static int
 scan_caps(struct negotiation *p, const char *s, size_t len)
@@ -25,12 +37,12 @@ scan_caps(struct negotiation *p, const char *s, size_t len)
 			s++;
 			len--;
 		}
-		if ((n = word_len(s, len)) == 0)
+		if ((n = proto_word_len(s, len)) == 0)
 			break;
 		if (n == 8 && strncasecmp(s, "STARTTLS", 8) == 0)
 			found = 1;
 		else if (!(n == 10 && strncasecmp(s, "CAPABILITY", 10) == 0))
-			add_cap(p, s, n);
+			proto_add_cap(p, s, n);
 		s += n;
 		len -= n;
 	}
@@ -58,7 +70,7 @@ tagged(struct negotiation *p, const char *s, size_t len, size_t *rest)
 	char	tag[16];
 	size_t	n;
 
-	n = (size_t)snprintf(tag, sizeof(tag), "a%u ", p->tag);
+	n = (size_t)snprintf(tag, sizeof(tag), "a%u ", st(p)->tag);
 	if (len < n || strncmp(s, tag, n) != 0)
 		return NULL;
 	*rest = len - n;
@@ -66,63 +78,64 @@ tagged(struct negotiation *p, const char *s, size_t len, size_t *rest)
 }
 
 static void
-imap_line(struct negotiation *p, const char *s, size_t len, struct proto_out *out)
+imap_line(struct negotiation *p, const char *s, size_t len,
+    struct proto_out *out)
 {
-	const char	*code, *st;
+	const char	*code, *resp;
 	size_t		 clen, rest;
-	int		 shown = (int)(len > 80 ? 80 : len);
+	int		 shown = proto_shown(len);
 
-	switch (p->state) {
+	switch (st(p)->state) {
 	case GREETING:
 		if (len >= 9 && strncasecmp(s, "* PREAUTH", 9) == 0) {
-			fail(p, out, "the server greets with PREAUTH: already "
+			proto_fail(p, out,
+			    "the server greets with PREAUTH: already "
 			    "logged in, STARTTLS is not possible");
 			return;
 		}
 		if (len < 4 || strncasecmp(s, "* OK", 4) != 0 ||
 		    (len > 4 && s[4] != ' ')) {
-			fail(p, out, "the server's greeting is not * OK: '%.*s'",
+			proto_fail(p, out,
+			    "the server's greeting is not * OK: '%.*s'",
 			    shown, s);
 			return;
 		}
 		if ((code = cap_code(s, len, &clen)) != NULL)
-			p->offered = scan_caps(p, code + 12, clen - 13);
+			st(p)->starttls = scan_caps(p, code + 12, clen - 13);
 		/* For a fallback to clear text only (not_offered). */
 		pbuf_add(&p->greeting, s, len);
 		pbuf_add(&p->greeting, "\r\n", 2);
-		p->tag++;
-		if (p->offered) {
-			send_line(p, out, "a%u STARTTLS", p->tag);
-			p->state = STARTTLS;
+		st(p)->tag++;
+		if (st(p)->starttls) {
+			proto_send_line(p, out, "a%u STARTTLS", st(p)->tag);
+			st(p)->state = STARTTLS;
 		} else {
-			send_line(p, out, "a%u CAPABILITY", p->tag);
-			p->state = CAPABILITY;
+			proto_send_line(p, out, "a%u CAPABILITY", st(p)->tag);
+			st(p)->state = CAPABILITY;
 		}
 		return;
 	case CAPABILITY:
 		if (len >= 13 && strncasecmp(s, "* CAPABILITY ", 13) == 0) {
-			p->caps.len = 0;	/* the answer replaces the code */
-			p->offered |= scan_caps(p, s + 13, len - 13);
+			/* The answer replaces the code. */
+			p->caps.len = 0;
+			st(p)->starttls |= scan_caps(p, s + 13, len - 13);
 			return;
 		}
-		if ((st = tagged(p, s, len, &rest)) == NULL)
+		if ((resp = tagged(p, s, len, &rest)) == NULL)
 			return;		/* other untagged data */
-		if (!word_eq(st, rest, "OK") || !p->offered) {
-			not_offered(p, out, "STARTTLS");
+		if (!proto_word_eq(resp, rest, "OK") || !st(p)->starttls) {
+			proto_not_offered(p, out, "STARTTLS");
 			return;
 		}
-		p->tag++;
-		send_line(p, out, "a%u STARTTLS", p->tag);
-		p->state = STARTTLS;
+		st(p)->tag++;
+		proto_send_line(p, out, "a%u STARTTLS", st(p)->tag);
+		st(p)->state = STARTTLS;
 		return;
 	case STARTTLS:
-		if ((st = tagged(p, s, len, &rest)) == NULL)
+		if ((resp = tagged(p, s, len, &rest)) == NULL)
 			return;
-		if (!word_eq(st, rest, "OK")) {
-			fail(p, out, "STARTTLS refused: '%.*s'", shown, s);
-			return;
-		}
-		switch_now(p, out);
+		proto_switch_answer(p, out, proto_word_eq(resp, rest, "OK"),
+		    "STARTTLS", s, len);
 		return;
 	}
 }
@@ -135,11 +148,14 @@ imap_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 static void
 imap_established(struct negotiation *p, struct proto_out *out)
 {
-	greet(p, out, "* OK %s ready", safe_name(p));
+	proto_greet(p, out, "* OK %s ready", proto_safe_name(p));
 	out->relay = 1;
 }
 
+/* A server's literals follow at once. */
 const struct proto_ops imap_client_ops = {
+	.size = sizeof(struct imap_state),
 	.line = imap_line,
 	.established = imap_established,
+	.literals = LITERALS_TLS,
 };

@@ -15,17 +15,33 @@
 #include "proto_impl.h"
 
 enum {
-	GREETING,
+	GREETING,	/* the zeroed state: the backend greets */
 	READY,
 	REPLY		/* untagged data, then the tagged reply to tagbuf */
 };
 
-static void
-imap_start(struct negotiation *p, struct proto_out *out)
+/* Inside TLS: see below. */
+struct imap_in {
+	int		 c_wait;	/* the client waits for "+" to send */
+	size_t		 c_lit;		/* a literal of this size, */
+	char		 c_tag[64];	/* for this command */
+	size_t		 c_taglen;
+	int		 c_more;	/* its line goes on after a literal */
+	int		 b_more;	/* the backend's line goes on */
+	struct pbuf	 ours;		/* our answers, for the next boundary */
+};
+
+struct imap_state {
+	int		 state;
+	struct pbuf	 tag;		/* the forwarded command's tag and
+					   its space */
+	struct imap_in	 in;		/* inside TLS */
+};
+
+static struct imap_state *
+st(struct negotiation *p)
 {
-	(void)out;
-	p->state = GREETING;
-	p->awaiting = 1;
+	return p->priv;
 }
 
 /* What no client may use before TLS, so it is not offered (RFC 2595). */
@@ -90,12 +106,12 @@ imap_plain_line(struct negotiation *p, const char *s, size_t len,
 		add_ours(p, out, s, len, (size_t)(code - s) + 12,
 		    (size_t)(close - s));
 	else
-		relay_line(p, out, s, len);
-	if (p->state == GREETING ||
-	    (p->state == REPLY && len > p->greeting.len &&
-	    strncmp(s, p->greeting.data, p->greeting.len) == 0)) {
-		p->state = READY;
-		reply_done(p, out);
+		proto_relay_line(p, out, s, len);
+	if (st(p)->state == GREETING ||
+	    (st(p)->state == REPLY && len > st(p)->tag.len &&
+	    strncmp(s, st(p)->tag.data, st(p)->tag.len) == 0)) {
+		st(p)->state = READY;
+		proto_reply_done(p, out);
 	}
 }
 
@@ -109,7 +125,8 @@ valid_tag(const char *s, size_t n)
 	if (n == 0)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f ||
+		if ((unsigned char)s[i] <= 0x20 ||
+		    (unsigned char)s[i] >= 0x7f ||
 		    strchr("(){%*\"\\+", s[i]) != NULL)
 			return 0;
 	return 1;
@@ -119,20 +136,21 @@ static void
 imap_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	size_t		 tlen = word_len(s, len);
+	size_t		 tlen = proto_word_len(s, len);
 	const char	*cmd = s + tlen + 1;
 	size_t		 clen = len > tlen ? len - tlen - 1 : 0;
 	int		 literal = memchr(s, '{', len) != NULL &&
 			    (s[len - 1] == '}' || memchr(s, '\n', len) != NULL);
 
 	if (!valid_tag(s, tlen) || clen == 0) {
-		send_line(p, out, "* BAD Invalid tag or missing command");
+		proto_send_line(p, out, "* BAD Invalid tag or missing command");
 		return;
 	}
-	if (word_eq(cmd, clen, "STARTTLS") && word_len(cmd, clen) == clen) {
-		send_line(p, out, "%.*s OK Begin TLS negotiation now",
+	if (proto_word_eq(cmd, clen, "STARTTLS") &&
+	    proto_word_len(cmd, clen) == clen) {
+		proto_send_line(p, out, "%.*s OK Begin TLS negotiation now",
 		    (int)tlen, s);
-		switch_now(p, out);
+		proto_switch_now(p, out);
 		return;
 	}
 	/*
@@ -141,27 +159,27 @@ imap_line(struct negotiation *p, const char *s, size_t len,
 	 * that goes on inside TLS.  A literal is never read as commands: a
 	 * {N+} one came with the line, after a {N} one the client waits.
 	 */
-	if (literal || (!word_eq(cmd, clen, "CAPABILITY") &&
-	    !word_eq(cmd, clen, "NOOP") && !word_eq(cmd, clen, "LOGOUT") &&
-	    !word_eq(cmd, clen, "ID"))) {
+	if (literal || (!proto_word_eq(cmd, clen, "CAPABILITY") &&
+	    !proto_word_eq(cmd, clen, "NOOP") &&
+	    !proto_word_eq(cmd, clen, "LOGOUT") &&
+	    !proto_word_eq(cmd, clen, "ID"))) {
 		if (p->cfg.allow_plain) {
-			forward_line(p, out, s, len);
-			fall_back(p, out, "'%.*s' before STARTTLS: "
-			    "--allow-plain, so relaying in CLEAR TEXT",
-			    (int)word_len(cmd, clen), cmd);
+			proto_allow_plain(p, out, s, len, cmd, "STARTTLS");
 		} else if (literal)
-			send_line(p, out, "%.*s BAD Literals are not accepted "
+			proto_send_line(p, out,
+			    "%.*s BAD Literals are not accepted "
 			    "before STARTTLS", (int)tlen, s);
 		else
-			send_line(p, out, "%.*s NO [PRIVACYREQUIRED] Must issue "
+			proto_send_line(p, out,
+			    "%.*s NO [PRIVACYREQUIRED] Must issue "
 			    "STARTTLS first", (int)tlen, s);
 		return;
 	}
 	/* The tagged reply ends this command: remember "tag ". */
-	p->greeting.len = 0;
-	pbuf_add(&p->greeting, s, tlen + 1);
-	p->state = REPLY;
-	forward_line(p, out, s, len);
+	st(p)->tag.len = 0;
+	pbuf_add(&st(p)->tag, s, tlen + 1);
+	st(p)->state = REPLY;
+	proto_forward_line(p, out, s, len);
 }
 
 /*
@@ -173,30 +191,13 @@ imap_line(struct negotiation *p, const char *s, size_t len,
  */
 #define OURS_MAX	4096	/* our answers waiting for a boundary */
 
-struct imap_in {
-	int		 c_wait;	/* the client waits for "+" to send */
-	size_t		 c_lit;		/* a literal of this size, */
-	char		 c_tag[64];	/* for this command */
-	size_t		 c_taglen;
-	int		 c_more;	/* its line goes on after a literal */
-	int		 b_more;	/* the backend's line goes on */
-	struct pbuf	 ours;		/* our answers, for the next boundary */
-};
-
 static void
-imap_cleanup(struct negotiation *p)
+imap_free(struct negotiation *p)
 {
-	struct imap_in	*in = p->inside_priv;
+	struct imap_in	*in = &st(p)->in;
 
 	free(in->ours.data);
-}
-
-static void
-imap_established(struct negotiation *p, struct proto_out *out)
-{
-	if ((p->inside_priv = calloc(1, sizeof(struct imap_in))) == NULL)
-		abort();
-	out->watch = 1;
+	free(st(p)->tag.data);
 }
 
 /* The end of a line announces a literal: its bytes pass as data. */
@@ -207,15 +208,16 @@ announced(struct negotiation *p, struct imap_in *in, int tls_side,
 	size_t	n;
 	int	sync;
 
-	if ((n = literal_size(s, line_len(s, len), &sync)) == 0)
+	if ((n = proto_literal_size(s, proto_line_len(s, len), &sync)) == 0)
 		return 0;
 	if (tls_side && sync) {
 		/* Only once the backend says "+" (RFC 3501 7.5). */
 		in->c_wait = 1;
 		in->c_lit = n;
 		if (!in->c_more) {
-			in->c_taglen = word_len(s, len) < sizeof(in->c_tag) ?
-			    word_len(s, len) : sizeof(in->c_tag);
+			in->c_taglen = proto_word_len(s, len);
+			if (in->c_taglen > sizeof(in->c_tag))
+				in->c_taglen = sizeof(in->c_tag);
 			memcpy(in->c_tag, s, in->c_taglen);
 		}
 	} else
@@ -228,10 +230,10 @@ answer(struct negotiation *p, struct imap_in *in, const char *s, size_t len,
     struct proto_out *out)
 {
 	if (in->ours.len > OURS_MAX) {
-		fail(p, out, "STARTTLS again and again inside TLS");
+		proto_fail(p, out, "STARTTLS again and again inside TLS");
 		return;
 	}
-	pbuf_add(&in->ours, s, word_len(s, len));
+	pbuf_add(&in->ours, s, proto_word_len(s, len));
 	pbuf_str(&in->ours, " BAD TLS is already active\r\n");
 	if (inside_at_start(p, 0) && !in->b_more) {
 		pbuf_add(&out->to_tls, in->ours.data, in->ours.len);
@@ -240,10 +242,12 @@ answer(struct negotiation *p, struct imap_in *in, const char *s, size_t len,
 }
 
 static void
-client_line(struct negotiation *p, struct imap_in *in, const struct iline *l,
+client_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
-	size_t		 n = line_len(l->s, l->len), tlen = word_len(l->s, n);
+	struct imap_in	*in = &st(p)->in;
+	size_t		 n = proto_line_len(l->s, l->len),
+	    tlen = proto_word_len(l->s, n);
 	const char	*cmd = l->s + tlen + 1;
 
 	if (l->whole && !in->c_more && tlen + 1 < n &&
@@ -279,7 +283,7 @@ static void
 without_starttls(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	size_t	n = line_len(s, len), start, end, i, w;
+	size_t	n = proto_line_len(s, len), start, end, i, w;
 
 	if (!capabilities(s, n, &start, &end)) {
 		inside_pass(p, 0, s, len, out);
@@ -287,7 +291,7 @@ without_starttls(struct negotiation *p, const char *s, size_t len,
 	}
 	inside_pass(p, 0, s, start, out);
 	for (i = start; i < end; i += w + 1) {
-		w = word_len(s + i, end - i);
+		w = proto_word_len(s + i, end - i);
 		if (w == 8 && strncasecmp(s + i, "STARTTLS", 8) == 0)
 			continue;
 		if (out->to_tls.len > 0 &&
@@ -299,9 +303,11 @@ without_starttls(struct negotiation *p, const char *s, size_t len,
 }
 
 static void
-backend_line(struct negotiation *p, struct imap_in *in, const struct iline *l,
+backend_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
+	struct imap_in	*in = &st(p)->in;
+
 	if (l->whole && !in->b_more)
 		without_starttls(p, l->s, l->len, out);
 	else if (l->whole)
@@ -322,23 +328,15 @@ backend_line(struct negotiation *p, struct imap_in *in, const struct iline *l,
 	}
 }
 
-static void
-imap_inside(struct negotiation *p, int tls_side, const struct iline *l,
-    struct proto_out *out)
-{
-	struct imap_in	*in = p->inside_priv;
-
-	if (tls_side)
-		client_line(p, in, l, out);
-	else
-		backend_line(p, in, l, out);
-}
-
 const struct proto_ops imap_server_ops = {
-	.start = imap_start,
+	.size = sizeof(struct imap_state),
+	.start = proto_await_backend,
 	.line = imap_line,
 	.plain_line = imap_plain_line,
-	.established = imap_established,
-	.inside = imap_inside,
-	.cleanup = imap_cleanup,
+	.established = proto_watch,
+	.inside_tls = client_line,
+	.inside_plain = backend_line,
+	.free = imap_free,
+	/* A client waits for "+" after {N}, not after {N+} (RFC 7888). */
+	.literals = LITERALS_TLS_NONSYNC,
 };

@@ -49,15 +49,6 @@ inside_at_start(struct negotiation *p, int tls_side)
 	return t->held.len == 0 && !t->long_line && t->raw == 0;
 }
 
-/* A line's length without its line end. */
-size_t
-line_len(const char *s, size_t len)
-{
-	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
-		len--;
-	return len;
-}
-
 /* The last bytes of a long line, for the module to see where it ends. */
 static void
 keep_tail(struct tline *t, const char *s, size_t len)
@@ -77,13 +68,24 @@ keep_tail(struct tline *t, const char *s, size_t len)
 	t->taillen = keep + len;
 }
 
+/* A line from a side, to the module's op for that side. */
+static void
+to_module(struct negotiation *p, int tls_side, const struct iline *l,
+    struct proto_out *out)
+{
+	if (tls_side)
+		p->ops->inside_tls(p, l, out);
+	else
+		p->ops->inside_plain(p, l, out);
+}
+
 static void
 hand_over(struct negotiation *p, int tls_side, const char *s, size_t len,
     struct proto_out *out)
 {
 	struct iline	l = { s, len, s, len, 1 };
 
-	p->ops->inside(p, tls_side, &l, out);
+	to_module(p, tls_side, &l, out);
 }
 
 /*
@@ -129,7 +131,7 @@ pass_long(struct negotiation *p, int tls_side, const char *s, size_t len,
 		l.head = t->head;
 		l.headlen = t->headlen;
 		l.whole = 0;
-		p->ops->inside(p, tls_side, &l, out);
+		to_module(p, tls_side, &l, out);
 	}
 }
 
@@ -151,7 +153,8 @@ inside_feed(struct negotiation *p, int tls_side, const char *data, size_t len,
 			nl = memchr(data, '\n', len);
 			n = nl != NULL ? (size_t)(nl - data) + 1 : len;
 			if (t->long_line || t->held.len + n > INSIDE_MAX_LINE)
-				pass_long(p, tls_side, data, n, nl != NULL, out);
+				pass_long(p, tls_side, data, n, nl != NULL,
+				    out);
 			else if (nl != NULL && t->held.len == 0)
 				hand_over(p, tls_side, data, n, out);
 			else {
@@ -181,14 +184,10 @@ inside_free(struct negotiation *p)
 {
 	free(p->itl.held.data);
 	free(p->ipl.held.data);
-	if (p->inside_priv != NULL && p->ops->cleanup != NULL)
-		p->ops->cleanup(p);
-	free(p->inside_priv);
-	p->inside_priv = NULL;
 }
 
-int
-cmdq_push(struct cmdq *q, int kind)
+static int
+enqueue(struct cmdq *q, int kind)
 {
 	unsigned	last;
 
@@ -208,6 +207,27 @@ cmdq_push(struct cmdq *q, int kind)
 }
 
 /* The kind of the oldest command not yet answered, or -1. */
+/* A forwarded command's kind; too many runs in flight end the session. */
+void
+cmdq_push(struct negotiation *p, struct cmdq *q, int kind,
+    struct proto_out *out)
+{
+	if (enqueue(q, kind) == -1)
+		proto_fail(p, out, "more than %d kinds of command in flight",
+		    CMDQ_RUNS);
+}
+
+/* Our own answers (of this kind) that come next among the backend's. */
+void
+cmdq_answer(struct cmdq *q, int kind, const char *answer,
+    struct proto_out *out)
+{
+	while (cmdq_head(q) == kind) {
+		pbuf_str(&out->to_tls, answer);
+		cmdq_pop(q);
+	}
+}
+
 int
 cmdq_head(const struct cmdq *q)
 {

@@ -61,13 +61,14 @@ ldap_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 	(void)tls_side;
 	if ((rc = ber_msg_len(buf, len, &total)) <= 0) {
 		if (rc == -1)
-			fail(p, out, "not an LDAP message (a definite-length "
+			proto_fail(p, out,
+			    "not an LDAP message (a definite-length "
 			    "BER SEQUENCE of at most %d bytes)", BER_MAX_MSG);
 		return 0;
 	}
 	if (ber_ldap_msg(buf, total, &m) == -1 || (m.op == 0x78 &&
 	    result(m.val, &code, &diag, &name) == -1)) {
-		fail(p, out, "malformed LDAP message");
+		proto_fail(p, out, "malformed LDAP message");
 		return 0;
 	}
 	snprintf(line, sizeof(line), "S: %s (messageID %ld", ldap_op_name(m.op),
@@ -81,23 +82,25 @@ ldap_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 	}
 	pbuf_str(&out->log, ")\n");
 	if (m.op != 0x78 || m.id != 1) {
-		fail(p, out, "%s (messageID %ld) instead of the StartTLS "
+		proto_fail(p, out, "%s (messageID %ld) instead of the StartTLS "
 		    "response%s", ldap_op_name(m.op), m.id, m.id == 0 ?
 		    ": the server is closing the connection" : "");
 		return 0;
 	}
 	if (code != 0) {
-		snprintf(line, sizeof(line), "resultCode %ld, '%s'", code, text);
+		snprintf(line, sizeof(line), "resultCode %ld, '%s'", code,
+		    text);
 		pbuf_str(&p->caps, line);
-		/* --opportunistic: what follows is clear text for the client. */
-		not_offered(p, out, "StartTLS");
+		/* --opportunistic: what follows is clear text for it. */
+		proto_not_offered(p, out, "StartTLS");
 		return total;
 	}
 	if (name.p != NULL && !ber_eq(&name, LDAP_STARTTLS_OID)) {
-		fail(p, out, "the StartTLS response names another operation");
+		proto_fail(p, out,
+		    "the StartTLS response names another operation");
 		return 0;
 	}
-	switch_now(p, out);
+	proto_switch_now(p, out);
 	return total;
 }
 

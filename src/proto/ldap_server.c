@@ -72,13 +72,13 @@ ldap_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 
 	if ((rc = ber_msg_len(buf, len, &total)) <= 0) {
 		if (rc == -1)
-			fail(p, out, "not an LDAP message from the %s (a "
+			proto_fail(p, out, "not an LDAP message from the %s (a "
 			    "definite-length BER SEQUENCE of at most %d bytes)",
 			    tls_side ? "client" : "backend", BER_MAX_MSG);
 		return 0;
 	}
 	if (ber_ldap_msg(buf, total, &m) == -1) {
-		fail(p, out, "malformed LDAP message from the %s",
+		proto_fail(p, out, "malformed LDAP message from the %s",
 		    tls_side ? "client" : "backend");
 		return 0;
 	}
@@ -94,19 +94,19 @@ ldap_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 	if (m.op == 0x77 && ber_get(&v, &tag, &name) == 0 && tag == 0x80 &&
 	    ber_eq(&name, LDAP_STARTTLS_OID)) {
 		reply(out, &m, 0x78, 0, "", LDAP_STARTTLS_OID);
-		switch_now(p, out);
+		proto_switch_now(p, out);
 		return total;
 	}
 	if (m.op == 0x42 || m.op == 0x50)
 		return total;
 	if (p->cfg.allow_plain) {
 		/* Nothing used: it and all after it go to the backend. */
-		fall_back(p, out, "%s before StartTLS: --allow-plain, so "
+		proto_fall_back(p, out, "%s before StartTLS: --allow-plain, so "
 		    "relaying in CLEAR TEXT", ldap_op_name(m.op));
 		return 0;
 	}
 	if (ldap_op_response(m.op) == 0) {
-		fail(p, out, "%s from the client (tag 0x%02x)",
+		proto_fail(p, out, "%s from the client (tag 0x%02x)",
 		    ldap_op_name(m.op), m.op);
 		return 0;
 	}

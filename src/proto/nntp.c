@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <string.h>
 
 #include "proto_impl.h"
@@ -19,65 +18,61 @@ enum {
 	TLS_LIST
 };
 
-/* A response's three-digit code (the rest is text), or -1. */
-static int
-nntp_code(const char *s, size_t len)
+struct nntp_state {
+	int		 state;
+	int		 starttls;	/* CAPABILITIES lists STARTTLS */
+	int		 post;		/* inside TLS: it lists POST */
+	unsigned	 lines;		/* inside TLS: its lines so far */
+};
+
+static struct nntp_state *
+st(struct negotiation *p)
 {
-	if (len < 3 || !isdigit((unsigned char)s[0]) ||
-	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
-	    (len > 3 && s[3] != ' '))
-		return -1;
-	return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+	return p->priv;
 }
 
 static void
 nntp_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	int	shown = (int)(len > 80 ? 80 : len), code;
+	int	shown = proto_shown(len), code;
 
-	if (p->state == CAPS_LIST) {
+	if (st(p)->state == CAPS_LIST) {
 		if (len == 1 && s[0] == '.') {
-			if (!p->offered) {
-				not_offered(p, out, "STARTTLS");
-				return;
-			}
-			send_line(p, out, "STARTTLS");
-			p->state = STARTTLS;
+			if (proto_ask_switch(p, out, st(p)->starttls,
+			    "STARTTLS"))
+				st(p)->state = STARTTLS;
 			return;
 		}
-		if (word_eq(s, len, "STARTTLS"))
-			p->offered = 1;
-		add_cap(p, s, word_len(s, len));
+		if (proto_word_eq(s, len, "STARTTLS"))
+			st(p)->starttls = 1;
+		proto_add_cap(p, s, proto_word_len(s, len));
 		return;
 	}
-	code = nntp_code(s, len);
-	switch (p->state) {
+	code = proto_reply_code(s, len, " ");
+	switch (st(p)->state) {
 	case GREETING:
 		if (code != 200 && code != 201) {
-			fail(p, out, "the server's greeting is not 200 or 201: "
+			proto_fail(p, out,
+			    "the server's greeting is not 200 or 201: "
 			    "'%.*s'", shown, s);
 			return;
 		}
 		pbuf_add(&p->greeting, s, len);
 		pbuf_add(&p->greeting, "\r\n", 2);
-		send_line(p, out, "CAPABILITIES");
-		p->state = CAPS_STATUS;
+		proto_send_line(p, out, "CAPABILITIES");
+		st(p)->state = CAPS_STATUS;
 		return;
 	case CAPS_STATUS:
 		/* No capability list, so nothing says STARTTLS is there. */
 		if (code != 101) {
-			not_offered(p, out, "STARTTLS");
+			proto_not_offered(p, out, "STARTTLS");
 			return;
 		}
-		p->state = CAPS_LIST;
+		st(p)->state = CAPS_LIST;
 		return;
 	case STARTTLS:
-		if (code != 382) {
-			fail(p, out, "STARTTLS refused: '%.*s'", shown, s);
-			return;
-		}
-		switch_now(p, out);
+		proto_switch_answer(p, out, code == 382, "STARTTLS", s, len);
 		return;
 	}
 }
@@ -90,53 +85,54 @@ nntp_line(struct negotiation *p, const char *s, size_t len,
 static void
 nntp_established(struct negotiation *p, struct proto_out *out)
 {
-	p->offered = 0;
-	p->reply_lines = 0;
-	send_line(p, out, "CAPABILITIES");
-	p->state = TLS_STATUS;
+	proto_send_line(p, out, "CAPABILITIES");
+	st(p)->state = TLS_STATUS;
 }
 
 static void
 nntp_greet(struct negotiation *p, struct proto_out *out)
 {
-	if (p->offered)
-		greet(p, out, "200 %s ready (posting allowed)", safe_name(p));
+	if (st(p)->post)
+		proto_greet(p, out, "200 %s ready (posting allowed)",
+		    proto_safe_name(p));
 	else
-		greet(p, out, "201 %s ready (no posting)", safe_name(p));
+		proto_greet(p, out, "201 %s ready (no posting)",
+		    proto_safe_name(p));
 	out->relay = 1;
 }
 
 static void
-nntp_inside(struct negotiation *p, int tls_side, const struct iline *l,
+nntp_inside(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
 	const char	*s = l->s;
-	size_t		 len = line_len(l->s, l->len);
+	size_t		 len = proto_line_len(l->s, l->len);
 
-	(void)tls_side;
 	if (!l->whole)
 		return;		/* a capability longer than any there is */
-	log_line(p, out, 1, s, len);
-	if (++p->reply_lines > PROTO_MAX_LINES) {
-		fail(p, out, "more than %d lines of capabilities",
+	proto_log_line(p, out, 1, s, len);
+	if (++st(p)->lines > PROTO_MAX_LINES) {
+		proto_fail(p, out, "more than %d lines of capabilities",
 		    PROTO_MAX_LINES);
 		return;
 	}
-	if (p->state == TLS_STATUS) {
-		if (nntp_code(s, len) == 101)
-			p->state = TLS_LIST;
+	if (st(p)->state == TLS_STATUS) {
+		if (proto_reply_code(s, len, " ") == 101)
+			st(p)->state = TLS_LIST;
 		else
 			nntp_greet(p, out);
 		return;
 	}
 	if (len == 1 && s[0] == '.')
 		nntp_greet(p, out);
-	else if (word_eq(s, len, "POST"))
-		p->offered = 1;
+	else if (proto_word_eq(s, len, "POST"))
+		st(p)->post = 1;
 }
 
 const struct proto_ops nntp_client_ops = {
+	.size = sizeof(struct nntp_state),
 	.line = nntp_line,
 	.established = nntp_established,
-	.inside = nntp_inside,
+	.inside_tls = nntp_inside,
+	.inside_plain = nntp_inside,
 };

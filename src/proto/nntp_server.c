@@ -10,7 +10,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,70 +17,85 @@
 #include "proto_impl.h"
 
 enum {
-	GREETING,
+	GREETING,	/* the zeroed state: the backend greets */
 	READY,
 	STATUS,		/* the first line of a response */
 	LIST		/* CAPABILITIES or HELP, up to "." */
 };
+
+/* Inside TLS: see below. */
+struct nntp_in {
+	struct cmdq	 q;
+	int		 data;		/* the backend sends lines up to "." */
+	int		 article;	/* the client sends lines up to "." */
+	unsigned	 answers;	/* client lines that answer a
+					   challenge */
+};
+
+struct nntp_state {
+	int		 state;
+	int		 capabilities;	/* the forwarded command is
+					   CAPABILITIES */
+	struct nntp_in	 in;		/* inside TLS */
+};
+
+static struct nntp_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
 
 static const char *const before_tls[] = {
 	"CAPABILITIES", "MODE", "HELP", "DATE", "QUIT", NULL
 };
 
 static void
-nntp_start(struct negotiation *p, struct proto_out *out)
-{
-	(void)out;
-	p->state = GREETING;
-	p->awaiting = 1;
-}
-
-static void
 caps_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	if (word_eq(s, len, "STARTTLS"))
+	if (proto_word_eq(s, len, "STARTTLS"))
 		return;		/* ours goes last */
 	if (p->cfg.allow_plain)
-		relay_line(p, out, s, len);
-	else if (word_eq(s, len, "AUTHINFO"))
-		send_line(p, out, "AUTHINFO");
-	else if (!word_eq(s, len, "SASL") && !word_eq(s, len, "COMPRESS"))
-		relay_line(p, out, s, len);
+		proto_relay_line(p, out, s, len);
+	else if (proto_word_eq(s, len, "AUTHINFO"))
+		proto_send_line(p, out, "AUTHINFO");
+	else if (!proto_word_eq(s, len, "SASL") &&
+	    !proto_word_eq(s, len, "COMPRESS"))
+		proto_relay_line(p, out, s, len);
 }
 
 static void
 nntp_plain_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	switch (p->state) {
+	switch (st(p)->state) {
 	case STATUS:
-		relay_line(p, out, s, len);
-		/* 100 (HELP) and 101 (CAPABILITIES) have a list (3977 3.1.1). */
+		proto_relay_line(p, out, s, len);
+		/* 100 (HELP), 101 (CAPABILITIES): a list (3977 3.1.1). */
 		if (len >= 3 && (strncmp(s, "100", 3) == 0 ||
 		    strncmp(s, "101", 3) == 0) && (len == 3 || s[3] == ' ')) {
-			p->state = LIST;
+			st(p)->state = LIST;
 			return;
 		}
 		break;
 	case LIST:
 		if (len == 1 && s[0] == '.') {
-			if (p->offered)
-				send_line(p, out, "STARTTLS");
-			relay_line(p, out, s, len);
+			if (st(p)->capabilities)
+				proto_send_line(p, out, "STARTTLS");
+			proto_relay_line(p, out, s, len);
 			break;
 		}
-		if (p->offered)
+		if (st(p)->capabilities)
 			caps_line(p, s, len, out);
 		else
-			relay_line(p, out, s, len);
+			proto_relay_line(p, out, s, len);
 		return;
 	default:
-		relay_line(p, out, s, len);
+		proto_relay_line(p, out, s, len);
 		break;
 	}
-	p->state = READY;
-	reply_done(p, out);
+	st(p)->state = READY;
+	proto_reply_done(p, out);
 }
 
 static void
@@ -91,35 +105,34 @@ nntp_line(struct negotiation *p, const char *s, size_t len,
 	const char *const	*w;
 	int			 allowed;
 
-	if (word_eq(s, len, "STARTTLS")) {
-		if (word_len(s, len) != len) {
-			send_line(p, out, "501 Syntax: STARTTLS");
+	if (proto_word_eq(s, len, "STARTTLS")) {
+		if (proto_word_len(s, len) != len) {
+			proto_send_line(p, out, "501 Syntax: STARTTLS");
 			return;
 		}
-		send_line(p, out, "382 Continue with TLS negotiation");
-		switch_now(p, out);
+		proto_send_line(p, out, "382 Continue with TLS negotiation");
+		proto_switch_now(p, out);
 		return;
 	}
-	for (w = before_tls; *w != NULL && !word_eq(s, len, *w); w++)
+	for (w = before_tls; *w != NULL && !proto_word_eq(s, len, *w); w++)
 		;
 	/* MODE READER only: MODE STREAM is for feeds (RFC 4644). */
-	allowed = *w != NULL && (!word_eq(s, len, "MODE") || (len == 11 &&
+	allowed = *w != NULL && (!proto_word_eq(s, len, "MODE") || (len == 11 &&
 	    strncasecmp(s + 4, " READER", 7) == 0));
 	if (!allowed) {
 		if (!p->cfg.allow_plain) {
-			send_line(p, out, "483 Encryption required: issue "
+			proto_send_line(p, out,
+			    "483 Encryption required: issue "
 			    "STARTTLS first");
 			return;
 		}
-		forward_line(p, out, s, len);
-		fall_back(p, out, "'%.*s' before STARTTLS: --allow-plain, so "
-		    "relaying in CLEAR TEXT", (int)word_len(s, len), s);
+		proto_allow_plain(p, out, s, len, s, "STARTTLS");
 		return;
 	}
-	/* p->offered: the list is the capabilities (STARTTLS goes in). */
-	p->offered = word_eq(s, len, "CAPABILITIES");
-	p->state = STATUS;
-	forward_line(p, out, s, len);
+	/* The list is the capabilities: STARTTLS goes in. */
+	st(p)->capabilities = proto_word_eq(s, len, "CAPABILITIES");
+	st(p)->state = STATUS;
+	proto_forward_line(p, out, s, len);
 }
 
 /*
@@ -143,61 +156,27 @@ enum {
 /* RFC 4642 2.2.2: 502 once a TLS layer is active. */
 #define TLS_ACTIVE	"502 TLS already active\r\n"
 
-struct nntp_in {
-	struct cmdq	 q;
-	int		 data;		/* the backend sends lines up to "." */
-	int		 article;	/* the client sends lines up to "." */
-	unsigned	 answers;	/* client lines that answer a challenge */
-};
-
-static void
-nntp_established(struct negotiation *p, struct proto_out *out)
-{
-	if ((p->inside_priv = calloc(1, sizeof(struct nntp_in))) == NULL)
-		abort();
-	out->watch = 1;
-}
-
-static void
-push(struct negotiation *p, struct nntp_in *in, int kind,
-    struct proto_out *out)
-{
-	if (cmdq_push(&in->q, kind) == -1)
-		fail(p, out, "more than %d kinds of command in flight",
-		    CMDQ_RUNS);
-}
-
-/* Our responses that come next among the backend's. */
-static void
-own_replies(struct nntp_in *in, struct proto_out *out)
-{
-	while (cmdq_head(&in->q) == K_REFUSED) {
-		pbuf_str(&out->to_tls, TLS_ACTIVE);
-		cmdq_pop(&in->q);
-	}
-}
-
 static int
 is_dot(const struct iline *l)
 {
-	return l->whole && line_len(l->s, l->len) == 1 && l->s[0] == '.';
+	return l->whole && proto_line_len(l->s, l->len) == 1 && l->s[0] == '.';
 }
 
 static int
 command_kind(const char *s, size_t n)
 {
-	size_t	w = word_len(s, n);
+	size_t	w = proto_word_len(s, n);
 
-	if (word_eq(s, n, "CAPABILITIES"))
+	if (proto_word_eq(s, n, "CAPABILITIES"))
 		return K_CAPS;
-	if (word_eq(s, n, "LISTGROUP"))
+	if (proto_word_eq(s, n, "LISTGROUP"))
 		return K_LISTGROUP;
-	if (word_eq(s, n, "POST"))
+	if (proto_word_eq(s, n, "POST"))
 		return K_POST;
-	if (word_eq(s, n, "IHAVE"))
+	if (proto_word_eq(s, n, "IHAVE"))
 		return K_IHAVE;
-	if (word_eq(s, n, "AUTHINFO") && w < n &&
-	    word_eq(s + w + 1, n - w - 1, "SASL"))
+	if (proto_word_eq(s, n, "AUTHINFO") && w < n &&
+	    proto_word_eq(s + w + 1, n - w - 1, "SASL"))
 		return K_SASL;
 	return K_OTHER;
 }
@@ -208,7 +187,7 @@ refuse(struct negotiation *p, struct nntp_in *in, struct proto_out *out)
 	if (cmdq_head(&in->q) == -1 && inside_at_start(p, 0))
 		pbuf_str(&out->to_tls, TLS_ACTIVE);
 	else
-		push(p, in, K_REFUSED, out);
+		cmdq_push(p, &in->q, K_REFUSED, out);
 }
 
 /* A line of an article from the client: data; "." ends it, one response. */
@@ -220,15 +199,17 @@ article_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
 		inside_pass(p, 1, l->s, l->len, out);
 	if (is_dot(l)) {
 		in->article = 0;
-		push(p, in, K_OTHER, out);
+		cmdq_push(p, &in->q, K_OTHER, out);
 	}
 }
 
 static void
-client_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
+client_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
-	size_t	n = l->whole ? line_len(l->s, l->len) : l->headlen;
+	struct nntp_in	*in = &st(p)->in;
+	size_t		 n = l->whole ? proto_line_len(l->s, l->len) :
+	    l->headlen;
 
 	if (in->article) {
 		article_line(p, in, l, out);
@@ -241,35 +222,25 @@ client_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
 			inside_pass(p, 1, l->s, l->len, out);
 		return;
 	}
-	if (word_eq(l->head, n, "STARTTLS")) {
+	if (proto_word_eq(l->head, n, "STARTTLS")) {
 		if (!l->whole)
 			/* It went on already: end the session instead. */
-			fail(p, out, "a STARTTLS command longer than %d bytes "
+			proto_fail(p, out,
+			    "a STARTTLS command longer than %d bytes "
 			    "inside TLS", INSIDE_MAX_LINE);
 		else
 			refuse(p, in, out);
 		return;
 	}
 	if (!l->whole) {
-		push(p, in, K_OTHER, out);	/* too long to read */
+		cmdq_push(p, &in->q, K_OTHER, out);	/* too long to read */
 		return;
 	}
 	inside_pass(p, 1, l->s, l->len, out);
-	if (word_eq(l->s, n, "TAKETHIS"))
+	if (proto_word_eq(l->s, n, "TAKETHIS"))
 		in->article = 1;	/* at once (RFC 4644 2.5) */
 	else
-		push(p, in, command_kind(l->s, n), out);
-}
-
-/* "NNN text" or "NNN": NNN, else -1. */
-static int
-response_code(const char *s, size_t n)
-{
-	if (n < 3 || !isdigit((unsigned char)s[0]) ||
-	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
-	    (n > 3 && s[3] != ' '))
-		return -1;
-	return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+		cmdq_push(p, &in->q, command_kind(l->s, n), out);
 }
 
 /*
@@ -301,32 +272,34 @@ data_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
 		inside_pass(p, 0, l->s, l->len, out);
 		in->data = 0;
 		cmdq_pop(&in->q);
-		own_replies(in, out);
+		cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 		return;
 	}
 	if (cmdq_head(&in->q) == K_CAPS &&
-	    word_eq(l->s, line_len(l->s, l->len), "STARTTLS"))
+	    proto_word_eq(l->s, proto_line_len(l->s, l->len), "STARTTLS"))
 		return;
 	inside_pass(p, 0, l->s, l->len, out);
 }
 
 static void
-backend_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
+backend_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
-	int	kind = cmdq_head(&in->q), code;
+	struct nntp_in	*in = &st(p)->in;
+	int		 kind = cmdq_head(&in->q), code;
 
 	if (in->data) {
 		data_line(p, in, l, out);
 		return;
 	}
-	code = response_code(l->head, l->whole ? line_len(l->s, l->len) :
-	    l->headlen);
+	/* "NNN text" or "NNN". */
+	code = proto_reply_code(l->head, l->whole ?
+	    proto_line_len(l->s, l->len) : l->headlen, " ");
 	if (l->whole)
 		inside_pass(p, 0, l->s, l->len, out);
 	if (kind == -1 || kind == K_REFUSED || code == -1) {
 		/* Not a response to a command (400 before a close). */
-		own_replies(in, out);
+		cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 		return;
 	}
 	if (kind == K_SASL && code == 383) {
@@ -343,25 +316,15 @@ backend_line(struct negotiation *p, struct nntp_in *in, const struct iline *l,
 	if (kind == K_SASL)
 		in->answers = 0;
 	cmdq_pop(&in->q);
-	own_replies(in, out);
-}
-
-static void
-nntp_inside(struct negotiation *p, int tls_side, const struct iline *l,
-    struct proto_out *out)
-{
-	struct nntp_in	*in = p->inside_priv;
-
-	if (tls_side)
-		client_line(p, in, l, out);
-	else
-		backend_line(p, in, l, out);
+	cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 }
 
 const struct proto_ops nntp_server_ops = {
-	.start = nntp_start,
+	.size = sizeof(struct nntp_state),
+	.start = proto_await_backend,
 	.line = nntp_line,
 	.plain_line = nntp_plain_line,
-	.established = nntp_established,
-	.inside = nntp_inside,
+	.established = proto_watch,
+	.inside_tls = client_line,
+	.inside_plain = backend_line,
 };

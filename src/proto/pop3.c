@@ -12,57 +12,63 @@ enum {
 	STLS
 };
 
+struct pop3_state {
+	int		 state;
+	int		 stls;		/* CAPA lists STLS */
+};
+
+static struct pop3_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 static int
 is_ok(const char *s, size_t len)
 {
-	return len >= 3 && strncmp(s, "+OK", 3) == 0 && (len == 3 || s[3] == ' ');
+	return len >= 3 && strncmp(s, "+OK", 3) == 0 &&
+	    (len == 3 || s[3] == ' ');
 }
 
 static void
-pop3_line(struct negotiation *p, const char *s, size_t len, struct proto_out *out)
+pop3_line(struct negotiation *p, const char *s, size_t len,
+    struct proto_out *out)
 {
-	int	shown = (int)(len > 80 ? 80 : len);
+	int	shown = proto_shown(len);
 
-	switch (p->state) {
+	switch (st(p)->state) {
 	case GREETING:
 		if (!is_ok(s, len)) {
-			fail(p, out, "the server's greeting is not +OK: '%.*s'",
+			proto_fail(p, out,
+			    "the server's greeting is not +OK: '%.*s'",
 			    shown, s);
 			return;
 		}
 		pbuf_add(&p->greeting, s, len);
 		pbuf_add(&p->greeting, "\r\n", 2);
-		send_line(p, out, "CAPA");
-		p->state = CAPA_STATUS;
+		proto_send_line(p, out, "CAPA");
+		st(p)->state = CAPA_STATUS;
 		return;
 	case CAPA_STATUS:
 		if (!is_ok(s, len)) {
 			/* No CAPA, so nothing says STLS is there. */
-			not_offered(p, out, "STLS");
+			proto_not_offered(p, out, "STLS");
 			return;
 		}
-		p->state = CAPA_LIST;
+		st(p)->state = CAPA_LIST;
 		return;
 	case CAPA_LIST:
 		if (len == 1 && s[0] == '.') {
-			if (!p->offered) {
-				not_offered(p, out, "STLS");
-				return;
-			}
-			send_line(p, out, "STLS");
-			p->state = STLS;
+			if (proto_ask_switch(p, out, st(p)->stls, "STLS"))
+				st(p)->state = STLS;
 			return;
 		}
-		if (word_eq(s, len, "STLS"))
-			p->offered = 1;
-		add_cap(p, s, word_len(s, len));
+		if (proto_word_eq(s, len, "STLS"))
+			st(p)->stls = 1;
+		proto_add_cap(p, s, proto_word_len(s, len));
 		return;
 	case STLS:
-		if (!is_ok(s, len)) {
-			fail(p, out, "STLS refused: '%.*s'", shown, s);
-			return;
-		}
-		switch_now(p, out);
+		proto_switch_answer(p, out, is_ok(s, len), "STLS", s, len);
 		return;
 	}
 }
@@ -71,11 +77,12 @@ pop3_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 static void
 pop3_established(struct negotiation *p, struct proto_out *out)
 {
-	greet(p, out, "+OK %s ready", safe_name(p));
+	proto_greet(p, out, "+OK %s ready", proto_safe_name(p));
 	out->relay = 1;
 }
 
 const struct proto_ops pop3_client_ops = {
+	.size = sizeof(struct pop3_state),
 	.line = pop3_line,
 	.established = pop3_established,
 };

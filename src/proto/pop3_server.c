@@ -13,75 +13,87 @@
 #include "proto_impl.h"
 
 enum {
-	GREETING,
+	GREETING,	/* the zeroed state: the backend greets */
 	READY,
 	STATUS,		/* the first line of a reply */
 	LIST		/* CAPA's list, up to "." */
 };
 
-static void
-pop3_start(struct negotiation *p, struct proto_out *out)
+/* Inside TLS: see below. */
+struct pop3_in {
+	struct cmdq	 q;
+	int		 list;		/* the backend sends lines up to "." */
+	unsigned	 answers;	/* client lines that answer a
+					   challenge */
+};
+
+struct pop3_state {
+	int		 state;
+	int		 capa;		/* the forwarded command is CAPA */
+	struct pop3_in	 in;		/* inside TLS */
+};
+
+static struct pop3_state *
+st(struct negotiation *p)
 {
-	(void)out;
-	p->state = GREETING;
-	p->awaiting = 1;
+	return p->priv;
 }
 
 static void
 pop3_plain_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	switch (p->state) {
+	switch (st(p)->state) {
 	case STATUS:
-		relay_line(p, out, s, len);
-		/* p->offered: the command was CAPA. */
-		if (p->offered && len >= 3 && strncmp(s, "+OK", 3) == 0) {
-			p->state = LIST;
+		proto_relay_line(p, out, s, len);
+		/* st(p)->capa: the command was CAPA. */
+		if (st(p)->capa && len >= 3 && strncmp(s, "+OK", 3) == 0) {
+			st(p)->state = LIST;
 			return;
 		}
 		break;
 	case LIST:
 		if (len == 1 && s[0] == '.') {
-			send_line(p, out, "STLS");
-			relay_line(p, out, s, len);
+			proto_send_line(p, out, "STLS");
+			proto_relay_line(p, out, s, len);
 			break;
 		}
 		/* Ours goes last; no login is possible before TLS. */
-		if (!word_eq(s, len, "STLS") && (p->cfg.allow_plain ||
-		    (!word_eq(s, len, "USER") && !word_eq(s, len, "SASL"))))
-			relay_line(p, out, s, len);
+		if (!proto_word_eq(s, len, "STLS") && (p->cfg.allow_plain ||
+		    (!proto_word_eq(s, len, "USER") &&
+		    !proto_word_eq(s, len, "SASL"))))
+			proto_relay_line(p, out, s, len);
 		return;
 	default:
-		relay_line(p, out, s, len);
+		proto_relay_line(p, out, s, len);
 		break;
 	}
-	p->state = READY;
-	reply_done(p, out);
+	st(p)->state = READY;
+	proto_reply_done(p, out);
 }
 
 static void
 pop3_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	if (word_eq(s, len, "STLS")) {
-		send_line(p, out, "+OK Begin TLS negotiation");
-		switch_now(p, out);
+	if (proto_word_eq(s, len, "STLS")) {
+		proto_send_line(p, out, "+OK Begin TLS negotiation");
+		proto_switch_now(p, out);
 		return;
 	}
-	/* Before TLS only CAPA and QUIT reach the backend (see imap_server.c). */
-	if (!word_eq(s, len, "CAPA") && !word_eq(s, len, "QUIT")) {
+	/* Before TLS only CAPA and QUIT reach the backend (imap_server.c). */
+	if (!proto_word_eq(s, len, "CAPA") && !proto_word_eq(s, len, "QUIT")) {
 		if (!p->cfg.allow_plain) {
-			send_line(p, out, "-ERR [AUTH] Must issue STLS first");
+			proto_send_line(p, out,
+			    "-ERR [AUTH] Must issue STLS first");
 			return;
 		}
-		forward_line(p, out, s, len);
-		fall_back(p, out, "'%.*s' before STLS: --allow-plain, so "
-		    "relaying in CLEAR TEXT", (int)word_len(s, len), s);
+		proto_allow_plain(p, out, s, len, s, "STLS");
 		return;
 	}
-	p->offered = word_eq(s, len, "CAPA");
-	p->state = STATUS;
-	forward_line(p, out, s, len);
+	st(p)->capa = proto_word_eq(s, len, "CAPA");
+	st(p)->state = STATUS;
+	proto_forward_line(p, out, s, len);
 }
 
 /*
@@ -102,44 +114,11 @@ enum {
 
 #define TLS_ACTIVE	"-ERR TLS already active\r\n"
 
-struct pop3_in {
-	struct cmdq	 q;
-	int		 list;		/* the backend sends lines up to "." */
-	unsigned	 answers;	/* client lines that answer a challenge */
-};
-
-static void
-pop3_established(struct negotiation *p, struct proto_out *out)
-{
-	if ((p->inside_priv = calloc(1, sizeof(struct pop3_in))) == NULL)
-		abort();
-	out->watch = 1;
-}
-
-static void
-push(struct negotiation *p, struct pop3_in *in, int kind,
-    struct proto_out *out)
-{
-	if (cmdq_push(&in->q, kind) == -1)
-		fail(p, out, "more than %d kinds of command in flight",
-		    CMDQ_RUNS);
-}
-
-/* Our replies that come next among the backend's. */
-static void
-own_replies(struct pop3_in *in, struct proto_out *out)
-{
-	while (cmdq_head(&in->q) == K_REFUSED) {
-		pbuf_str(&out->to_tls, TLS_ACTIVE);
-		cmdq_pop(&in->q);
-	}
-}
-
 /* Nothing but the command word (and spaces, which servers ignore). */
 static int
 no_argument(const char *s, size_t n)
 {
-	size_t	i = word_len(s, n);
+	size_t	i = proto_word_len(s, n);
 
 	while (i < n && s[i] == ' ')
 		i++;
@@ -154,15 +133,15 @@ no_argument(const char *s, size_t n)
 static int
 command_kind(const char *s, size_t n)
 {
-	if (word_eq(s, n, "CAPA"))
+	if (proto_word_eq(s, n, "CAPA"))
 		return K_CAPA;
-	if (word_eq(s, n, "RETR") || word_eq(s, n, "TOP"))
+	if (proto_word_eq(s, n, "RETR") || proto_word_eq(s, n, "TOP"))
 		return K_MULTI;
-	if ((word_eq(s, n, "LIST") || word_eq(s, n, "UIDL") ||
-	    word_eq(s, n, "LANG") || word_eq(s, n, "AUTH")) &&
+	if ((proto_word_eq(s, n, "LIST") || proto_word_eq(s, n, "UIDL") ||
+	    proto_word_eq(s, n, "LANG") || proto_word_eq(s, n, "AUTH")) &&
 	    no_argument(s, n))
 		return K_MULTI;
-	if (word_eq(s, n, "AUTH"))
+	if (proto_word_eq(s, n, "AUTH"))
 		return K_AUTH;
 	return K_OTHER;
 }
@@ -173,14 +152,16 @@ refuse(struct negotiation *p, struct pop3_in *in, struct proto_out *out)
 	if (cmdq_head(&in->q) == -1 && inside_at_start(p, 0))
 		pbuf_str(&out->to_tls, TLS_ACTIVE);
 	else
-		push(p, in, K_REFUSED, out);
+		cmdq_push(p, &in->q, K_REFUSED, out);
 }
 
 static void
-client_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
+client_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
-	size_t	n = l->whole ? line_len(l->s, l->len) : l->headlen;
+	struct pop3_in	*in = &st(p)->in;
+	size_t		 n = l->whole ? proto_line_len(l->s, l->len) :
+	    l->headlen;
 
 	if (in->answers > 0) {
 		/* An answer to a challenge (or "*"), not a command. */
@@ -189,21 +170,23 @@ client_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
 			inside_pass(p, 1, l->s, l->len, out);
 		return;
 	}
-	if (word_eq(l->head, n, "STLS")) {
+	if (proto_word_eq(l->head, n, "STLS")) {
 		if (!l->whole)
 			/* It went on already: end the session instead. */
-			fail(p, out, "an STLS command longer than %d bytes "
+			proto_fail(p, out,
+			    "an STLS command longer than %d bytes "
 			    "inside TLS", INSIDE_MAX_LINE);
 		else
 			refuse(p, in, out);
 		return;
 	}
 	if (!l->whole) {
-		push(p, in, K_OTHER, out);	/* too long to read: -ERR */
+		/* Too long to read: -ERR. */
+		cmdq_push(p, &in->q, K_OTHER, out);
 		return;
 	}
 	inside_pass(p, 1, l->s, l->len, out);
-	push(p, in, command_kind(l->s, n), out);
+	cmdq_push(p, &in->q, command_kind(l->s, n), out);
 }
 
 /* +OK, -ERR, or an AUTH challenge ("+ " and base64, or "+" alone). */
@@ -228,7 +211,7 @@ static void
 list_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
     struct proto_out *out)
 {
-	size_t	n = line_len(l->s, l->len);
+	size_t	n = proto_line_len(l->s, l->len);
 
 	if (!l->whole)
 		return;			/* it went on already */
@@ -236,39 +219,41 @@ list_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
 		inside_pass(p, 0, l->s, l->len, out);
 		in->list = 0;
 		cmdq_pop(&in->q);
-		own_replies(in, out);
+		cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 		return;
 	}
 	/* The capability is the whole line, "STLS" (RFC 2595 4). */
-	if (cmdq_head(&in->q) == K_CAPA && word_eq(l->s, n, "STLS"))
+	if (cmdq_head(&in->q) == K_CAPA && proto_word_eq(l->s, n, "STLS"))
 		return;
 	inside_pass(p, 0, l->s, l->len, out);
 }
 
 static void
-backend_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
+backend_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
-	int	kind = cmdq_head(&in->q), st;
+	struct pop3_in	*in = &st(p)->in;
+	int		 kind = cmdq_head(&in->q), reply;
 
 	if (in->list) {
 		list_line(p, in, l, out);
 		return;
 	}
-	st = status(l->head, l->whole ? line_len(l->s, l->len) : l->headlen);
+	reply = status(l->head, l->whole ? proto_line_len(l->s, l->len) :
+	    l->headlen);
 	if (l->whole)
 		inside_pass(p, 0, l->s, l->len, out);
-	if (kind == -1 || kind == K_REFUSED || st == NOT_STATUS) {
+	if (kind == -1 || kind == K_REFUSED || reply == NOT_STATUS) {
 		/* Not a reply to a command (a -ERR before a close). */
-		own_replies(in, out);
+		cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 		return;
 	}
-	if (st == CHALLENGE) {
+	if (reply == CHALLENGE) {
 		if (kind == K_AUTH)
 			in->answers++;
 		return;
 	}
-	if (st == OK && (kind == K_MULTI || kind == K_CAPA)) {
+	if (reply == OK && (kind == K_MULTI || kind == K_CAPA)) {
 		in->list = 1;
 		return;
 	}
@@ -276,25 +261,15 @@ backend_line(struct negotiation *p, struct pop3_in *in, const struct iline *l,
 	if (kind == K_AUTH)
 		in->answers = 0;
 	cmdq_pop(&in->q);
-	own_replies(in, out);
-}
-
-static void
-pop3_inside(struct negotiation *p, int tls_side, const struct iline *l,
-    struct proto_out *out)
-{
-	struct pop3_in	*in = p->inside_priv;
-
-	if (tls_side)
-		client_line(p, in, l, out);
-	else
-		backend_line(p, in, l, out);
+	cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 }
 
 const struct proto_ops pop3_server_ops = {
-	.start = pop3_start,
+	.size = sizeof(struct pop3_state),
+	.start = proto_await_backend,
 	.line = pop3_line,
 	.plain_line = pop3_plain_line,
-	.established = pop3_established,
-	.inside = pop3_inside,
+	.established = proto_watch,
+	.inside_tls = client_line,
+	.inside_plain = backend_line,
 };

@@ -31,19 +31,21 @@ pg_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 	switch (buf[0]) {
 	case 'S':
 		pbuf_str(&out->log, "S: S (SSL accepted)\n");
-		switch_now(p, out);
+		proto_switch_now(p, out);
 		return 1;
 	case 'N':
 		pbuf_str(&out->log, "S: N (SSL not supported)\n");
 		pbuf_str(&p->caps, "'N'");
-		/* --opportunistic: what follows is clear text for the client. */
-		not_offered(p, out, "SSL");
+		/* --opportunistic: what follows is clear text for it. */
+		proto_not_offered(p, out, "SSL");
 		return 1;
 	case 'E':
-		fail(p, out, "the server answered SSLRequest with an error");
+		proto_fail(p, out,
+		    "the server answered SSLRequest with an error");
 		return 0;
 	default:
-		fail(p, out, "the server answered SSLRequest with 0x%02x, not "
+		proto_fail(p, out,
+		    "the server answered SSLRequest with 0x%02x, not "
 		    "'S' or 'N'", (unsigned char)buf[0]);
 		return 0;
 	}

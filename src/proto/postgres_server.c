@@ -36,13 +36,15 @@ pg_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 	unsigned long	n, code;
 
 	if (!tls_side) {
-		fail(p, out, "the backend spoke before the StartupMessage");
+		proto_fail(p, out,
+		    "the backend spoke before the StartupMessage");
 		return 0;
 	}
 	if (len < 8)
 		return 0;
 	if ((n = int32(buf)) < 8 || n > MAX_STARTUP) {
-		fail(p, out, "not a PostgreSQL startup packet (length %lu)", n);
+		proto_fail(p, out,
+		    "not a PostgreSQL startup packet (length %lu)", n);
 		return 0;
 	}
 	if (len < n)
@@ -51,7 +53,7 @@ pg_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 	if (code == SSL_REQUEST && n == 8) {
 		pbuf_str(&out->log, "C: SSLRequest\nS: S\n");
 		pbuf_add(&out->to_tls, "S", 1);
-		switch_now(p, out);
+		proto_switch_now(p, out);
 		return n;
 	}
 	if (code == GSSENC_REQUEST && n == 8) {
@@ -63,14 +65,15 @@ pg_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 	    "C: StartupMessage\n");
 	if (p->cfg.allow_plain) {
 		/* Nothing used: it and all after it go to the backend. */
-		fall_back(p, out, "a %s without SSLRequest: --allow-plain, so "
+		proto_fall_back(p, out,
+		    "a %s without SSLRequest: --allow-plain, so "
 		    "relaying in CLEAR TEXT", code == CANCEL_REQUEST ?
 		    "CancelRequest" : "StartupMessage");
 		return 0;
 	}
 	pbuf_add(&out->to_tls, ssl_required, sizeof(ssl_required) - 1);
 	pbuf_str(&out->log, "S: ErrorResponse FATAL 28000 SSL required\n");
-	fail(p, out, "a %s without SSLRequest: refused (SSL required)",
+	proto_fail(p, out, "a %s without SSLRequest: refused (SSL required)",
 	    code == CANCEL_REQUEST ? "CancelRequest" : "StartupMessage");
 	return n;
 }

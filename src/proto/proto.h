@@ -19,7 +19,79 @@
 
 #include <stddef.h>
 
-#include "options.h"
+/*
+ * Every STARTTLS protocol, one row each, in the order --help lists them:
+ *   id           PROTO_<id>
+ *   name         what --proto takes, and what the log says
+ *   note         for --help, after the name ("" for none)
+ *   module       its ops: <module>_client_ops, <module>_server_ops
+ *   unavailable  server role: what a client is told when the backend
+ *                cannot be reached (a string literal: binary ones may
+ *                hold NUL bytes, its size is its length)
+ *   flags        PROTO_HELP_GROUP: --help puts a ';' before it;
+ *                PROTO_WS_AFTER_SWITCH: white space may follow the
+ *                switch (XMPP: between stanzas)
+ * Adding a protocol is a row here and its two module files.
+ */
+#define PROTO_MAP(X)							\
+	X(SMTP, "smtp", "", smtp,					\
+	    "421 4.3.2 Service not available, closing channel\r\n", 0)	\
+	X(LMTP, "lmtp", "", smtp,					\
+	    "421 4.3.2 Service not available, closing channel\r\n", 0)	\
+	X(IMAP, "imap", "", imap, "* BYE Service not available\r\n", 0)	\
+	X(POP3, "pop3", "", pop3, "-ERR Service not available\r\n", 0)	\
+	X(NNTP, "nntp", "", nntp,					\
+	    "400 Service temporarily unavailable\r\n", 0)		\
+	X(SIEVE, "sieve", "(ManageSieve)", sieve,			\
+	    "BYE (TRYLATER) \"Service not available\"\r\n", 0)		\
+	X(XMPP, "xmpp", "(client-to-server)", xmpp,			\
+	    PROTO_XMPP_UNAVAILABLE, PROTO_WS_AFTER_SWITCH)		\
+	X(HTTP, "http-upgrade", "", http,				\
+	    "HTTP/1.1 503 Service Unavailable\r\n"			\
+	    "Content-Length: 0\r\nConnection: close\r\n\r\n", 0)	\
+	X(FTP, "ftp", "(AUTH TLS, control connection)", ftp,		\
+	    "421 Service not available, closing control connection\r\n",\
+	    PROTO_HELP_GROUP)						\
+	X(POSTGRES, "postgres", "(SSLRequest)", postgres,		\
+	    PROTO_PG_UNAVAILABLE, 0)					\
+	X(LDAP, "ldap", "(StartTLS)", ldap, PROTO_LDAP_UNAVAILABLE, 0)
+
+/* flags */
+#define PROTO_HELP_GROUP	1
+#define PROTO_WS_AFTER_SWITCH	2
+
+/* A stream error after a stream header of our own. */
+#define PROTO_XMPP_UNAVAILABLE						\
+	"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "	\
+	"xmlns:stream='http://etherx.jabber.org/streams' "		\
+	"version='1.0'><stream:error><remote-connection-failed "	\
+	"xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"	\
+	"</stream:stream>"
+/* An ErrorResponse: FATAL, 08006 connection_failure. */
+#define PROTO_PG_UNAVAILABLE						\
+	"E\0\0\0\100SFATAL\0VFATAL\0C08006\0"				\
+	"Mthe database server is not available\0" "\0"
+/* A Notice of Disconnection (RFC 4511 4.4.1): messageID 0, unavailable. */
+#define PROTO_LDAP_UNAVAILABLE						\
+	"\x30\x49\x02\x01\x00\x78\x44\x0a\x01\x34\x04\x00\x04\x25"	\
+	"the directory server is not available"				\
+	"\x8a\x16" "1.3.6.1.4.1.1466.20036"
+
+#define PROTO_ENUM(id, name, note, module, unavailable, flags)	PROTO_##id,
+
+enum proto {
+	PROTO_NONE,		/* TLS from the first byte */
+	PROTO_MAP(PROTO_ENUM)
+	PROTO_END
+};
+
+/* The STARTTLS protocols: PROTO_NONE + 1 to PROTO_END - 1. */
+#define PROTO_COUNT	(PROTO_END - 1)
+
+enum role {
+	ROLE_CLIENT,
+	ROLE_SERVER
+};
 
 /* Bounds on the opening: per line, lines, and bytes in all. */
 #define PROTO_MAX_LINE		4096
@@ -38,10 +110,12 @@ struct pbuf {
 struct proto_out {
 	struct pbuf	 to_tls;	/* for the TLS-side peer */
 	struct pbuf	 to_plain;	/* for the plain side */
-	struct pbuf	 log;		/* transcript lines ("C: ...", "S: ...") */
+	struct pbuf	 log;		/* transcript lines ("C: ...",
+					   "S: ...") */
 	int		 start_tls;	/* switch now */
 	int		 fallback;	/* relay in clear text from now on */
-	int		 relay;		/* inside TLS: relay as is from now on */
+	int		 relay;		/* inside TLS: relay as is from now
+					   on */
 	int		 watch;		/* inside TLS: both sides flow, through
 					   the module, for good */
 	int		 fail;		/* end with status 4, for why */
@@ -71,6 +145,7 @@ void		 proto_from_plain(struct negotiation *, const char *, size_t,
 void		 proto_established(struct negotiation *, struct proto_out *);
 
 int		 proto_space_after_switch(const struct negotiation *);
+const char	*proto_name(enum proto);
 const char	*proto_unavailable(enum proto);
 size_t		 proto_unavailable_len(enum proto);
 

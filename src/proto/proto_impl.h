@@ -27,7 +27,7 @@ struct iline {
 struct proto_ops {
 	void	(*start)(struct negotiation *, struct proto_out *);
 	/* One whole line from the TLS side, without its CRLF (literals
-	 * inline, see proto_literals). */
+	 * inline: ops.literals). */
 	void	(*line)(struct negotiation *, const char *, size_t,
 		    struct proto_out *);
 	/* Server role: one whole line from the plain side (the backend). */
@@ -36,16 +36,20 @@ struct proto_ops {
 	/*
 	 * The handshake is done.  The module sets out->relay (hand over now,
 	 * the only way without an inside op), out->watch (keep watching both
-	 * sides through inside(), for good), or neither: the client role goes
-	 * on talking to the server through inside() until it sets relay.
+	 * sides through the inside ops, for good), or neither: the client
+	 * role goes on talking to the server through them until it sets
+	 * relay.
 	 */
 	void	(*established)(struct negotiation *, struct proto_out *);
 	/*
-	 * Inside TLS: one line from a side, with its line end.  The module
-	 * passes on what it wants of it with inside_pass().
+	 * Inside TLS: one line from the TLS-side peer, or from the plain
+	 * side, with its line end.  The module passes on what it wants of it
+	 * with inside_pass().  Both are set, or neither.
 	 */
-	void	(*inside)(struct negotiation *, int tls_side,
-		    const struct iline *, struct proto_out *);
+	void	(*inside_tls)(struct negotiation *, const struct iline *,
+		    struct proto_out *);
+	void	(*inside_plain)(struct negotiation *, const struct iline *,
+		    struct proto_out *);
 	/*
 	 * Protocols without lines (XMPP, PostgreSQL, LDAP) set this instead
 	 * of line/plain_line: the bytes held from one side (tls_side: 1 the
@@ -54,14 +58,12 @@ struct proto_ops {
 	 */
 	size_t	(*data)(struct negotiation *, int tls_side, const char *,
 		    size_t, struct proto_out *);
-	/* Frees what the module's inside_priv holds (not itself). */
-	void	(*cleanup)(struct negotiation *);
-	unsigned flags;
+	/* Frees what the module's state holds (not the state itself). */
+	void	(*free)(struct negotiation *);
+	/* The module's state (p->priv): this many bytes, zeroed. */
+	size_t	 size;
+	int	 literals;	/* LITERALS_*: read with their line */
 };
-
-/* flags */
-#define PROTO_WS_AFTER_SWITCH	1	/* white space may follow the switch
-					   (XMPP: between stanzas) */
 
 /* Literals {N} / {N+} at a line's end, read as part of the line. */
 #define LITERALS_TLS		1	/* from the TLS side, both forms */
@@ -78,7 +80,8 @@ struct lines {
 /* Inside TLS: one direction cut into lines (proto/inside.c). */
 struct tline {
 	struct pbuf	 held;		/* a line begun in an earlier read */
-	size_t		 raw;		/* bytes to pass as they are (a literal) */
+	size_t		 raw;		/* bytes to pass as they are (a
+					   literal) */
 	int		 long_line;	/* passing a long line to its end */
 	char		 head[INSIDE_TAIL], tail[INSIDE_TAIL];
 	size_t		 headlen, taillen;
@@ -98,59 +101,81 @@ struct negotiation {
 	enum phase		 phase;
 	struct lines		 tl, pl;	/* TLS side, plain side */
 	struct tline		 itl, ipl;	/* the same, inside TLS */
-	int			 literals;
-	int			 awaiting;	/* a forwarded command's reply */
+	int			 awaiting;	/* a forwarded command's
+						   reply */
 	size_t			 total;
-	int			 state;
-	int			 offered;	/* the switch was advertised */
-	unsigned		 reply_lines;	/* lines of the reply so far */
-	unsigned		 tag;		/* IMAP command tags */
-	struct pbuf		 greeting;	/* for the plain side */
-	struct pbuf		 caps;		/* what the server offered */
-	int			 multi;		/* FTP: a multi-line reply's code */
-	void			*priv;		/* a module's own state */
-	void			*inside_priv;	/* its state inside TLS */
 	int			 watching;	/* inside TLS for good: lines go
 						   on unless the module says */
+	/*
+	 * Client role: the server's clear-text greeting and what it
+	 * offered, for proto_not_offered() (a fallback, or the message).
+	 */
+	struct pbuf		 greeting;
+	struct pbuf		 caps;
+	void			*priv;		/* the module's own state */
 };
 
-extern const struct proto_ops smtp_client_ops, imap_client_ops,
-    pop3_client_ops, http_client_ops, smtp_server_ops, imap_server_ops,
-    pop3_server_ops, http_server_ops, nntp_client_ops, nntp_server_ops,
-    sieve_client_ops, sieve_server_ops;
-extern const struct proto_ops postgres_client_ops, postgres_server_ops,
-    ldap_client_ops, ldap_server_ops, ftp_client_ops, ftp_server_ops,
-    xmpp_client_ops, xmpp_server_ops;
+static inline int
+proto_is_client(const struct negotiation *p)
+{
+	return p->cfg.role == ROLE_CLIENT;
+}
 
-int	 ftp_reply_code(const char *, size_t, int *);
+/* How much of a line an error message quotes ('%.*s'). */
+static inline int
+proto_shown(size_t len)
+{
+	return (int)(len > 80 ? 80 : len);
+}
+
+/* The table (proto/registry.c). */
+const struct proto_ops *proto_ops_of(enum proto, enum role);
+unsigned proto_flags(enum proto);
+
+/* The opening's engine (proto/proto.c). */
+void	 proto_reply_done(struct negotiation *, struct proto_out *);
+
+/* Output and actions (proto/output.c). */
+#define PROTO_PRINTF	__attribute__((format(printf, 3, 4)))
 
 void	 pbuf_add(struct pbuf *, const void *, size_t);
 void	 pbuf_str(struct pbuf *, const char *);
-void	 send_line(struct negotiation *, struct proto_out *, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
-void	 fail(struct negotiation *, struct proto_out *, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
-void	 switch_now(struct negotiation *, struct proto_out *);
-void	 fall_back(struct negotiation *, struct proto_out *, const char *,
-	    ...) __attribute__((format(printf, 3, 4)));
-void	 forward_line(struct negotiation *, struct proto_out *, const char *,
-	    size_t);
-void	 relay_line(struct negotiation *, struct proto_out *, const char *,
-	    size_t);
-void	 reply_done(struct negotiation *, struct proto_out *);
-void	 greet(struct negotiation *, struct proto_out *, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
-const char *safe_name(struct negotiation *);
-void	 log_line(struct negotiation *, struct proto_out *, int, const char *,
-	    size_t);
-void	 not_offered(struct negotiation *, struct proto_out *, const char *);
-void	 add_cap(struct negotiation *, const char *, size_t);
-int	 word_eq(const char *, size_t, const char *);
-int	 list_token(const char *, size_t, const char *);
-size_t	 word_len(const char *, size_t);
-int	 is_login_word(const char *, size_t);
-size_t	 literal_size(const char *, size_t, int *);
-size_t	 line_len(const char *, size_t);
+void	 proto_send_line(struct negotiation *, struct proto_out *,
+	    const char *, ...) PROTO_PRINTF;
+void	 proto_greet(struct negotiation *, struct proto_out *,
+	    const char *, ...) PROTO_PRINTF;
+void	 proto_forward_line(struct negotiation *, struct proto_out *,
+	    const char *, size_t);
+void	 proto_relay_line(struct negotiation *, struct proto_out *,
+	    const char *, size_t);
+void	 proto_log_line(struct negotiation *, struct proto_out *, int,
+	    const char *, size_t);
+void	 proto_fail(struct negotiation *, struct proto_out *,
+	    const char *, ...) PROTO_PRINTF;
+void	 proto_switch_now(struct negotiation *, struct proto_out *);
+void	 proto_switch_answer(struct negotiation *, struct proto_out *, int,
+	    const char *, const char *, size_t);
+void	 proto_await_backend(struct negotiation *, struct proto_out *);
+void	 proto_watch(struct negotiation *, struct proto_out *);
+void	 proto_fall_back(struct negotiation *, struct proto_out *,
+	    const char *, ...) PROTO_PRINTF;
+void	 proto_allow_plain(struct negotiation *, struct proto_out *,
+	    const char *, size_t, const char *, const char *);
+void	 proto_not_offered(struct negotiation *, struct proto_out *,
+    const char *);
+int	 proto_ask_switch(struct negotiation *, struct proto_out *, int,
+	    const char *);
+void	 proto_add_cap(struct negotiation *, const char *, size_t);
+const char *proto_safe_name(struct negotiation *);
+
+/* Reading protocol text (proto/text.c). */
+size_t	 proto_word_len(const char *, size_t);
+int	 proto_word_eq(const char *, size_t, const char *);
+int	 proto_list_token(const char *, size_t, const char *);
+int	 proto_is_login_word(const char *, size_t);
+size_t	 proto_literal_size(const char *, size_t, int *);
+int	 proto_reply_code(const char *, size_t, const char *);
+size_t	 proto_line_len(const char *, size_t);
 
 /* Inside TLS (proto/inside.c). */
 void	 inside_feed(struct negotiation *, int, const char *, size_t,
@@ -177,7 +202,9 @@ struct cmdq {
 	unsigned	 first, nruns;
 };
 
-int	 cmdq_push(struct cmdq *, int);
+void	 cmdq_push(struct negotiation *, struct cmdq *, int,
+	    struct proto_out *);
+void	 cmdq_answer(struct cmdq *, int, const char *, struct proto_out *);
 int	 cmdq_head(const struct cmdq *);
 void	 cmdq_pop(struct cmdq *);
 

@@ -14,45 +14,52 @@ enum {
 	STARTTLS
 };
 
+struct sieve_state {
+	int		 state;
+	int		 starttls;	/* the capabilities list STARTTLS */
+};
+
+static struct sieve_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 static void
 sieve_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	int	shown = (int)(len > 80 ? 80 : len);
+	int	shown = proto_shown(len);
 
-	switch (p->state) {
+	switch (st(p)->state) {
 	case GREETING:
 		pbuf_add(&p->greeting, s, len);
 		pbuf_add(&p->greeting, "\r\n", 2);
-		if (word_eq(s, len, "NO") || word_eq(s, len, "BYE")) {
-			fail(p, out, "the server refused the connection: "
+		if (proto_word_eq(s, len, "NO") ||
+		    proto_word_eq(s, len, "BYE")) {
+			proto_fail(p, out, "the server refused the connection: "
 			    "'%.*s'", shown, s);
 			return;
 		}
-		if (!word_eq(s, len, "OK")) {
+		if (!proto_word_eq(s, len, "OK")) {
 			/* A capability: a string, its value after it. */
-			if (word_eq(s, len, "\"STARTTLS\""))
-				p->offered = 1;
-			add_cap(p, s, word_len(s, len));
+			if (proto_word_eq(s, len, "\"STARTTLS\""))
+				st(p)->starttls = 1;
+			proto_add_cap(p, s, proto_word_len(s, len));
 			return;
 		}
-		if (!p->offered) {
-			not_offered(p, out, "STARTTLS");
-			return;
-		}
-		send_line(p, out, "STARTTLS");
-		p->state = STARTTLS;
+		if (proto_ask_switch(p, out, st(p)->starttls, "STARTTLS"))
+			st(p)->state = STARTTLS;
 		return;
 	case STARTTLS:
-		if (!word_eq(s, len, "OK")) {
-			fail(p, out, "STARTTLS refused: '%.*s'", shown, s);
-			return;
-		}
-		switch_now(p, out);
+		proto_switch_answer(p, out, proto_word_eq(s, len, "OK"),
+		    "STARTTLS", s, len);
 		return;
 	}
 }
 
 const struct proto_ops sieve_client_ops = {
+	.size = sizeof(struct sieve_state),
 	.line = sieve_line,
+	.literals = LITERALS_TLS,
 };

@@ -20,76 +20,104 @@ enum {
 	REPLY		/* lines up to OK, NO or BYE */
 };
 
+/* Inside TLS: see below. */
+struct sieve_in {
+	struct cmdq	 q;
+	unsigned	 answers;	/* client lines that answer a
+					   challenge */
+	int		 c_more;	/* the client's line goes on after a
+					   literal */
+	int		 b_more;	/* the backend's, the same */
+	int		 b_end;		/* its line is OK, NO or BYE */
+	int		 b_mid;		/* a response is under way */
+};
+
+struct sieve_state {
+	int		 state;
+	int		 caps_reply;	/* the backend's reply is its
+					   capabilities */
+	struct pbuf	 caps;		/* what it said, to say it again
+					   inside TLS */
+	struct sieve_in	 in;		/* inside TLS */
+};
+
+static struct sieve_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 static void
 sieve_start(struct negotiation *p, struct proto_out *out)
 {
 	(void)out;
-	p->state = GREETING;
+	st(p)->state = GREETING;
 	p->awaiting = 1;
-	p->offered = 1;		/* the greeting is the capabilities */
+	st(p)->caps_reply = 1;		/* the greeting is the capabilities */
 }
 
 static int
 is_end(const char *s, size_t len)
 {
-	return word_eq(s, len, "OK") || word_eq(s, len, "NO") ||
-	    word_eq(s, len, "BYE");
+	return proto_word_eq(s, len, "OK") || proto_word_eq(s, len, "NO") ||
+	    proto_word_eq(s, len, "BYE");
 }
 
 static void
 sieve_plain_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	int	caps = p->offered;
+	int	caps = st(p)->caps_reply;
 
-	if (caps && word_eq(s, len, "\"STARTTLS\""))
+	if (caps && proto_word_eq(s, len, "\"STARTTLS\""))
 		return;		/* ours goes last */
 	if (!is_end(s, len)) {
-		/* No mechanism is usable before TLS: say so, as Dovecot does. */
-		if (caps && !p->cfg.allow_plain && word_eq(s, len, "\"SASL\""))
-			send_line(p, out, "\"SASL\" \"\"");
+		/* No mechanism is usable before TLS: say so, like Dovecot. */
+		if (caps && !p->cfg.allow_plain &&
+		    proto_word_eq(s, len, "\"SASL\""))
+			proto_send_line(p, out, "\"SASL\" \"\"");
 		else
-			relay_line(p, out, s, len);
-		if (p->state == GREETING) {
-			pbuf_add(&p->greeting, s, len);
-			pbuf_add(&p->greeting, "\r\n", 2);
+			proto_relay_line(p, out, s, len);
+		if (st(p)->state == GREETING) {
+			pbuf_add(&st(p)->caps, s, len);
+			pbuf_add(&st(p)->caps, "\r\n", 2);
 		}
 		return;
 	}
-	if (caps && word_eq(s, len, "OK"))
-		send_line(p, out, "\"STARTTLS\"");
-	relay_line(p, out, s, len);
-	if (p->state == READY)
+	if (caps && proto_word_eq(s, len, "OK"))
+		proto_send_line(p, out, "\"STARTTLS\"");
+	proto_relay_line(p, out, s, len);
+	if (st(p)->state == READY)
 		return;
-	p->state = READY;
-	reply_done(p, out);
+	st(p)->state = READY;
+	proto_reply_done(p, out);
 }
 
 static void
 sieve_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	if (word_eq(s, len, "STARTTLS")) {
-		send_line(p, out, "OK \"Begin TLS negotiation now\"");
-		switch_now(p, out);
+	if (proto_word_eq(s, len, "STARTTLS")) {
+		proto_send_line(p, out, "OK \"Begin TLS negotiation now\"");
+		proto_switch_now(p, out);
 		return;
 	}
 	/* Before TLS only CAPABILITY, NOOP and LOGOUT reach the backend. */
-	if (!word_eq(s, len, "CAPABILITY") && !word_eq(s, len, "NOOP") &&
-	    !word_eq(s, len, "LOGOUT")) {
+	if (!proto_word_eq(s, len, "CAPABILITY") &&
+	    !proto_word_eq(s, len, "NOOP") &&
+	    !proto_word_eq(s, len, "LOGOUT")) {
 		if (!p->cfg.allow_plain) {
-			send_line(p, out, "NO (ENCRYPT-NEEDED) \"Must issue "
+			proto_send_line(p, out,
+			    "NO (ENCRYPT-NEEDED) \"Must issue "
 			    "STARTTLS first\"");
 			return;
 		}
-		forward_line(p, out, s, len);
-		fall_back(p, out, "'%.*s' before STARTTLS: --allow-plain, so "
-		    "relaying in CLEAR TEXT", (int)word_len(s, len), s);
+		proto_allow_plain(p, out, s, len, s, "STARTTLS");
 		return;
 	}
-	p->offered = word_eq(s, len, "CAPABILITY");
-	p->state = REPLY;
-	forward_line(p, out, s, len);
+	st(p)->caps_reply = proto_word_eq(s, len, "CAPABILITY");
+	st(p)->state = REPLY;
+	proto_forward_line(p, out, s, len);
 }
 
 /*
@@ -110,44 +138,13 @@ enum {
 
 #define TLS_ACTIVE	"NO \"TLS is already active\"\r\n"
 
-struct sieve_in {
-	struct cmdq	 q;
-	unsigned	 answers;	/* client lines that answer a challenge */
-	int		 c_more;	/* the client's line goes on after a
-					   literal */
-	int		 b_more;	/* the backend's, the same */
-	int		 b_end;		/* its line is OK, NO or BYE */
-	int		 b_mid;		/* a response is under way */
-};
-
 /* The client sees the capabilities again, now inside TLS. */
 static void
 sieve_established(struct negotiation *p, struct proto_out *out)
 {
-	pbuf_add(&out->to_tls, p->greeting.data, p->greeting.len);
-	send_line(p, out, "OK \"TLS negotiation successful\"");
-	if ((p->inside_priv = calloc(1, sizeof(struct sieve_in))) == NULL)
-		abort();
+	pbuf_add(&out->to_tls, st(p)->caps.data, st(p)->caps.len);
+	proto_send_line(p, out, "OK \"TLS negotiation successful\"");
 	out->watch = 1;
-}
-
-static void
-push(struct negotiation *p, struct sieve_in *in, int kind,
-    struct proto_out *out)
-{
-	if (cmdq_push(&in->q, kind) == -1)
-		fail(p, out, "more than %d kinds of command in flight",
-		    CMDQ_RUNS);
-}
-
-/* Our responses that come next among the backend's. */
-static void
-own_replies(struct sieve_in *in, struct proto_out *out)
-{
-	while (cmdq_head(&in->q) == K_REFUSED) {
-		pbuf_str(&out->to_tls, TLS_ACTIVE);
-		cmdq_pop(&in->q);
-	}
 }
 
 /*
@@ -160,7 +157,7 @@ announces(const char *s, size_t n, size_t *size)
 	size_t	i = n, digits;
 	int	sync;
 
-	if ((*size = literal_size(s, n, &sync)) > 0)
+	if ((*size = proto_literal_size(s, n, &sync)) > 0)
 		return 1;
 	if (i == 0 || s[--i] != '}')
 		return 0;
@@ -174,9 +171,9 @@ announces(const char *s, size_t n, size_t *size)
 static int
 command_kind(const char *s, size_t n)
 {
-	if (word_eq(s, n, "CAPABILITY"))
+	if (proto_word_eq(s, n, "CAPABILITY"))
 		return K_CAPS;
-	if (word_eq(s, n, "AUTHENTICATE"))
+	if (proto_word_eq(s, n, "AUTHENTICATE"))
 		return K_AUTH;
 	return K_OTHER;
 }
@@ -187,15 +184,17 @@ refuse(struct negotiation *p, struct sieve_in *in, struct proto_out *out)
 	if (cmdq_head(&in->q) == -1 && inside_at_start(p, 0) && !in->b_mid)
 		pbuf_str(&out->to_tls, TLS_ACTIVE);
 	else
-		push(p, in, K_REFUSED, out);
+		cmdq_push(p, &in->q, K_REFUSED, out);
 }
 
 static void
-client_line(struct negotiation *p, struct sieve_in *in, const struct iline *l,
+client_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
-	size_t	n = l->whole ? line_len(l->s, l->len) : l->headlen, lit;
-	int	more = announces(l->s, line_len(l->s, l->len), &lit);
+	struct sieve_in	*in = &st(p)->in;
+	size_t		 len = proto_line_len(l->s, l->len), lit;
+	size_t		 n = l->whole ? len : l->headlen;
+	int		 more = announces(l->s, len, &lit);
 
 	if (in->c_more || in->answers > 0) {
 		/*
@@ -204,18 +203,20 @@ client_line(struct negotiation *p, struct sieve_in *in, const struct iline *l,
 		 */
 		if (!in->c_more)
 			in->answers--;
-	} else if (word_eq(l->head, n, "STARTTLS")) {
+	} else if (proto_word_eq(l->head, n, "STARTTLS")) {
 		/* A literal would go on: end the session instead. */
 		if (!l->whole)
-			fail(p, out, "a STARTTLS command longer than %d bytes "
+			proto_fail(p, out,
+			    "a STARTTLS command longer than %d bytes "
 			    "inside TLS", INSIDE_MAX_LINE);
 		else if (more)
-			fail(p, out, "STARTTLS with a literal inside TLS");
+			proto_fail(p, out,
+			    "STARTTLS with a literal inside TLS");
 		else
 			refuse(p, in, out);
 		return;
 	} else
-		push(p, in, command_kind(l->head, n), out);
+		cmdq_push(p, &in->q, command_kind(l->head, n), out);
 	if (l->whole)
 		inside_pass(p, 1, l->s, l->len, out);
 	if ((in->c_more = more))
@@ -231,29 +232,32 @@ response_done(struct sieve_in *in, int kind, struct proto_out *out)
 	if (kind != -1 && kind != K_REFUSED)
 		cmdq_pop(&in->q);
 	in->b_mid = 0;
-	own_replies(in, out);
+	cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 }
 
 static void
-backend_line(struct negotiation *p, struct sieve_in *in, const struct iline *l,
+backend_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
-	size_t	n = l->whole ? line_len(l->s, l->len) : l->headlen, lit;
-	int	more = announces(l->s, line_len(l->s, l->len), &lit);
-	int	kind = cmdq_head(&in->q);
-	int	asked = kind != -1 && kind != K_REFUSED;
+	struct sieve_in	*in = &st(p)->in;
+	size_t		 len = proto_line_len(l->s, l->len), lit;
+	size_t		 n = l->whole ? len : l->headlen;
+	int		 more = announces(l->s, len, &lit);
+	int		 kind = cmdq_head(&in->q);
+	int		 asked = kind != -1 && kind != K_REFUSED;
 
 	if (!in->b_more) {
 		in->b_mid = 1;
-		in->b_end = word_eq(l->head, n, "OK") ||
-		    word_eq(l->head, n, "NO") || word_eq(l->head, n, "BYE");
+		in->b_end = proto_word_eq(l->head, n, "OK") ||
+		    proto_word_eq(l->head, n, "NO") ||
+		    proto_word_eq(l->head, n, "BYE");
 		/*
 		 * The capabilities: the response to CAPABILITY, or what nobody
 		 * asked for (they come again after AUTHENTICATE set up a SASL
 		 * security layer, RFC 5804 2.1).
 		 */
 		if (l->whole && !more && (kind == K_CAPS || !asked) &&
-		    word_eq(l->s, n, "\"STARTTLS\""))
+		    proto_word_eq(l->s, n, "\"STARTTLS\""))
 			return;
 	}
 	if (l->whole)
@@ -269,21 +273,20 @@ backend_line(struct negotiation *p, struct sieve_in *in, const struct iline *l,
 }
 
 static void
-sieve_inside(struct negotiation *p, int tls_side, const struct iline *l,
-    struct proto_out *out)
+sieve_free(struct negotiation *p)
 {
-	struct sieve_in	*in = p->inside_priv;
-
-	if (tls_side)
-		client_line(p, in, l, out);
-	else
-		backend_line(p, in, l, out);
+	free(st(p)->caps.data);
 }
 
 const struct proto_ops sieve_server_ops = {
+	.size = sizeof(struct sieve_state),
+	.free = sieve_free,
 	.start = sieve_start,
 	.line = sieve_line,
 	.plain_line = sieve_plain_line,
 	.established = sieve_established,
-	.inside = sieve_inside,
+	.inside_tls = client_line,
+	.inside_plain = backend_line,
+	/* Strings may be literals, from either side. */
+	.literals = LITERALS_TLS | LITERALS_PLAIN,
 };

@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <string.h>
 
 #include "proto_impl.h"
@@ -16,75 +15,71 @@ enum {
 	STARTTLS
 };
 
-/* A reply line: three digits, then '-' (more follow) or ' ' or nothing. */
-static int
-reply_code(const char *s, size_t len, int *last)
+struct smtp_state {
+	int		 state;
+	int		 starttls;	/* the EHLO reply lists STARTTLS */
+	unsigned	 lines;		/* lines of the EHLO reply so far */
+};
+
+static struct smtp_state *
+st(struct negotiation *p)
 {
-	if (len < 3 || !isdigit((unsigned char)s[0]) ||
-	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
-	    (len > 3 && s[3] != '-' && s[3] != ' '))
-		return -1;
-	*last = len == 3 || s[3] == ' ';
-	return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+	return p->priv;
 }
 
 static void
-smtp_line(struct negotiation *p, const char *s, size_t len, struct proto_out *out)
+smtp_line(struct negotiation *p, const char *s, size_t len,
+    struct proto_out *out)
 {
 	int	code, last;
 
-	if ((code = reply_code(s, len, &last)) == -1) {
-		fail(p, out, "malformed SMTP reply: '%.*s'",
-		    (int)(len > 80 ? 80 : len), s);
+	/* Three digits, then '-' (more follow), ' ' or nothing. */
+	if ((code = proto_reply_code(s, len, "- ")) == -1) {
+		proto_fail(p, out, "malformed SMTP reply: '%.*s'",
+		    proto_shown(len), s);
 		return;
 	}
-	switch (p->state) {
+	last = len == 3 || s[3] == ' ';
+	switch (st(p)->state) {
 	case GREETING:
 		pbuf_add(&p->greeting, s, len);
 		pbuf_add(&p->greeting, "\r\n", 2);
 		if (code != 220) {
-			fail(p, out, "the server's greeting is not 220: '%.*s'",
-			    (int)(len > 80 ? 80 : len), s);
+			proto_fail(p, out,
+			    "the server's greeting is not 220: '%.*s'",
+			    proto_shown(len), s);
 			return;
 		}
 		if (last) {
-			send_line(p, out, "%s %s", p->cfg.proto == PROTO_LMTP ?
+			proto_send_line(p, out, "%s %s",
+			    p->cfg.proto == PROTO_LMTP ?
 			    "LHLO" : "EHLO", p->cfg.ehlo);
-			p->state = EHLO;
+			st(p)->state = EHLO;
 		}
 		return;
 	case EHLO:
 		if (code != 250) {
 			if (last)
-				fail(p, out, "%s refused: '%.*s'",
+				proto_fail(p, out, "%s refused: '%.*s'",
 				    p->cfg.proto == PROTO_LMTP ? "LHLO" :
-				    "EHLO", (int)(len > 80 ? 80 : len), s);
+				    "EHLO", proto_shown(len), s);
 			return;
 		}
 		/* The first line names the server; keywords follow. */
-		if (p->reply_lines++ > 0 && len > 4) {
-			if (word_eq(s + 4, len - 4, "STARTTLS"))
-				p->offered = 1;
-			add_cap(p, s + 4, word_len(s + 4, len - 4));
+		if (st(p)->lines++ > 0 && len > 4) {
+			if (proto_word_eq(s + 4, len - 4, "STARTTLS"))
+				st(p)->starttls = 1;
+			proto_add_cap(p, s + 4, proto_word_len(s + 4, len - 4));
 		}
 		if (!last)
 			return;
-		if (!p->offered) {
-			not_offered(p, out, "STARTTLS");
-			return;
-		}
-		send_line(p, out, "STARTTLS");
-		p->state = STARTTLS;
+		if (proto_ask_switch(p, out, st(p)->starttls, "STARTTLS"))
+			st(p)->state = STARTTLS;
 		return;
 	case STARTTLS:
 		if (!last)
 			return;
-		if (code != 220) {
-			fail(p, out, "STARTTLS refused: '%.*s'",
-			    (int)(len > 80 ? 80 : len), s);
-			return;
-		}
-		switch_now(p, out);
+		proto_switch_answer(p, out, code == 220, "STARTTLS", s, len);
 		return;
 	}
 }
@@ -93,12 +88,13 @@ smtp_line(struct negotiation *p, const char *s, size_t len, struct proto_out *ou
 static void
 smtp_established(struct negotiation *p, struct proto_out *out)
 {
-	greet(p, out, "220 %s %s", safe_name(p),
+	proto_greet(p, out, "220 %s %s", proto_safe_name(p),
 	    p->cfg.proto == PROTO_LMTP ? "LMTP" : "ESMTP");
 	out->relay = 1;
 }
 
 const struct proto_ops smtp_client_ops = {
+	.size = sizeof(struct smtp_state),
 	.line = smtp_line,
 	.established = smtp_established,
 };

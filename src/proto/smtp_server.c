@@ -16,18 +16,31 @@
 #include "proto_impl.h"
 
 enum {
-	GREETING,	/* the backend's greeting is due */
+	GREETING,	/* the zeroed state: the backend's greeting
+			   is due */
 	READY,		/* a client command is due */
 	EHLO_REPLY,
 	REPLY		/* the reply to a forwarded command */
 };
 
-static void
-smtp_start(struct negotiation *p, struct proto_out *out)
+/* Inside TLS: see below. */
+struct smtp_in {
+	struct cmdq	 q;
+	int		 body;		/* the client sends a message */
+	unsigned	 rcpts;		/* LMTP: accepted in this transaction */
+	struct pbuf	 held;		/* an EHLO reply line, until the next */
+};
+
+struct smtp_state {
+	int		 state;
+	unsigned	 ehlo_lines;	/* lines of the backend's EHLO reply */
+	struct smtp_in	 in;		/* inside TLS */
+};
+
+static struct smtp_state *
+st(struct negotiation *p)
 {
-	(void)out;
-	p->state = GREETING;
-	p->awaiting = 1;
+	return p->priv;
 }
 
 static int
@@ -46,11 +59,12 @@ hello(struct negotiation *p)
 static int
 hidden_before_tls(struct negotiation *p, const char *kw, size_t len)
 {
-	if (word_eq(kw, len, "STARTTLS"))
+	if (proto_word_eq(kw, len, "STARTTLS"))
 		return 1;
 	if (p->cfg.allow_plain)
 		return 0;
-	return word_eq(kw, len, "CHUNKING") || word_eq(kw, len, "AUTH") ||
+	return proto_word_eq(kw, len, "CHUNKING") ||
+	    proto_word_eq(kw, len, "AUTH") ||
 	    (len >= 5 && strncasecmp(kw, "AUTH=", 5) == 0);
 }
 
@@ -62,28 +76,28 @@ smtp_plain_line(struct negotiation *p, const char *s, size_t len,
 	size_t		 kwlen = len > 4 ? len - 4 : 0;
 	int		 last = is_last(s, len);
 
-	if (p->state != EHLO_REPLY || strncmp(s, "250", 3) != 0) {
-		relay_line(p, out, s, len);
-		if (last && p->state != READY) {
-			p->state = READY;
-			reply_done(p, out);
+	if (st(p)->state != EHLO_REPLY || strncmp(s, "250", 3) != 0) {
+		proto_relay_line(p, out, s, len);
+		if (last && st(p)->state != READY) {
+			st(p)->state = READY;
+			proto_reply_done(p, out);
 		}
 		return;
 	}
 	/* The first line names the server; keywords follow. */
-	if (p->reply_lines++ > 0 && hidden_before_tls(p, kw, kwlen)) {
+	if (st(p)->ehlo_lines++ > 0 && hidden_before_tls(p, kw, kwlen)) {
 		if (!last)
 			return;
-		send_line(p, out, "250 STARTTLS");
+		proto_send_line(p, out, "250 STARTTLS");
 	} else if (!last)
-		relay_line(p, out, s, len);
+		proto_relay_line(p, out, s, len);
 	else {
-		send_line(p, out, "250-%.*s", (int)kwlen, kw);
-		send_line(p, out, "250 STARTTLS");
+		proto_send_line(p, out, "250-%.*s", (int)kwlen, kw);
+		proto_send_line(p, out, "250 STARTTLS");
 	}
 	if (last) {
-		p->state = READY;
-		reply_done(p, out);
+		st(p)->state = READY;
+		proto_reply_done(p, out);
 	}
 }
 
@@ -91,34 +105,34 @@ static void
 smtp_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
 {
-	if (word_eq(s, len, "STARTTLS")) {
-		if (word_len(s, len) != len) {
-			send_line(p, out, "501 5.5.4 Syntax: STARTTLS");
+	if (proto_word_eq(s, len, "STARTTLS")) {
+		if (proto_word_len(s, len) != len) {
+			proto_send_line(p, out, "501 5.5.4 Syntax: STARTTLS");
 			return;
 		}
-		send_line(p, out, "220 2.0.0 Ready to start TLS");
-		switch_now(p, out);
+		proto_send_line(p, out, "220 2.0.0 Ready to start TLS");
+		proto_switch_now(p, out);
 		return;
 	}
-	if (word_eq(s, len, hello(p))) {
-		p->state = EHLO_REPLY;
-		p->reply_lines = 0;
-	} else if ((word_eq(s, len, "HELO") && p->cfg.proto == PROTO_SMTP) ||
-	    word_eq(s, len, "NOOP") || word_eq(s, len, "RSET") ||
-	    word_eq(s, len, "QUIT"))
-		p->state = REPLY;
+	if (proto_word_eq(s, len, hello(p))) {
+		st(p)->state = EHLO_REPLY;
+		st(p)->ehlo_lines = 0;
+	} else if ((proto_word_eq(s, len, "HELO") &&
+	    p->cfg.proto == PROTO_SMTP) ||
+	    proto_word_eq(s, len, "NOOP") || proto_word_eq(s, len, "RSET") ||
+	    proto_word_eq(s, len, "QUIT"))
+		st(p)->state = REPLY;
 	else if (p->cfg.allow_plain) {
 		/* Clear text from here on: this command and all after it. */
-		forward_line(p, out, s, len);
-		fall_back(p, out, "'%.*s' before STARTTLS: --allow-plain, so "
-		    "relaying in CLEAR TEXT", (int)word_len(s, len), s);
+		proto_allow_plain(p, out, s, len, s, "STARTTLS");
 		return;
 	} else {
-		send_line(p, out, "530 5.7.0 Must issue a STARTTLS command "
+		proto_send_line(p, out,
+		    "530 5.7.0 Must issue a STARTTLS command "
 		    "first");
 		return;
 	}
-	forward_line(p, out, s, len);
+	proto_forward_line(p, out, s, len);
 }
 
 /*
@@ -139,37 +153,12 @@ enum {
 
 #define TLS_ACTIVE	"554 5.5.1 Error: TLS already active\r\n"
 
-struct smtp_in {
-	struct cmdq	 q;
-	int		 body;		/* the client sends a message */
-	unsigned	 rcpts;		/* LMTP: accepted in this transaction */
-	struct pbuf	 held;		/* an EHLO reply line, until the next */
-};
-
 static void
-smtp_cleanup(struct negotiation *p)
+smtp_free(struct negotiation *p)
 {
-	struct smtp_in	*in = p->inside_priv;
+	struct smtp_in	*in = &st(p)->in;
 
 	free(in->held.data);
-}
-
-static void
-smtp_established(struct negotiation *p, struct proto_out *out)
-{
-	if ((p->inside_priv = calloc(1, sizeof(struct smtp_in))) == NULL)
-		abort();
-	out->watch = 1;
-}
-
-/* Our replies that come next among the backend's. */
-static void
-own_replies(struct smtp_in *in, struct proto_out *out)
-{
-	while (cmdq_head(&in->q) == K_REFUSED) {
-		pbuf_str(&out->to_tls, TLS_ACTIVE);
-		cmdq_pop(&in->q);
-	}
 }
 
 /* LMTP answers a message once per accepted recipient (RFC 2033 4.2). */
@@ -177,15 +166,6 @@ static unsigned
 message_replies(struct negotiation *p, struct smtp_in *in)
 {
 	return p->cfg.proto == PROTO_LMTP && in->rcpts > 1 ? in->rcpts : 1;
-}
-
-static void
-push(struct negotiation *p, struct smtp_in *in, int kind,
-    struct proto_out *out)
-{
-	if (cmdq_push(&in->q, kind) == -1)
-		fail(p, out, "more than %d kinds of command in flight",
-		    CMDQ_RUNS);
 }
 
 /* BDAT SIZE [LAST]: its size, and whether it ends the message. */
@@ -201,7 +181,7 @@ bdat_size(const char *s, size_t len, int *last)
 			return 0;
 	while (i < len && s[i] == ' ')
 		i++;
-	*last = word_eq(s + i, len - i, "LAST");
+	*last = proto_word_eq(s + i, len - i, "LAST");
 	return n;
 }
 
@@ -209,7 +189,7 @@ static void
 client_line(struct negotiation *p, struct smtp_in *in, const char *s,
     size_t len, struct proto_out *out)
 {
-	size_t	n = line_len(s, len), size;
+	size_t	n = proto_line_len(s, len), size;
 	int	last = 0;
 
 	if (in->body) {
@@ -217,45 +197,35 @@ client_line(struct negotiation *p, struct smtp_in *in, const char *s,
 		if (n == 1 && s[0] == '.') {
 			in->body = 0;
 			for (unsigned i = message_replies(p, in); i > 0; i--)
-				push(p, in, K_MESSAGE, out);
+				cmdq_push(p, &in->q, K_MESSAGE, out);
 		}
 		return;
 	}
-	if (word_eq(s, n, "STARTTLS")) {
+	if (proto_word_eq(s, n, "STARTTLS")) {
 		if (cmdq_head(&in->q) == -1)
 			pbuf_str(&out->to_tls, TLS_ACTIVE);
 		else
-			push(p, in, K_REFUSED, out);
+			cmdq_push(p, &in->q, K_REFUSED, out);
 		return;
 	}
 	inside_pass(p, 1, s, len, out);
-	if (word_eq(s, n, hello(p)) || word_eq(s, n, "HELO"))
-		push(p, in, K_EHLO, out);
-	else if (word_eq(s, n, "MAIL") || word_eq(s, n, "RSET"))
-		push(p, in, K_MAIL, out);
-	else if (word_eq(s, n, "RCPT"))
-		push(p, in, K_RCPT, out);
-	else if (word_eq(s, n, "DATA"))
-		push(p, in, K_DATA, out);
-	else if (word_eq(s, n, "BDAT")) {
+	if (proto_word_eq(s, n, hello(p)) || proto_word_eq(s, n, "HELO"))
+		cmdq_push(p, &in->q, K_EHLO, out);
+	else if (proto_word_eq(s, n, "MAIL") || proto_word_eq(s, n, "RSET"))
+		cmdq_push(p, &in->q, K_MAIL, out);
+	else if (proto_word_eq(s, n, "RCPT"))
+		cmdq_push(p, &in->q, K_RCPT, out);
+	else if (proto_word_eq(s, n, "DATA"))
+		cmdq_push(p, &in->q, K_DATA, out);
+	else if (proto_word_eq(s, n, "BDAT")) {
 		/* The chunk is data; LMTP answers the last per recipient. */
 		size = bdat_size(s, n, &last);
 		for (unsigned i = last ? message_replies(p, in) : 1; i > 0;
 		    i--)
-			push(p, in, K_MESSAGE, out);
+			cmdq_push(p, &in->q, K_MESSAGE, out);
 		inside_raw(p, 1, size);
 	} else
-		push(p, in, K_OTHER, out);
-}
-
-/* A reply line: three digits, then '-' (more follow), ' ' or its end. */
-static int
-reply_code(const char *s, size_t len)
-{
-	if (len < 3 || !isdigit((unsigned char)s[0]) ||
-	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]))
-		return -1;
-	return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+		cmdq_push(p, &in->q, K_OTHER, out);
 }
 
 /*
@@ -266,9 +236,10 @@ static void
 ehlo_line(struct negotiation *p, struct smtp_in *in, const char *s,
     size_t len, int last, struct proto_out *out)
 {
-	size_t	n = line_len(s, len);
+	size_t	n = proto_line_len(s, len);
 
-	if (n > 4 && in->held.len > 0 && word_eq(s + 4, n - 4, "STARTTLS")) {
+	if (n > 4 && in->held.len > 0 &&
+	    proto_word_eq(s + 4, n - 4, "STARTTLS")) {
 		if (last)
 			in->held.data[3] = ' ';
 	} else {
@@ -288,11 +259,12 @@ ehlo_line(struct negotiation *p, struct smtp_in *in, const char *s,
 }
 
 static void
-backend_line(struct negotiation *p, struct smtp_in *in, const struct iline *l,
+backend_line(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
-	int	code = reply_code(l->head, l->headlen), kind;
-	int	last = l->headlen < 4 || l->head[3] != '-';
+	struct smtp_in	*in = &st(p)->in;
+	int		 code = proto_reply_code(l->head, l->headlen, NULL);
+	int		 last = l->headlen < 4 || l->head[3] != '-', kind;
 
 	kind = cmdq_head(&in->q);
 	if (code == -1 || kind == -1) {
@@ -313,28 +285,29 @@ backend_line(struct negotiation *p, struct smtp_in *in, const struct iline *l,
 	else if (kind == K_MAIL || kind == K_EHLO)
 		in->rcpts = 0;
 	cmdq_pop(&in->q);
-	own_replies(in, out);
+	cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
 }
 
+/* A client line inside TLS: one too long to read is a command all the same. */
 static void
-smtp_inside(struct negotiation *p, int tls_side, const struct iline *l,
+client_inside(struct negotiation *p, const struct iline *l,
     struct proto_out *out)
 {
-	struct smtp_in	*in = p->inside_priv;
+	struct smtp_in	*in = &st(p)->in;
 
-	if (!tls_side)
-		backend_line(p, in, l, out);
-	else if (l->whole)
+	if (l->whole)
 		client_line(p, in, l->s, l->len, out);
 	else if (!in->body)
-		push(p, in, K_OTHER, out);	/* a command too long to read */
+		cmdq_push(p, &in->q, K_OTHER, out);	/* too long to read */
 }
 
 const struct proto_ops smtp_server_ops = {
-	.start = smtp_start,
+	.size = sizeof(struct smtp_state),
+	.start = proto_await_backend,
 	.line = smtp_line,
 	.plain_line = smtp_plain_line,
-	.established = smtp_established,
-	.inside = smtp_inside,
-	.cleanup = smtp_cleanup,
+	.established = proto_watch,
+	.inside_tls = client_inside,
+	.inside_plain = backend_line,
+	.free = smtp_free,
 };

@@ -291,16 +291,6 @@ xmpp_version1(const struct xml_token *t)
 	    v[0] >= '1' && v[0] <= '9' && v[1] == '.';
 }
 
-/* The tokenizer's state, made with the first use (freed by proto_free). */
-struct xml *
-xmpp_xml(struct negotiation *p)
-{
-	if (p->priv == NULL && (p->priv = calloc(1, sizeof(struct xml))) ==
-	    NULL)
-		abort();
-	return p->priv;
-}
-
 /*
  * A name we may put in a stream header's 'to' or 'from' as it is: a domain
  * or an address, nothing XML would read as markup.
@@ -308,11 +298,13 @@ xmpp_xml(struct negotiation *p)
 int
 xmpp_safe_name(const char *s, size_t len)
 {
+	static const char	safe[] = "abcdefghijklmnopqrstuvwxyz"
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]";
+
 	if (len == 0 || len > 255)
 		return 0;
 	for (size_t i = 0; i < len; i++)
-		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		    "0123456789.-:[]", s[i]) == NULL || s[i] == '\0')
+		if (strchr(safe, s[i]) == NULL || s[i] == '\0')
 			return 0;
 	return 1;
 }

@@ -66,7 +66,6 @@ int	 xml_next(struct xml *, const char *, size_t, struct xml_token *,
 int	 xml_is(const struct xml_token *, const char *, const char *);
 int	 xml_attr(const struct xml_token *, const char *, const char **,
 	    size_t *);
-struct xml	*xmpp_xml(struct negotiation *);
 int		 xmpp_safe_name(const char *, size_t);
 int		 xmpp_version1(const struct xml_token *);
 void	 xmpp_send(struct negotiation *, struct proto_out *, const char *, ...)

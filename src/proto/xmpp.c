@@ -18,12 +18,24 @@ enum {
 	STREAM_ERROR	/* <stream:error>: its condition comes next */
 };
 
+struct xmpp_state {
+	int		 state;
+	int		 starttls;	/* the features offer STARTTLS */
+	struct xml	 xml;		/* the stream so far */
+};
+
+static struct xmpp_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
+
 static void
 xmpp_start(struct negotiation *p, struct proto_out *out)
 {
-	(void)xmpp_xml(p);
 	if (!xmpp_safe_name(p->cfg.host, strlen(p->cfg.host))) {
-		fail(p, out, "'%.64s' cannot be an XMPP domain (--servername "
+		proto_fail(p, out,
+		    "'%.64s' cannot be an XMPP domain (--servername "
 		    "names the server)", p->cfg.host);
 		return;
 	}
@@ -35,16 +47,17 @@ xmpp_start(struct negotiation *p, struct proto_out *out)
 static void
 features_end(struct negotiation *p, struct proto_out *out)
 {
-	if (p->offered) {
+	if (st(p)->starttls) {
 		xmpp_send(p, out, "<starttls xmlns='" NS_TLS "'/>");
-		p->state = PROCEED;
+		st(p)->state = PROCEED;
 	} else if (p->cfg.opportunistic)
-		fail(p, out, "the server does not offer STARTTLS (it offers: "
+		proto_fail(p, out,
+		    "the server does not offer STARTTLS (it offers: "
 		    "%s); no clear-text fallback for xmpp: the relay opened "
 		    "the stream itself", p->caps.len ? p->caps.data :
 		    "nothing");
 	else
-		not_offered(p, out, "STARTTLS");
+		proto_not_offered(p, out, "STARTTLS");
 }
 
 static void
@@ -52,27 +65,28 @@ element(struct negotiation *p, const struct xml_token *t,
     struct proto_out *out)
 {
 	if (t->kind == XML_END && t->depth == 1) {
-		fail(p, out, "the server closed the stream");
+		proto_fail(p, out, "the server closed the stream");
 		return;
 	}
-	if (p->state == STREAM_ERROR) {
+	if (st(p)->state == STREAM_ERROR) {
 		if (t->kind == XML_START && t->depth == 3 &&
 		    strcmp(t->ns, NS_STREAM_ERR) == 0)
-			fail(p, out, "stream error from the server: %.*s",
+			proto_fail(p, out, "stream error from the server: %.*s",
 			    (int)t->llen, t->local);
 		else if (t->kind == XML_END && t->depth == 2)
-			fail(p, out, "stream error from the server");
+			proto_fail(p, out, "stream error from the server");
 		return;
 	}
 	if (t->kind == XML_START && t->depth == 2 &&
 	    xml_is(t, NS_STREAMS, "error")) {
-		p->state = STREAM_ERROR;
+		st(p)->state = STREAM_ERROR;
 		return;
 	}
-	switch (p->state) {
+	switch (st(p)->state) {
 	case HEADER:
 		if (t->kind != XML_START || !xml_is(t, NS_STREAMS, "stream")) {
-			fail(p, out, "the server's answer is not an XMPP stream");
+			proto_fail(p, out,
+			    "the server's answer is not an XMPP stream");
 			return;
 		}
 		/* Before 1.0 there were no stream features, nor STARTTLS. */
@@ -80,43 +94,43 @@ element(struct negotiation *p, const struct xml_token *t,
 			features_end(p, out);
 			return;
 		}
-		p->state = FEATURES;
+		st(p)->state = FEATURES;
 		return;
 	case FEATURES:
 		if (t->kind == XML_START && xml_is(t, NS_STREAMS, "features")) {
-			p->state = IN_FEATURES;
+			st(p)->state = IN_FEATURES;
 			if (t->empty)
 				features_end(p, out);
 			return;
 		}
-		fail(p, out, "<%.*s> where the stream features should be",
+		proto_fail(p, out, "<%.*s> where the stream features should be",
 		    (int)t->llen, t->local);
 		return;
 	case IN_FEATURES:
 		if (t->kind == XML_START && t->depth == 3) {
 			if (xml_is(t, NS_TLS, "starttls"))
-				p->offered = 1;
-			add_cap(p, t->local, t->llen);
+				st(p)->starttls = 1;
+			proto_add_cap(p, t->local, t->llen);
 		} else if (t->kind == XML_END && t->depth == 2)
 			features_end(p, out);
 		return;
 	case PROCEED:
 		if (t->kind == XML_START && xml_is(t, NS_TLS, "proceed")) {
 			if (t->empty)
-				switch_now(p, out);
+				proto_switch_now(p, out);
 			else
-				p->state = PROCEEDING;
+				st(p)->state = PROCEEDING;
 		} else if (t->kind == XML_START && xml_is(t, NS_TLS, "failure"))
-			fail(p, out, "STARTTLS refused: <failure/>");
+			proto_fail(p, out, "STARTTLS refused: <failure/>");
 		else
-			fail(p, out, "<%.*s> instead of <proceed/>",
+			proto_fail(p, out, "<%.*s> instead of <proceed/>",
 			    (int)t->llen, t->local);
 		return;
 	case PROCEEDING:
 		if (t->kind == XML_END && t->depth == 2)
-			switch_now(p, out);
+			proto_switch_now(p, out);
 		else
-			fail(p, out, "<proceed> is not empty");
+			proto_fail(p, out, "<proceed> is not empty");
 		return;
 	}
 }
@@ -130,17 +144,17 @@ xmpp_data(struct negotiation *p, int tls_side, const char *s, size_t len,
 	char			 why[256];
 
 	(void)tls_side;
-	switch (xml_next(xmpp_xml(p), s, len, &t, &used, why, sizeof(why))) {
+	switch (xml_next(&st(p)->xml, s, len, &t, &used, why, sizeof(why))) {
 	case 0:
 		return 0;
 	case -1:
-		fail(p, out, "malformed XML from the server: %s", why);
+		proto_fail(p, out, "malformed XML from the server: %s", why);
 		return len;
 	}
 	/* Text belongs in elements; between them only white space. */
 	if (t.kind == XML_TEXT) {
 		if (!t.blank && t.depth == 1)
-			fail(p, out, "text in the stream: '%.*s'",
+			proto_fail(p, out, "text in the stream: '%.*s'",
 			    (int)(used > 60 ? 60 : used), s);
 		return used;
 	}
@@ -152,7 +166,7 @@ xmpp_data(struct negotiation *p, int tls_side, const char *s, size_t len,
 }
 
 const struct proto_ops xmpp_client_ops = {
+	.size = sizeof(struct xmpp_state),
 	.start = xmpp_start,
 	.data = xmpp_data,
-	.flags = PROTO_WS_AFTER_SWITCH,
 };

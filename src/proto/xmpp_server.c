@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "xml.h"
@@ -16,6 +17,17 @@ enum {
 	STARTTLS,	/* <starttls/> is due */
 	IN_STARTTLS	/* <starttls>, up to its end tag */
 };
+
+struct xmpp_state {
+	int		 state;
+	struct xml	 xml;		/* the stream so far */
+};
+
+static struct xmpp_state *
+st(struct negotiation *p)
+{
+	return p->priv;
+}
 
 /* The stream's default namespace is this one. */
 static int
@@ -27,7 +39,6 @@ default_ns(const struct xml_token *t, const char *ns)
 	return xml_attr(t, "xmlns", &v, &vlen) && vlen == strlen(ns) &&
 	    strncmp(v, ns, vlen) == 0;
 }
-
 
 /*
  * Our stream header.  Its id is the session's random nonce: this stream
@@ -50,7 +61,7 @@ header(struct negotiation *p, const struct xml_token *t,
 	xmpp_send(p, out, "<?xml version='1.0'?><stream:stream xmlns='%s' "
 	    "xmlns:stream='" NS_STREAMS "' id='starttls-%lx' from='%.*s' "
 	    "version='1.0'>", ns, p->cfg.nonce, (int)tolen, to);
-	p->state = STARTTLS;
+	st(p)->state = STARTTLS;
 }
 
 /* A stream error ends the stream (RFC 6120, 4.9): fail closed. */
@@ -58,18 +69,18 @@ static void
 stream_error(struct negotiation *p, const struct xml_token *t,
     struct proto_out *out, const char *cond, const char *why)
 {
-	if (p->state == HEADER)
+	if (st(p)->state == HEADER)
 		header(p, t, out);
 	xmpp_send(p, out, "<stream:error><%s xmlns='" NS_STREAM_ERR "'/>"
 	    "</stream:error></stream:stream>", cond);
-	fail(p, out, "%s", why);
+	proto_fail(p, out, "%s", why);
 }
 
 static void
 element(struct negotiation *p, const struct xml_token *t,
     struct proto_out *out)
 {
-	switch (p->state) {
+	switch (st(p)->state) {
 	case HEADER:
 		if (t->kind != XML_START || !xml_is(t, NS_STREAMS, "stream")) {
 			stream_error(p, NULL, out, "invalid-namespace",
@@ -78,8 +89,9 @@ element(struct negotiation *p, const struct xml_token *t,
 		}
 		if (!default_ns(t, "jabber:client") &&
 		    !default_ns(t, "jabber:server")) {
-			stream_error(p, t, out, "invalid-namespace", "the "
-			    "stream is neither jabber:client nor jabber:server");
+			stream_error(p, t, out, "invalid-namespace",
+			    "the stream is neither jabber:client nor "
+			    "jabber:server");
 			return;
 		}
 		if (!xmpp_version1(t)) {
@@ -94,7 +106,8 @@ element(struct negotiation *p, const struct xml_token *t,
 	case STARTTLS:
 		if (t->kind == XML_END && t->depth == 1) {
 			xmpp_send(p, out, "</stream:stream>");
-			fail(p, out, "the client closed the stream before TLS");
+			proto_fail(p, out,
+			    "the client closed the stream before TLS");
 			return;
 		}
 		if (t->kind != XML_START || !xml_is(t, NS_TLS, "starttls")) {
@@ -103,7 +116,7 @@ element(struct negotiation *p, const struct xml_token *t,
 			return;
 		}
 		if (!t->empty) {
-			p->state = IN_STARTTLS;
+			st(p)->state = IN_STARTTLS;
 			return;
 		}
 		break;
@@ -113,7 +126,7 @@ element(struct negotiation *p, const struct xml_token *t,
 		break;
 	}
 	xmpp_send(p, out, "<proceed xmlns='" NS_TLS "'/>");
-	switch_now(p, out);
+	proto_switch_now(p, out);
 }
 
 static size_t
@@ -125,10 +138,10 @@ xmpp_data(struct negotiation *p, int tls_side, const char *s, size_t len,
 	char			 why[256], msg[300];
 
 	if (!tls_side) {
-		fail(p, out, "the backend spoke before TLS");
+		proto_fail(p, out, "the backend spoke before TLS");
 		return len;
 	}
-	switch (xml_next(xmpp_xml(p), s, len, &t, &used, why, sizeof(why))) {
+	switch (xml_next(&st(p)->xml, s, len, &t, &used, why, sizeof(why))) {
 	case 0:
 		return 0;
 	case -1:
@@ -150,6 +163,6 @@ xmpp_data(struct negotiation *p, int tls_side, const char *s, size_t len,
 }
 
 const struct proto_ops xmpp_server_ops = {
+	.size = sizeof(struct xmpp_state),
 	.data = xmpp_data,
-	.flags = PROTO_WS_AFTER_SWITCH,
 };

@@ -1,9 +1,11 @@
 /*
- * libFuzzer target for one STARTTLS state machine in one role, chosen at
- * build time (FUZZ_PROTO, FUZZ_ROLE).  The input is a list of chunks, each
- * a control byte (bit 7: from the plain side; bits 0-6: length) and its
- * bytes, after a first byte of flags (1: --opportunistic, 2: --allow-plain).
- * A chunk of length 0 from the plain side (0x80) is the TLS handshake.
+ * libFuzzer target for every STARTTLS state machine in both roles.  The
+ * first byte chooses the protocol (modulo PROTO_COUNT, in the order of
+ * PROTO_MAP), the second the role (bit 0: server); then comes a byte of
+ * flags (1: --opportunistic, 2: --allow-plain) and a list of chunks, each a
+ * control byte (bit 7: from the plain side; bits 0-6: length) and its
+ * bytes.  A chunk of length 0 from the plain side (0x80) is the TLS
+ * handshake.
  *
  * Beyond "no crash", it checks what the relay promises:
  *   - after a failure nothing more goes to either side;
@@ -38,12 +40,13 @@ struct chunk {
 
 /* A known-good opening for each protocol and role, up to the switch. */
 static const struct chunk *
-good_opening(void)
+good_opening(enum proto proto, enum role role)
 {
 	static const struct chunk smtp_c[] = {
 		C('t', "220 x\r\n250-x\r\n250 STARTTLS\r\n220 go\r\n"), { 0 }
 	}, imap_c[] = {
-		C('t', "* OK [CAPABILITY IMAP4rev1 STARTTLS] x\r\na1 OK go\r\n"),
+		C('t',
+		    "* OK [CAPABILITY IMAP4rev1 STARTTLS] x\r\na1 OK go\r\n"),
 		{ 0 }
 	}, pop3_c[] = {
 		C('t', "+OK x\r\n+OK\r\nSTLS\r\n.\r\n+OK go\r\n"), { 0 }
@@ -52,16 +55,19 @@ good_opening(void)
 	}, sieve_c[] = {
 		C('t', "\"STARTTLS\"\r\nOK\r\nOK\r\n"), { 0 }
 	}, ftp_c[] = {
-		C('t', "220 x\r\n211-F\r\n AUTH TLS\r\n211 E\r\n234 go\r\n"), { 0 }
+		C('t', "220 x\r\n211-F\r\n AUTH TLS\r\n211 E\r\n234 go\r\n"),
+		    { 0 }
 	}, http_c[] = {
 		C('t', "HTTP/1.1 101 S\r\nUpgrade: TLS/1.0\r\n\r\n"), { 0 }
 	}, pg_c[] = {
 		C('t', "S"), { 0 }
 	}, ldap_c[] = {
-		C('t', "\x30\x24\x02\x01\x01\x78\x1f\x0a\x01\x00\x04\x00\x04\x00"
+		C('t',
+		    "\x30\x24\x02\x01\x01\x78\x1f\x0a\x01\x00\x04\x00\x04\x00"
 		    "\x8a\x16" "1.3.6.1.4.1.1466.20037"), { 0 }
 	}, xmpp_c[] = {
-		C('t', "<?xml version='1.0'?><stream:stream xmlns='jabber:client'"
+		C('t',
+		    "<?xml version='1.0'?><stream:stream xmlns='jabber:client'"
 		    " xmlns:stream='http://etherx.jabber.org/streams' id='1' "
 		    "version='1.0'><stream:features><starttls xmlns='urn:ietf:"
 		    "params:xml:ns:xmpp-tls'/></stream:features><proceed "
@@ -85,13 +91,14 @@ good_opening(void)
 		C('t', "\x30\x1d\x02\x01\x01\x77\x18\x80\x16"
 		    "1.3.6.1.4.1.1466.20037"), { 0 }
 	}, xmpp_s[] = {
-		C('t', "<stream:stream to='x' xmlns='jabber:client' xmlns:stream="
+		C('t',
+		    "<stream:stream to='x' xmlns='jabber:client' xmlns:stream="
 		    "'http://etherx.jabber.org/streams' version='1.0'><starttls "
 		    "xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"), { 0 }
 	};
-	int	server = FUZZ_ROLE == ROLE_SERVER;
+	int	server = role == ROLE_SERVER;
 
-	switch (FUZZ_PROTO) {
+	switch (proto) {
 	case PROTO_SMTP:
 	case PROTO_LMTP:
 		return server ? smtp_s : smtp_c;
@@ -124,6 +131,7 @@ good_opening(void)
 
 struct run {
 	struct negotiation	*p;
+	enum role		 role;
 	int			 failed, switched, established;
 	int			 backend_held;	/* its bytes cross the switch */
 	char			 plain[MAX_AFTER];	/* to the plain side after */
@@ -204,27 +212,40 @@ feed_after(struct run *r, const uint8_t *data, size_t size, size_t i)
 		if (len > size - i)
 			len = size - i;
 		if (len > 0)
-			feed(r, plain && FUZZ_ROLE == ROLE_SERVER ? 'p' : 't',
+			feed(r, plain && r->role == ROLE_SERVER ? 'p' : 't',
 			    (const char *)data + i, len);
 		i += len;
 	}
 }
 
+/* Both runs of an input: the fuzzed one and the known-good one. */
+static void
+run_init(struct run *r, const struct proto_cfg *cfg)
+{
+	memset(r, 0, sizeof(*r));
+	r->role = cfg->role;
+	if ((r->p = proto_new(cfg)) == NULL)
+		abort();	/* every protocol in the table has both */
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct proto_cfg	 cfg = { FUZZ_PROTO, FUZZ_ROLE, "localhost",
-				    "localhost", size > 0 && data[0] & 1,
-				    size > 0 && data[0] & 2, 0 };
+	struct proto_cfg	 cfg = { PROTO_NONE, ROLE_CLIENT, "localhost",
+				    "localhost", 0, 0, 0 };
 	static struct run	 r, good;
 	const struct chunk	*c;
 	struct proto_out	 out;
-	size_t			 i = 1, len, after = 0;
+	size_t			 i = 3, len, after = 0;
 	int			 plain;
 
-	memset(&r, 0, sizeof(r));
-	if ((r.p = proto_new(&cfg)) == NULL)
+	if (size < 2)
 		return 0;
+	cfg.proto = (enum proto)(PROTO_NONE + 1 + data[0] % PROTO_COUNT);
+	cfg.role = data[1] & 1 ? ROLE_SERVER : ROLE_CLIENT;
+	cfg.opportunistic = size > 2 && data[2] & 1;
+	cfg.allow_plain = size > 2 && data[2] & 2;
+	run_init(&r, &cfg);
 	proto_out_init(&out);
 	proto_start(r.p, &out);
 	take(&r, &out);
@@ -240,17 +261,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		i++;
 		if (len > size - i)
 			len = size - i;
-		feed(&r, plain && FUZZ_ROLE == ROLE_SERVER ? 'p' : 't',
+		feed(&r, plain && r.role == ROLE_SERVER ? 'p' : 't',
 		    (const char *)data + i, len);
 		i += len;
 	}
 	handshake(&r);
 	/* The same bytes after a known-good opening give the same. */
 	if (after > 0 && !r.failed && !r.backend_held &&
-	    (c = good_opening()) != NULL) {
-		memset(&good, 0, sizeof(good));
-		if ((good.p = proto_new(&cfg)) == NULL)
-			abort();
+	    (c = good_opening(cfg.proto, cfg.role)) != NULL) {
+		run_init(&good, &cfg);
 		proto_out_init(&out);
 		proto_start(good.p, &out);
 		take(&good, &out);
