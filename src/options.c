@@ -3,11 +3,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "options.h"
 
 enum {
@@ -186,16 +186,9 @@ parse_proto(const char *s, enum proto *p)
 	return -1;
 }
 
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+/* Every failure here is EINVAL (the error idiom of log.h). */
+#define bad_option(err, errlen, ...) \
+	errorf(err, errlen, -EINVAL, __VA_ARGS__)
 
 /* Seconds, fractions allowed, as milliseconds; 0 means no limit. */
 static int
@@ -209,7 +202,7 @@ parse_seconds(const char *name, const char *s, unsigned *ms, char *err,
 	d = strtod(s, &end);
 	if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(d) ||
 	    d < 0 || d > 1e6)
-		return fail(err, errlen,
+		return bad_option(err, errlen,
 		    "--%s: '%s' is not a number of seconds (0 to 1000000)",
 		    name, s);
 	*ms = (unsigned)(d * 1000 + 0.5);
@@ -240,18 +233,18 @@ parse_pin(const char *s, unsigned char *out, char *err, size_t errlen)
 	size_t		 n = 0;
 
 	if (strncmp(s, "sha256:", 7) != 0)
-		return fail(err, errlen, "--pin: expected sha256:BASE64, got '%s'",
+		return bad_option(err, errlen, "--pin: expected sha256:BASE64, got '%s'",
 		    s);
 	for (p = s + 7; *p != '\0' && *p != '='; p++) {
 		if ((v = b64val(*p)) < 0)
-			return fail(err, errlen,
+			return bad_option(err, errlen,
 			    "--pin: invalid base64 character '%c'", *p);
 		acc = (acc << 6) | (unsigned)v;
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
 			if (n == PIN_LEN)
-				return fail(err, errlen,
+				return bad_option(err, errlen,
 				    "--pin: not a SHA-256 hash (too long)");
 			out[n++] = (acc >> bits) & 0xff;
 		}
@@ -259,9 +252,9 @@ parse_pin(const char *s, unsigned char *out, char *err, size_t errlen)
 	while (*p == '=')
 		p++;
 	if (*p != '\0')
-		return fail(err, errlen, "--pin: junk after padding");
+		return bad_option(err, errlen, "--pin: junk after padding");
 	if (n != PIN_LEN)
-		return fail(err, errlen,
+		return bad_option(err, errlen,
 		    "--pin: not a SHA-256 hash (%zu bytes instead of 32)", n);
 	return 0;
 }
@@ -276,7 +269,7 @@ parse_alpn(const char *s, char *err, size_t errlen)
 		comma = strchr(p, ',');
 		len = comma ? (size_t)(comma - p) : strlen(p);
 		if (len == 0 || len > 255)
-			return fail(err, errlen,
+			return bad_option(err, errlen,
 			    "--alpn: each protocol name must have 1 to 255 bytes");
 		if (comma == NULL)
 			return 0;
@@ -290,44 +283,44 @@ check(struct options *o, char *err, size_t errlen)
 	int	server = o->role == ROLE_SERVER;
 
 	if (address_is_listen(&o->tls_addr) && address_is_listen(&o->plain_addr))
-		return fail(err, errlen, "at most one of the addresses may listen");
+		return bad_option(err, errlen, "at most one of the addresses may listen");
 	if (o->tls_addr.kind == ADDR_STDIO && o->plain_addr.kind == ADDR_STDIO)
-		return fail(err, errlen, "TLS-ADDRESS is standard input/output, "
+		return bad_option(err, errlen, "TLS-ADDRESS is standard input/output, "
 		    "so PLAIN-ADDRESS must be something else");
 	if (server) {
 		if (o->opportunistic)
-			return fail(err, errlen,
+			return bad_option(err, errlen,
 			    "--opportunistic is for the client role");
 		if (o->insecure)
-			return fail(err, errlen,
+			return bad_option(err, errlen,
 			    "--insecure is for the client role");
 		if (o->npins > 0)
-			return fail(err, errlen, "--pin is for the client role");
+			return bad_option(err, errlen, "--pin is for the client role");
 		if (o->self_signed && o->cert != NULL)
-			return fail(err, errlen,
+			return bad_option(err, errlen,
 			    "--self-signed and --cert exclude each other");
 		if (!o->self_signed && o->cert == NULL)
-			return fail(err, errlen,
+			return bad_option(err, errlen,
 			    "the server role needs --cert (and --key) or "
 			    "--self-signed");
 		if (o->verify_client && o->cafile == NULL)
-			return fail(err, errlen,
+			return bad_option(err, errlen,
 			    "--verify-client needs --cafile");
 	} else {
 		if (o->allow_plain)
-			return fail(err, errlen,
+			return bad_option(err, errlen,
 			    "--allow-plain is for the server role");
 		if (o->self_signed)
-			return fail(err, errlen,
+			return bad_option(err, errlen,
 			    "--self-signed is for the server role");
 		if (o->verify_client)
-			return fail(err, errlen,
+			return bad_option(err, errlen,
 			    "--verify-client is for the server role");
 		if (o->key != NULL && o->cert == NULL)
-			return fail(err, errlen, "--key needs --cert");
+			return bad_option(err, errlen, "--key needs --cert");
 	}
 	if ((o->opportunistic || o->allow_plain) && o->proto == PROTO_NONE)
-		return fail(err, errlen, "--%s needs a STARTTLS --proto",
+		return bad_option(err, errlen, "--%s needs a STARTTLS --proto",
 		    o->opportunistic ? "opportunistic" : "allow-plain");
 	if (o->key == NULL)
 		o->key = o->cert;
@@ -355,7 +348,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 		switch (c) {
 		case 'p':
 			if (parse_proto(optarg, &o->proto) == -1) {
-				fail(err, errlen, "--proto: unknown protocol "
+				bad_option(err, errlen, "--proto: unknown protocol "
 				    "'%s' (%s)", optarg, PROTO_NAMES);
 				return OPTS_ERROR;
 			}
@@ -366,7 +359,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			else if (strcmp(optarg, "server") == 0)
 				o->role = ROLE_SERVER;
 			else {
-				fail(err, errlen, "--role: expected client or "
+				bad_option(err, errlen, "--role: expected client or "
 				    "server, got '%s'", optarg);
 				return OPTS_ERROR;
 			}
@@ -391,7 +384,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			break;
 		case OPT_SERVERNAME:
 			if (*optarg == '\0' || strlen(optarg) > 253) {
-				fail(err, errlen, "--servername: expected a "
+				bad_option(err, errlen, "--servername: expected a "
 				    "host name of 1 to 253 characters");
 				return OPTS_ERROR;
 			}
@@ -399,12 +392,12 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			break;
 		case OPT_PIN:
 			if (o->npins == MAX_PINS) {
-				fail(err, errlen, "--pin: at most %d pins",
+				bad_option(err, errlen, "--pin: at most %d pins",
 				    MAX_PINS);
 				return OPTS_ERROR;
 			}
 			if (parse_pin(optarg, o->pins[o->npins], err,
-			    errlen) == -1)
+			    errlen) != 0)
 				return OPTS_ERROR;
 			o->npins++;
 			break;
@@ -412,7 +405,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			o->priority = optarg;
 			break;
 		case OPT_ALPN:
-			if (parse_alpn(optarg, err, errlen) == -1)
+			if (parse_alpn(optarg, err, errlen) != 0)
 				return OPTS_ERROR;
 			o->alpn = optarg;
 			break;
@@ -421,12 +414,12 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			break;
 		case OPT_TIMEOUT:
 			if (parse_seconds("timeout", optarg, &o->timeout_ms,
-			    err, errlen) == -1)
+			    err, errlen) != 0)
 				return OPTS_ERROR;
 			break;
 		case OPT_IDLE_TIMEOUT:
 			if (parse_seconds("idle-timeout", optarg,
-			    &o->idle_timeout_ms, err, errlen) == -1)
+			    &o->idle_timeout_ms, err, errlen) != 0)
 				return OPTS_ERROR;
 			break;
 		case OPT_MAX_SESSIONS:
@@ -434,7 +427,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			n = strtoul(optarg, &end, 10);
 			if (*optarg < '1' || *optarg > '9' || *end != '\0' ||
 			    errno != 0 || n > 1000000) {
-				fail(err, errlen, "--max-sessions: expected a "
+				bad_option(err, errlen, "--max-sessions: expected a "
 				    "number from 1 to 1000000, got '%s'",
 				    optarg);
 				return OPTS_ERROR;
@@ -447,7 +440,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 		case OPT_EHLO:
 			if (*optarg == '\0' || strlen(optarg) > 255 ||
 			    strpbrk(optarg, " \t\r\n") != NULL) {
-				fail(err, errlen, "--ehlo: expected a name of 1 "
+				bad_option(err, errlen, "--ehlo: expected a name of 1 "
 				    "to 255 characters without spaces");
 				return OPTS_ERROR;
 			}
@@ -471,24 +464,24 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 		case 'V':
 			return OPTS_VERSION;
 		case ':':
-			fail(err, errlen, "option '%s' needs an argument",
+			bad_option(err, errlen, "option '%s' needs an argument",
 			    argv[optind - 1]);
 			return OPTS_ERROR;
 		default:
 			if (optopt != 0)
-				fail(err, errlen, "unknown option '-%c'", optopt);
+				bad_option(err, errlen, "unknown option '-%c'", optopt);
 			else
-				fail(err, errlen, "unknown option '%s'",
+				bad_option(err, errlen, "unknown option '%s'",
 				    argv[optind - 1]);
 			return OPTS_ERROR;
 		}
 	}
 	if (optind >= argc) {
-		fail(err, errlen, "missing TLS-ADDRESS (try --help)");
+		bad_option(err, errlen, "missing TLS-ADDRESS (try --help)");
 		return OPTS_ERROR;
 	}
 	if (argc - optind > 2) {
-		fail(err, errlen, "too many arguments: '%s' (try --help)",
+		bad_option(err, errlen, "too many arguments: '%s' (try --help)",
 		    argv[optind + 2]);
 		return OPTS_ERROR;
 	}
@@ -497,7 +490,7 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 	if (address_parse(optind + 1 < argc ? argv[optind + 1] : "-",
 	    &o->plain_addr, err, errlen) != 0)
 		return OPTS_ERROR;
-	if (check(o, err, errlen) == -1)
+	if (check(o, err, errlen) != 0)
 		return OPTS_ERROR;
 	return OPTS_RUN;
 }

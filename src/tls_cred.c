@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,21 +28,6 @@
 	"-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:" \
 	"+GROUP-SECP521R1:+GROUP-X448:+GROUP-DH-ALL"
 
-static int
-cred_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-cred_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 /* Whom to trust: --cafile, else the system's for a verifying client. */
 static int
 load_trust(struct tls_ctx *c, char *err, size_t errlen)
@@ -55,7 +39,7 @@ load_trust(struct tls_ctx *c, char *err, size_t errlen)
 		rc = gnutls_certificate_set_x509_trust_file(c->cred,
 		    cfg->cafile, GNUTLS_X509_FMT_PEM);
 		if (rc <= 0)
-			return cred_fail(err, errlen, UV_EINVAL, "--cafile %s: "
+			return errorf(err, errlen, UV_EINVAL, "--cafile %s: "
 			    "%s", cfg->cafile, rc < 0 ? gnutls_strerror(rc) :
 			    "no certificates in it");
 	} else if (!cfg->server && !cfg->insecure) {
@@ -80,7 +64,7 @@ load_own(struct tls_ctx *c, char *err, size_t errlen)
 		rc = gnutls_certificate_set_x509_key_file2(c->cred, cfg->cert,
 		    cfg->key, GNUTLS_X509_FMT_PEM, NULL, 0);
 		if (rc < 0)
-			return cred_fail(err, errlen, UV_EINVAL, "--cert %s / "
+			return errorf(err, errlen, UV_EINVAL, "--cert %s / "
 			    "--key %s: %s", cfg->cert, cfg->key,
 			    gnutls_strerror(rc));
 	} else if (cfg->self_signed)
@@ -101,7 +85,7 @@ load_alpn(struct tls_ctx *c, char *err, size_t errlen)
 	for (const char *q = p; *q; q++)
 		n += *q == ',';
 	if ((c->alpn = calloc(n, sizeof(*c->alpn))) == NULL)
-		return cred_fail(err, errlen, UV_ENOMEM, "out of memory");
+		return errorf(err, errlen, UV_ENOMEM, "out of memory");
 	for (; c->nalpn < n; p = comma + 1) {
 		comma = strchr(p, ',');
 		len = comma ? (size_t)(comma - p) : strlen(p);
@@ -124,7 +108,7 @@ load_priority(struct tls_ctx *c, char *err, size_t errlen)
 	if (rc >= 0)
 		return 0;
 	c->prio = NULL;
-	return cred_fail(err, errlen, UV_EINVAL, "--priority: %s at '%s'",
+	return errorf(err, errlen, UV_EINVAL, "--priority: %s at '%s'",
 	    gnutls_strerror(rc), errpos ? errpos : "");
 }
 
@@ -136,10 +120,10 @@ tls_ctx_new(struct tls_ctx **cp, const struct tls_config *cfg, char *err,
 	int		 rc;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return cred_fail(err, errlen, UV_ENOMEM, "out of memory");
+		return errorf(err, errlen, UV_ENOMEM, "out of memory");
 	c->cfg = *cfg;
 	if ((rc = gnutls_certificate_allocate_credentials(&c->cred)) < 0) {
-		rc = cred_fail(err, errlen, UV_ENOMEM, "GnuTLS: %s",
+		rc = errorf(err, errlen, UV_ENOMEM, "GnuTLS: %s",
 		    gnutls_strerror(rc));
 		goto bad;
 	}

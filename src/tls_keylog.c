@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,21 +33,6 @@ keylog_line(gnutls_session_t s, const char *label, const gnutls_datum_t *secret)
 	return 0;
 }
 
-static int
-keylog_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-keylog_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
 /*
  * The key log holds every session's secrets: mode 0600, never through a
  * symbolic link, only a regular file (O_NONBLOCK: opening a FIFO must not
@@ -65,18 +49,18 @@ keylog_file(FILE **fp, const char *what, const char *path, char *err,
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC |
 	    O_NOCTTY | O_NONBLOCK, 0600);
 	if (fd == -1)
-		return keylog_fail(err, errlen, UV_EINVAL, "%s %s: %s", what,
+		return errorf(err, errlen, UV_EINVAL, "%s %s: %s", what,
 		    path, errno == ELOOP ? "a symbolic link: refused" :
 		    errno == ENXIO ? "not a regular file" : strerror(errno));
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode))
-		keylog_fail(err, errlen, rc, "%s %s: not a regular file",
+		errorf(err, errlen, rc, "%s %s: not a regular file",
 		    what, path);
 	else if ((sb.st_mode & 077) != 0 && sb.st_uid != geteuid())
-		keylog_fail(err, errlen, rc, "%s %s: group or others may "
+		errorf(err, errlen, rc, "%s %s: group or others may "
 		    "read it, and it is not ours to tighten: refused", what,
 		    path);
 	else if ((sb.st_mode & 077) != 0 && fchmod(fd, 0600) == -1)
-		keylog_fail(err, errlen, rc, "%s %s: %s", what, path,
+		errorf(err, errlen, rc, "%s %s: %s", what, path,
 		    strerror(errno));
 	else {
 		if ((sb.st_mode & 077) != 0)
@@ -84,7 +68,7 @@ keylog_file(FILE **fp, const char *what, const char *path, char *err,
 			    "mode 0600", what, path);
 		if ((*fp = fdopen(fd, "a")) != NULL)
 			return 0;
-		rc = keylog_fail(err, errlen, UV_EIO, "%s %s: %s", what, path,
+		rc = errorf(err, errlen, UV_EIO, "%s %s: %s", what, path,
 		    strerror(errno));
 	}
 	close(fd);
