@@ -17,7 +17,7 @@ relay() {	# NAME ARGS...: a listening relay; sets rpid and port
 }
 
 # 1. A dead backend: the client is told in its protocol's words.
-dead=$(free_port)
+dead_port >"$T/dead.port"; dead=$(cat "$T/dead.port")
 for pe in 'smtp:^421 ' 'imap:^\* BYE ' 'pop3:^-ERR ' 'http-upgrade:^HTTP/1.1 503 '; do
 	proto=${pe%%:*}
 	relay "dead-$proto" -p "$proto" listen:127.0.0.1:0 "127.0.0.1:$dead"

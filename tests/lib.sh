@@ -146,6 +146,19 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# dead_port: a port bound but not listening, held so for the test (at most
+# ten minutes): connecting is refused, and nothing else can take it, as a
+# port that was only free when asked could be by then.
+dead_port() {
+	local f=$T/dead.$RANDOM
+	python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True); time.sleep(600)' >"$f" &
+	bg_pids="$bg_pids $!"
+	wait_for_line "$f" '^[0-9]+$' >/dev/null || bail "no dead port"
+	cat "$f"
+}
+
 # The port a -v relay logged ("listening on HOST:PORT").
 listen_port() { sed -n 's/.*listening on .*:\([0-9][0-9]*\)$/\1/p' "$1" | head -n 1; }
 

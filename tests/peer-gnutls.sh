@@ -38,7 +38,7 @@ timeout 30 "$RELAY" --cafile "$PKI/ca.pem" "localhost:$port_tls12" \
     <"$T/small" >"$T/out12" 2>"$T/err12"
 is "$?/$(sha "$T/out12")" "0/$(sha "$T/small")" "TLS 1.2 server: exit 0, echo intact"
 
-dead=$(free_port)
+dead_port >"$T/dead.port"; dead=$(cat "$T/dead.port")
 timeout 30 "$RELAY" --cafile "$PKI/ca.pem" "localhost:$dead" </dev/null \
     >/dev/null 2>"$T/ed"
 is "$?" 3 "a dead port: status 3"

@@ -151,7 +151,7 @@ out=$("${PSQL[@]}" "host=localhost port=$port_pgap user=postgres dbname=postgres
     -c "select 'tls ok'" 2>"$T/psql.err")
 is "$?/$out" "0/tls ok" "postgres server --allow-plain: and psql with TLS too"
 
-dead=$(free_port)
+dead_port >"$T/dead.port"; dead=$(cat "$T/dead.port")
 start_relay pgdead "${SRV[@]}" -p postgres listen:127.0.0.1:0 "127.0.0.1:$dead"
 "${PSQL[@]}" "host=127.0.0.1 port=$port_pgdead user=postgres dbname=postgres sslmode=disable" \
     -c 'select 1' >"$T/out" 2>"$T/psql.err"

@@ -160,7 +160,7 @@ wait_for_line "$T/ftps.err" 'injection' 10 && grep -q '^closed' "$T/out" &&
 ok $? "ftp server: USER behind AUTH TLS ends the session, never reaches vsftpd"
 
 # A dead backend: 421.
-dead=$(free_port)
+dead_port >"$T/dead.port"; dead=$(cat "$T/dead.port")
 start_relay ftpdead -p ftp "${SRV[@]}" listen:127.0.0.1:0 "127.0.0.1:$dead"
 timeout 30 curl -v "ftp://127.0.0.1:$port_ftpdead/" >"$T/out" 2>&1
 grep -q '^< 421 Service not available' "$T/out"

@@ -283,7 +283,7 @@ is "$(sed -n 4p "$T/refused")" "483 Encryption required: issue STARTTLS first" \
 ok $? "none of them reached the backend"
 
 # A dead backend: the client is told in its protocol.
-dead=$(free_port)
+dead_port >"$T/dead.port"; dead=$(cat "$T/dead.port")
 for proto in lmtp nntp sieve; do
 	relay "dead$proto" "127.0.0.1:$dead" "${SRV[@]}" -p "$proto"
 done
