@@ -12,7 +12,7 @@ PGBIN=/usr/lib/postgresql/15/bin
 PATH=$PATH:$PGBIN:/usr/sbin
 require initdb postgres psql slapd ldapwhoami ldapsearch openssl gnutls-cli \
     python3 certtool
-plan 46
+plan 49
 make_pki
 CA=(--cafile "$PKI/ca.pem")
 SRV=(-s --cert "$PKI/good.pem" --key "$PKI/good.key")
@@ -210,10 +210,25 @@ timeout 30 ldapwhoami -x -D cn=refused,dc=example,dc=org -w secret \
 ok $? "ldap server: a bind without StartTLS gets confidentialityRequired"
 ! grep -q 'cn=refused' "$T/ldplain/log"
 ok $? "ldap server: and never reached slapd"
-timeout 30 ldapsearch -x -LLL -H "ldap://127.0.0.1:$port_lds" -b '' -s base \
-    >"$T/out" 2>"$T/ldap.err"
+timeout 30 ldapsearch -x -LLL -H "ldap://127.0.0.1:$port_lds" \
+    -b dc=example,dc=org >"$T/out" 2>"$T/ldap.err"
 [ $? -ne 0 ] && grep -q 'Confidentiality required (13)' "$T/ldap.err"
 ok $? "ldap server: so does a search without StartTLS"
+# Before TLS the root DSE is ours: it lists StartTLS, which the plaintext
+# slapd behind does not.
+out=$(timeout 30 ldapsearch -x -LLL -H "ldap://127.0.0.1:$port_lds" -b '' \
+    -s base supportedExtension 2>"$T/ldap.err")
+is "$?/$out" "0/dn:
+supportedExtension: 1.3.6.1.4.1.1466.20037
+supportedLDAPVersion: 3" "ldap server: the root DSE before TLS lists StartTLS"
+timeout 30 ldapsearch -x -LLL -H "ldap://127.0.0.1:$ld_plain" -b '' -s base \
+    supportedExtension >"$T/out" 2>&1
+! grep -q 1.3.6.1.4.1.1466.20037 "$T/out"
+ok $? "ldap server: (the plaintext slapd's own root DSE does not)"
+timeout 30 ldapsearch -x -LLL -H "ldap://127.0.0.1:$port_lds" -b '' \
+    -s one >"$T/out" 2>"$T/ldap.err"
+[ $? -ne 0 ] && grep -q 'Confidentiality required (13)' "$T/ldap.err"
+ok $? "ldap server: a one-level search of \"\" is refused before StartTLS"
 timeout 30 openssl s_client -starttls ldap -connect "127.0.0.1:$port_lds" \
     -verify_return_error -CAfile "$PKI/ca.pem" -servername localhost \
     </dev/null >"$T/out" 2>"$T/err"

@@ -1,6 +1,10 @@
 /*
  * LDAP server role (RFC 4511 4.14, RFC 4513 3): the StartTLS extended
- * request is answered here.  Before TLS every other request is refused
+ * request is answered here, and so is a search of the root DSE, which
+ * clients read to learn whether the server offers StartTLS (RFC 4512
+ * 5.1: supportedExtension): the plaintext backend would not list it.
+ * So is the anonymous Bind that comes before such a search.
+ * Before TLS every other request is refused
  * with confidentialityRequired (13) in its own result type, not forwarded:
  * a directory put behind TLS should not answer searches in clear text, and
  * a Bind carries credentials.  Unbind and Abandon have no result and are
@@ -59,6 +63,87 @@ reply(struct proto_out *out, const struct ldap_msg *m, unsigned op, int code,
 	pbuf_str(&out->log, line);
 }
 
+/*
+ * A base-object search of "" (RFC 4512 5.1), whatever its filter: one
+ * entry with supportedExtension (StartTLS) and supportedLDAPVersion 3,
+ * then success.
+ */
+static int
+root_dse(struct proto_out *out, const struct ldap_msg *m)
+{
+	static const struct {
+		const char	*name, *val;
+		unsigned char	 nlen, vlen;
+	} attrs[] = {
+		{ "supportedExtension", LDAP_STARTTLS_OID, 18, 22 },
+		{ "supportedLDAPVersion", "3", 20, 1 }
+	};
+	unsigned char	 b[160];
+	struct ber	 v = m->val, base, scope;
+	unsigned	 tag;
+	long		 sc;
+	size_t		 n, alen = 0;
+
+	if (m->op != 0x63 || ber_get(&v, &tag, &base) == -1 || tag != 0x04 ||
+	    base.len != 0 || ber_get(&v, &tag, &scope) == -1 || tag != 0x0a ||
+	    ber_int(&scope, &sc) == -1 || sc != 0)
+		return 0;
+	for (size_t i = 0; i < 2; i++)
+		alen += 2 + 2 + attrs[i].nlen + 2 + 2 + attrs[i].vlen;
+	b[0] = 0x30;
+	b[1] = (unsigned char)(2 + m->rawid.len + 2 + 2 + 2 + alen);
+	b[2] = 0x02;
+	b[3] = (unsigned char)m->rawid.len;
+	memcpy(b + 4, m->rawid.p, m->rawid.len);
+	n = 4 + m->rawid.len;
+	b[n++] = 0x64;			/* SearchResultEntry */
+	b[n++] = (unsigned char)(2 + 2 + alen);
+	b[n++] = 0x04;			/* objectName "" */
+	b[n++] = 0;
+	b[n++] = 0x30;			/* attributes */
+	b[n++] = (unsigned char)alen;
+	for (size_t i = 0; i < 2; i++) {
+		b[n++] = 0x30;
+		b[n++] = (unsigned char)(2 + attrs[i].nlen + 2 + 2 +
+		    attrs[i].vlen);
+		b[n++] = 0x04;
+		b[n++] = attrs[i].nlen;
+		memcpy(b + n, attrs[i].name, attrs[i].nlen);
+		n += attrs[i].nlen;
+		b[n++] = 0x31;
+		b[n++] = (unsigned char)(2 + attrs[i].vlen);
+		b[n++] = 0x04;
+		b[n++] = attrs[i].vlen;
+		memcpy(b + n, attrs[i].val, attrs[i].vlen);
+		n += attrs[i].vlen;
+	}
+	pbuf_add(&out->to_tls, b, n);
+	pbuf_str(&out->log, "S: SearchResultEntry (the root DSE: "
+	    "supportedExtension " LDAP_STARTTLS_OID ")\n");
+	reply(out, m, 0x65, 0, "", NULL);
+	return 1;
+}
+
+/*
+ * An anonymous simple Bind (no name, no password), which ldapsearch -x
+ * sends before it reads the root DSE: it carries no credentials, and the
+ * backend's connection is anonymous until a Bind inside TLS anyway.
+ */
+static int
+anonymous_bind(struct proto_out *out, const struct ldap_msg *m)
+{
+	struct ber	 v = m->val, version, name, auth;
+	unsigned	 tag;
+
+	if (m->op != 0x60 || ber_get(&v, &tag, &version) == -1 ||
+	    tag != 0x02 || ber_get(&v, &tag, &name) == -1 || tag != 0x04 ||
+	    name.len != 0 || ber_get(&v, &tag, &auth) == -1 || tag != 0x80 ||
+	    auth.len != 0)
+		return 0;
+	reply(out, m, 0x61, 0, "", NULL);
+	return 1;
+}
+
 static size_t
 ldap_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
     struct proto_out *out)
@@ -97,7 +182,8 @@ ldap_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 		proto_switch_now(p, out);
 		return total;
 	}
-	if (m.op == 0x42 || m.op == 0x50)
+	if (m.op == 0x42 || m.op == 0x50 || anonymous_bind(out, &m) ||
+	    root_dse(out, &m))
 		return total;
 	if (p->cfg.allow_plain) {
 		/* Nothing used: it and all after it go to the backend. */

@@ -24,6 +24,13 @@
 #define LDAP_BIND "0%\x02\x01\x02` \x02\x01\x03\x04\x13" "cn=admin,dc=example\x80\x06secret"
 #define LDAP_BIND_REFUSED "0\x1d\x02\x01\x02" "a\x18\x0a\x01\x0d\x04\x00\x04\x11StartTLS required"
 #define LDAP_SEARCH "0%\x02\x01\x03" "c \x04\x00\x0a\x01\x00\x0a\x01\x00\x02\x01\x00\x02\x01\x00\x01\x01\x00\x87\x0bobjectClass0\x00"
+#define LDAP_SEARCH_ONE "0%\x02\x01\x03" "c \x04\x00\x0a\x01\x01\x0a\x01\x00\x02\x01\x00\x02\x01\x00\x01\x01\x00\x87\x0bobjectClass0\x00"
+#define LDAP_ANON_BIND "0\x0c\x02\x01\x01`\x07\x02\x01\x03\x04\x00\x80\x00"
+#define LDAP_ANON_OK "0\x0c\x02\x01\x01" "a\x07\x0a\x01\x00\x04\x00\x04\x00"
+#define LDAP_ROOT_DSE "0\x56\x02\x01\x03" "d\x51\x04\x00" "0\x4d" \
+	"0\x2e\x04\x12supportedExtension" "1\x18\x04\x16" "1.3.6.1.4.1.1466.20037" \
+	"0\x1b\x04\x14supportedLDAPVersion" "1\x03\x04\x01" "3"
+#define LDAP_ROOT_DONE "0\x0c\x02\x01\x03" "e\x07\x0a\x01\x00\x04\x00\x04\x00"
 #define LDAP_SEARCH_REFUSED "0\x1d\x02\x01\x03" "e\x18\x0a\x01\x0d\x04\x00\x04\x11StartTLS required"
 #define LDAP_WHOAMI "0\x1e\x02\x01\x04w\x19\x80\x17" "1.3.6.1.4.1.4203.1.11.3"
 #define LDAP_WHOAMI_REFUSED "0\x1d\x02\x01\x04x\x18\x0a\x01\x0d\x04\x00\x04\x11StartTLS required"
@@ -183,9 +190,11 @@ ldap_server(void)
 {
 	static const struct step good[] = { T(LDAP_STARTTLS_REQ), END },
 	    id300[] = { T(LDAP_STARTTLS_REQ300), END },
-	    bind[] = { T(LDAP_BIND), T(LDAP_SEARCH LDAP_WHOAMI),
+	    bind[] = { T(LDAP_BIND), T(LDAP_SEARCH_ONE LDAP_WHOAMI),
 		T(LDAP_UNBIND), T(LDAP_STARTTLS_REQ), END },
 	    plain[] = { T(LDAP_BIND LDAP_SEARCH), END },
+	    rootdse[] = { T(LDAP_ANON_BIND LDAP_SEARCH),
+		T(LDAP_STARTTLS_REQ), END },
 	    inject[] = { T(LDAP_STARTTLS_REQ LDAP_BIND), END },
 	    inject_later[] = { T(LDAP_STARTTLS_REQ), T(LDAP_BIND), END },
 	    notice[] = { P(LDAP_NOTICE), END },
@@ -202,6 +211,10 @@ ldap_server(void)
 	    l, ROLE_SERVER, 0, bind, (struct want){ SWITCH,
 	    B(LDAP_BIND_REFUSED LDAP_SEARCH_REFUSED LDAP_WHOAMI_REFUSED LDAP_OK),
 	    B(""), NULL });
+	dialogue("ldap server: an anonymous Bind and the root DSE are ours",
+	    l, ROLE_SERVER, 0, rootdse, (struct want){ SWITCH,
+	    B(LDAP_ANON_OK LDAP_ROOT_DSE LDAP_ROOT_DONE LDAP_OK), B(""),
+	    NULL });
 	dialogue("ldap server: --allow-plain relays the Bind on", l,
 	    ROLE_SERVER, 1, plain, (struct want){ FALLBACK, B(""),
 	    B(LDAP_BIND LDAP_SEARCH), "CLEAR TEXT" });
