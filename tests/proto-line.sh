@@ -16,7 +16,7 @@ require dovecot swaks gnutls-cli openssl python3 certtool
 	echo "1..0 # SKIP dovecot-lmtpd, dovecot-managesieved or inn2 is not installed"
 	exit 0
 }
-plan 64
+plan 66
 make_pki
 start_dovecot_line dtls
 tls_lmtp=$lmtp_port tls_sieve=$sieve_port
@@ -191,6 +191,31 @@ for tool in s_client gnutls-cli; do
 done
 grep -q 'S: "STARTTLS"' "$T/ssieve.err"
 ok $? "sieve: the relay added STARTTLS to Dovecot's capabilities"
+# Before TLS a literal goes to Dovecot with its line, up to the opening's
+# bound (Dovecot's own, before login, is lower: the unit tests go to 5000
+# bytes); one beyond it gets NO, and the session goes on to STARTTLS.
+python3 - "$port_ssieve" >"$T/slit.out" 2>&1 <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+f = s.makefile("rb")
+def reply():
+    while True:
+        line = f.readline()
+        if not line or line.split(b" ")[0] in (b"OK", b"NO", b"BYE"):
+            return line.decode().strip()
+reply()
+s.sendall(b"NOOP {300+}\r\n" + b"t" * 300 + b"\r\n")
+print("noop:", reply()[:40])
+s.sendall(b'PUTSCRIPT "a" {100000+}\r\n' + b"#" * 100000 + b"\r\n")
+print("put:", reply())
+s.sendall(b"STARTTLS\r\n")
+print("starttls:", reply())
+PY
+grep -q '^noop: OK (TAG ' "$T/slit.out"
+ok $? "sieve: a literal before TLS reaches Dovecot with its line (NOOP's tag)"
+grep -q '^put: NO "Literal too big before STARTTLS"' "$T/slit.out" &&
+    grep -q '^starttls: OK "Begin TLS' "$T/slit.out"
+ok $? "sieve: one of 100000 bytes gets NO, and STARTTLS follows"
 # The program's client role through its server role: one capability list.
 relay csieve2 "localhost:$port_ssieve" -p sieve "${CA[@]}"
 sieve_client "$port_csieve2" test secret >"$T/csieve2.out" 2>&1

@@ -40,6 +40,7 @@ ssl_cert = <$PKI/good.pem
 ssl_key = <$PKI/good.key
 disable_plaintext_auth = $plainauth
 auth_mechanisms = plain login
+imap_id_log = *
 first_valid_uid = 1
 mail_location = maildir:~/Maildir
 passdb {
@@ -159,6 +160,7 @@ ssl_key = <$PKI/good.key
 verbose_ssl = yes
 disable_plaintext_auth = $plainauth
 auth_mechanisms = plain login
+imap_id_log = *
 first_valid_uid = 1
 mail_location = maildir:~/Maildir
 lmtp_user_concurrency_limit = 0

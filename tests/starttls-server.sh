@@ -8,7 +8,7 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 . "$top_srcdir/tests/servers.sh"
 require dovecot exim4 swaks curl gnutls-cli openssl tcpserver python3 certtool
-plan 30
+plan 33
 make_pki
 start_dovecot plain
 start_exim exim no
@@ -163,5 +163,35 @@ is "$(sed -n 2p "$T/refused")" "a NO [PRIVACYREQUIRED] Must issue STARTTLS first
     "imap: LOGIN before TLS is refused"
 is "$(sed -n 3p "$T/refused")" "-ERR [AUTH] Must issue STLS first" \
     "pop3: USER before TLS is refused"
+
+# Literals before TLS: an ID's goes to Dovecot (as a quoted string, after
+# our "+"), one beyond the opening's bound gets NO [TOOBIG], and STARTTLS
+# follows.
+python3 - "$port_imap" >"$T/lit" 2>&1 <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+f = s.makefile("rb")
+def upto(tag):
+    while True:
+        line = f.readline().decode().strip()
+        if not line or line.startswith(tag + " ") or line.startswith("+"):
+            return line
+f.readline()
+s.sendall(b'a ID ("name" {9}\r\n')
+print("ahead:", upto("a")[:1])
+s.sendall(b'relaytest)\r\n')
+print("id:", upto("a"))
+s.sendall(b'b ID ("name" {100000}\r\n')
+print("big:", upto("b"))
+s.sendall(b"c STARTTLS\r\n")
+print("starttls:", upto("c"))
+PY
+grep -q '^ahead: +$' "$T/lit" && grep -q '^id: a OK' "$T/lit"
+ok $? "imap: an ID with a {N} literal before TLS gets '+', and Dovecot's OK"
+grep -q 'ID sent: name=relaytest' "$T/dovecot/dovecot.log"
+ok $? "imap: the literal reached Dovecot as a quoted string"
+grep -q '^big: b NO \[TOOBIG\] Literal too big before STARTTLS$' "$T/lit" &&
+    grep -q '^starttls: c OK Begin TLS' "$T/lit"
+ok $? "imap: a literal beyond the bound gets NO [TOOBIG]; STARTTLS follows"
 
 finish

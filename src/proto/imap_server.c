@@ -132,6 +132,103 @@ valid_tag(const char *s, size_t n)
 	return 1;
 }
 
+/*
+ * The line with each literal read with it ({N} or {N+}, its line end, N
+ * bytes) made a quoted string, so that the backend gets one line and no
+ * literal to say "+" to: 0, or -1 for a literal that cannot be quoted
+ * (CR, LF, NUL, 8-bit) or one we did not read ({0}, too long).
+ */
+static int
+quote_literals(const char *s, size_t len, struct pbuf *q)
+{
+	const char	*nl, *open;
+	size_t		 n, head, lit;
+	int		 sync;
+
+	while ((nl = memchr(s, '\n', len)) != NULL) {
+		head = (size_t)(nl - s);
+		n = head > 0 && s[head - 1] == '\r' ? head - 1 : head;
+		if ((lit = proto_literal_size(s, n, &sync)) == 0 ||
+		    lit > len - head - 1 ||
+		    (open = memrchr(s, '{', n)) == NULL)
+			return -1;
+		pbuf_add(q, s, (size_t)(open - s));
+		pbuf_add(q, "\"", 1);
+		for (const char *c = nl + 1; c < nl + 1 + lit; c++) {
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+				return -1;
+			if (*c == '"' || *c == '\\')
+				pbuf_add(q, "\\", 1);
+			pbuf_add(q, c, 1);
+		}
+		pbuf_add(q, "\"", 1);
+		len -= head + 1 + lit;
+		s = nl + 1 + lit;
+	}
+	if (proto_literal_size(s, len, &sync) > 0 ||
+	    (len > 3 && memcmp(s + len - 3, "{0}", 3) == 0))
+		return -1;
+	pbuf_add(q, s, len);
+	return 0;
+}
+
+/*
+ * Before TLS, the commands that reach the backend (RFC 3501 allows them
+ * before login; ID): nothing done in clear text (a SELECT, say) can shape
+ * the session that goes on inside TLS.
+ */
+static int
+allowed(const char *cmd, size_t clen)
+{
+	return proto_word_eq(cmd, clen, "CAPABILITY") ||
+	    proto_word_eq(cmd, clen, "NOOP") ||
+	    proto_word_eq(cmd, clen, "LOGOUT") || proto_word_eq(cmd, clen, "ID");
+}
+
+/* The answer to a command that does not reach the backend before TLS. */
+static void
+refuse(struct negotiation *p, const char *s, size_t len, size_t tlen,
+    struct proto_out *out)
+{
+	const char	*cmd = s + tlen + 1;
+
+	if (!valid_tag(s, tlen) || len <= tlen + 1)
+		proto_send_line(p, out, "* BAD Invalid tag or missing command");
+	else if (p->cfg.allow_plain)
+		proto_allow_plain(p, out, s, len, cmd, "STARTTLS");
+	else
+		proto_send_line(p, out, "%.*s NO [PRIVACYREQUIRED] Must issue "
+		    "STARTTLS first", (int)tlen, s);
+}
+
+/*
+ * Before TLS a client's {N} gets the go-ahead where the command may reach
+ * the backend; any other is answered at once, before its literal.
+ */
+static int
+imap_literal_ahead(struct negotiation *p, const char *s, size_t len,
+    struct proto_out *out)
+{
+	size_t	tlen = proto_word_len(s, len);
+
+	if (valid_tag(s, tlen) && len > tlen + 1 &&
+	    allowed(s + tlen + 1, len - tlen - 1)) {
+		proto_send_line(p, out, "+ Ready for literal data");
+		return 1;
+	}
+	refuse(p, s, len, tlen, out);
+	return 0;
+}
+
+/* Beyond the bound: refused; a {N+} one is dropped as it comes. */
+static void
+imap_too_big(struct negotiation *p, const char *s, size_t len,
+    struct proto_out *out)
+{
+	proto_send_line(p, out, "%.*s NO [TOOBIG] Literal too big before "
+	    "STARTTLS", (int)proto_word_len(s, len), s);
+}
+
 static void
 imap_line(struct negotiation *p, const char *s, size_t len,
     struct proto_out *out)
@@ -139,6 +236,7 @@ imap_line(struct negotiation *p, const char *s, size_t len,
 	size_t		 tlen = proto_word_len(s, len);
 	const char	*cmd = s + tlen + 1;
 	size_t		 clen = len > tlen ? len - tlen - 1 : 0;
+	struct pbuf	 q = { NULL, 0, 0 };
 	int		 literal = memchr(s, '{', len) != NULL &&
 			    (s[len - 1] == '}' || memchr(s, '\n', len) != NULL);
 
@@ -154,32 +252,28 @@ imap_line(struct negotiation *p, const char *s, size_t len,
 		return;
 	}
 	/*
-	 * Only what RFC 3501 allows before login, and ID, reaches the backend:
-	 * nothing done in clear text (a SELECT, say) can shape the session
-	 * that goes on inside TLS.  A literal is never read as commands: a
-	 * {N+} one came with the line, after a {N} one the client waits.
+	 * A literal is never read as commands: it came with its line (after
+	 * our "+" for {N}), and goes on as a quoted string.
 	 */
-	if (literal || (!proto_word_eq(cmd, clen, "CAPABILITY") &&
-	    !proto_word_eq(cmd, clen, "NOOP") &&
-	    !proto_word_eq(cmd, clen, "LOGOUT") &&
-	    !proto_word_eq(cmd, clen, "ID"))) {
-		if (p->cfg.allow_plain) {
-			proto_allow_plain(p, out, s, len, cmd, "STARTTLS");
-		} else if (literal)
-			proto_send_line(p, out,
-			    "%.*s BAD Literals are not accepted "
-			    "before STARTTLS", (int)tlen, s);
-		else
-			proto_send_line(p, out,
-			    "%.*s NO [PRIVACYREQUIRED] Must issue "
-			    "STARTTLS first", (int)tlen, s);
+	if (!allowed(cmd, clen)) {
+		refuse(p, s, len, tlen, out);
+		return;
+	}
+	if (literal && quote_literals(s, len, &q) == -1) {
+		free(q.data);
+		proto_send_line(p, out, "%.*s BAD This literal is not accepted "
+		    "before STARTTLS", (int)tlen, s);
 		return;
 	}
 	/* The tagged reply ends this command: remember "tag ". */
 	st(p)->tag.len = 0;
 	pbuf_add(&st(p)->tag, s, tlen + 1);
 	st(p)->state = REPLY;
-	proto_forward_line(p, out, s, len);
+	if (literal)
+		proto_forward_line(p, out, q.data, q.len);
+	else
+		proto_forward_line(p, out, s, len);
+	free(q.data);
 }
 
 /*
@@ -337,6 +431,8 @@ const struct proto_ops imap_server_ops = {
 	.inside_tls = client_line,
 	.inside_plain = backend_line,
 	.free = imap_free,
-	/* A client waits for "+" after {N}, not after {N+} (RFC 7888). */
-	.literals = LITERALS_TLS_NONSYNC,
+	/* Before TLS: after {N} a client waits for our "+" (RFC 3501 7.5). */
+	.literals = LITERALS_TLS,
+	.literal_ahead = imap_literal_ahead,
+	.literal_too_big = imap_too_big,
 };

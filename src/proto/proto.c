@@ -68,16 +68,88 @@ proto_start(struct negotiation *p, struct proto_out *out)
 /* Literals from this side are read as part of the line (*lit bytes). */
 static int
 inline_literal(struct negotiation *p, int tls_side, const char *s, size_t len,
-    size_t *lit)
+    size_t *lit, int *sync)
 {
-	int	sync = 0;
-
-	if ((*lit = proto_literal_size(s, len, &sync)) == 0)
+	*sync = 0;
+	if ((*lit = proto_literal_size(s, len, sync)) == 0)
 		return 0;
 	if (!tls_side)
 		return (p->ops->literals & LITERALS_PLAIN) != 0;
 	return (p->ops->literals & LITERALS_TLS) ||
-	    ((p->ops->literals & LITERALS_TLS_NONSYNC) && !sync);
+	    ((p->ops->literals & LITERALS_TLS_NONSYNC) && !*sync);
+}
+
+/*
+ * Drop what is left of a refused literal, and then of its line, from the
+ * front of data; returns how many bytes went.
+ */
+static size_t
+skip_refused(struct lines *l, const char *data, size_t len)
+{
+	const char	*nl;
+	size_t		 n = 0, k;
+
+	if (l->skip > 0) {
+		k = len < l->skip ? len : l->skip;
+		l->skip -= k;
+		n = k;
+	}
+	if (l->skip == 0 && l->skip_line && n < len) {
+		if ((nl = memchr(data + n, '\n', len - n)) == NULL)
+			return len;
+		l->skip_line = 0;
+		n = (size_t)(nl - data) + 1;
+	}
+	return n;
+}
+
+/*
+ * A literal of lit bytes from the TLS side, announced at the end of the
+ * line held[0..n) (end: past its line end): within the opening's bound in
+ * bytes, it is read with its line; beyond, the module answers the
+ * protocol's error and the literal is dropped as it comes (returns 1).
+ */
+static int
+literal_refused(struct negotiation *p, struct lines *l, size_t n, size_t end,
+    size_t lit, int sync, struct proto_out *out)
+{
+	size_t	used = p->total - (l->held.len - end);
+
+	if (lit <= PROTO_MAX_BYTES - used || p->ops->literal_too_big == NULL)
+		return 0;
+	proto_log_line(p, out, 1, l->held.data, n);
+	p->ops->literal_too_big(p, l->held.data, n, out);
+	consume(l, end);
+	l->ahead = 0;
+	if (sync)
+		return 1;	/* the client waits for a "+" it will not get */
+	l->skip = lit;
+	l->skip_line = 1;
+	n = skip_refused(l, l->held.data, l->held.len);
+	consume(l, n);
+	p->total -= n;
+	return 1;
+}
+
+/*
+ * A {N} literal from the TLS side, announced by the line held[0..n): the
+ * client waits for the module's go-ahead, asked once for the announcement
+ * that ends at end.  A module that refuses the command has answered it: the
+ * announcement goes (returns 0), and no literal comes.
+ */
+static int
+literal_ahead(struct negotiation *p, struct lines *l, size_t n, size_t end,
+    struct proto_out *out)
+{
+	if (end <= l->ahead || p->ops->literal_ahead == NULL)
+		return 1;
+	l->ahead = end;
+	if (p->ops->literal_ahead(p, l->held.data, n, out))
+		return 1;
+	proto_log_line(p, out, 1, l->held.data, n);
+	consume(l, end);
+	l->ahead = 0;
+	return 0;
 }
 
 /*
@@ -116,11 +188,12 @@ static void
 drain(struct negotiation *p, struct lines *l, struct proto_out *out)
 {
 	int	 tls_side = l == &p->tl;
-	size_t	 n, end, from = 0, lit;
+	size_t	 n, end, lit, lits;
 	char	*nl, *line;
+	int	 refused, pending, sync;
 
 	while (p->phase == OPENING && !(tls_side && p->awaiting) &&
-	    l->held.len > 0) {
+	    l->held.len > 0 && l->skip == 0 && !l->skip_line) {
 		if (p->ops->data != NULL) {
 			end = p->ops->data(p, tls_side, l->held.data,
 			    l->held.len, out);
@@ -131,7 +204,10 @@ drain(struct negotiation *p, struct lines *l, struct proto_out *out)
 				break;
 			continue;
 		}
-		end = from;
+		/* The bound per line is on its text; literals count in the
+		 * opening's bytes. */
+		end = lits = 0;
+		refused = pending = 0;
 		for (;;) {
 			nl = memchr(l->held.data + end, '\n',
 			    l->held.len - end);
@@ -142,26 +218,37 @@ drain(struct negotiation *p, struct lines *l, struct proto_out *out)
 			if (n > 0 && l->held.data[n - 1] == '\r')
 				n--;
 			/* IMAP, ManageSieve: the literal, then more line. */
-			if (!inline_literal(p, tls_side, l->held.data, n, &lit))
+			if (!inline_literal(p, tls_side, l->held.data, n, &lit,
+			    &sync))
 				break;
+			if (tls_side && literal_refused(p, l, n, end, lit,
+			    sync, out)) {
+				refused = 1;
+				break;
+			}
+			if (tls_side && sync && !literal_ahead(p, l, n, end,
+			    out)) {
+				refused = 1;
+				break;
+			}
 			if (l->held.len - end < lit) {
+				pending = 1;	/* its bytes are still due */
 				nl = NULL;
 				break;
 			}
 			end += lit;
+			lits += lit;
 		}
-		if (nl == NULL) {
-			if (l->held.len >= PROTO_MAX_LINE)
-				proto_fail(p, out,
-				    "a line longer than %d bytes",
-				    PROTO_MAX_LINE);
-			return;
-		}
-		if (n >= PROTO_MAX_LINE) {
+		if (refused)
+			continue;
+		if ((nl != NULL ? n : pending ? end : l->held.len) - lits >=
+		    PROTO_MAX_LINE) {
 			proto_fail(p, out, "a line longer than %d bytes",
 			    PROTO_MAX_LINE);
 			return;
 		}
+		if (nl == NULL)
+			return;
 		if (++l->n > PROTO_MAX_LINES) {
 			proto_fail(p, out, "more than %d lines",
 			    PROTO_MAX_LINES);
@@ -173,6 +260,7 @@ drain(struct negotiation *p, struct lines *l, struct proto_out *out)
 		memcpy(line, l->held.data, n);
 		line[n] = '\0';
 		consume(l, end);
+		l->ahead = 0;
 		proto_log_line(p, out, tls_side, line, n);
 		if (tls_side)
 			p->ops->line(p, line, n, out);
@@ -188,17 +276,45 @@ drain(struct negotiation *p, struct lines *l, struct proto_out *out)
 	}
 }
 
+/*
+ * Bytes from one side during the opening, held until they make lines, up
+ * to the opening's bound in all.  They go in as the bound has room, so that
+ * a refused literal (literal_refused) is dropped as it comes, and what
+ * follows a phase's end goes where that phase sends it.
+ */
 static void
 feed(struct negotiation *p, struct lines *l, const char *data, size_t len,
     struct proto_out *out)
 {
-	if ((p->total += len) > PROTO_MAX_BYTES) {
-		proto_fail(p, out, "more than %d bytes of clear text",
-		    PROTO_MAX_BYTES);
-		return;
+	size_t	n;
+
+	while (len > 0) {
+		/* What is left of a refused literal does not count. */
+		n = skip_refused(l, data, len);
+		data += n;
+		len -= n;
+		if (len == 0)
+			return;
+		if (p->phase != OPENING) {
+			if (l == &p->tl)
+				proto_from_tls(p, data, len, out);
+			else
+				proto_from_plain(p, data, len, out);
+			return;
+		}
+		if ((n = PROTO_MAX_BYTES - p->total) == 0) {
+			proto_fail(p, out, "more than %d bytes of clear text",
+			    PROTO_MAX_BYTES);
+			return;
+		}
+		if (n > len)
+			n = len;
+		p->total += n;
+		pbuf_add(&l->held, data, n);
+		data += n;
+		len -= n;
+		drain(p, l, out);
 	}
-	pbuf_add(&l->held, data, len);
-	drain(p, l, out);
 }
 
 void

@@ -58,6 +58,21 @@ struct proto_ops {
 	 */
 	size_t	(*data)(struct negotiation *, int tls_side, const char *,
 		    size_t, struct proto_out *);
+	/*
+	 * A literal from the TLS side too big for the opening's bound: the
+	 * line up to it (its announcement included).  The module answers
+	 * with the protocol's error; the literal and the rest of its line
+	 * are dropped as they come.  Without it, the session fails.
+	 */
+	void	(*literal_too_big)(struct negotiation *, const char *, size_t,
+		    struct proto_out *);
+	/*
+	 * A {N} literal from the TLS side within the bound, at the end of the
+	 * line so far: 1 after the go-ahead ("+"), or 0 after answering the
+	 * command (refused, or --allow-plain's fall-back) without it.
+	 */
+	int	(*literal_ahead)(struct negotiation *, const char *, size_t,
+		    struct proto_out *);
 	/* Frees what the module's state holds (not the state itself). */
 	void	(*free)(struct negotiation *);
 	/* The module's state (p->priv): this many bytes, zeroed. */
@@ -75,6 +90,10 @@ struct proto_ops {
 struct lines {
 	struct pbuf	 held;
 	unsigned	 n;		/* lines so far */
+	size_t		 skip;		/* a refused literal's bytes to drop */
+	int		 skip_line;	/* then the rest of its line */
+	size_t		 ahead;		/* a {N} literal's go-ahead was sent
+					   for the announcement ending here */
 };
 
 /* Inside TLS: one direction cut into lines (proto/inside.c). */

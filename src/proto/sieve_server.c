@@ -120,6 +120,17 @@ sieve_line(struct negotiation *p, const char *s, size_t len,
 	proto_forward_line(p, out, s, len);
 }
 
+/* A literal beyond the opening's bound: refused, the session goes on. */
+static void
+sieve_too_big(struct negotiation *p, const char *s, size_t len,
+    struct proto_out *out)
+{
+	(void)s;
+	(void)len;
+	proto_send_line(p, out, "NO \"Literal too big before "
+	    "STARTTLS\"");
+}
+
 /*
  * Inside TLS, for the whole session: the commands in flight, so that the
  * response to CAPABILITY is known, the client's answers to an AUTHENTICATE
@@ -284,6 +295,7 @@ const struct proto_ops sieve_server_ops = {
 	.start = sieve_start,
 	.line = sieve_line,
 	.plain_line = sieve_plain_line,
+	.literal_too_big = sieve_too_big,
 	.established = sieve_established,
 	.inside_tls = client_line,
 	.inside_plain = backend_line,

@@ -85,6 +85,12 @@ imap(void)
 		T("a STARTTLS\r\nb LOGIN u p\r\n"), END
 	}, literal[] = {
 		P("* OK ready\r\n"), T("a ID {4}\r\n"), END
+	}, id_literal[] = {
+		P("* OK ready\r\n"), T("a ID (\"name\" {5}\r\n"),
+		T("x\"\\ y)\r\n"), P("* ID NIL\r\na OK done\r\n"),
+		T("b ID {3+}\r\nx\ry\r\n"), END
+	}, bad_tag_literal[] = {
+		P("* OK ready\r\n"), T("* ID {4}\r\n"), T("c NOOP\r\n"), END
 	};
 
 	server("imap: STARTTLS and LOGINDISABLED added, LOGIN and SELECT "
@@ -99,9 +105,17 @@ imap(void)
 	    "a4 OK Begin TLS negotiation now\r\n", "a1 CAPABILITY\r\n", NULL);
 	server("imap: a STARTTLS\\r\\nb LOGIN in one write (command injection)",
 	    PROTO_IMAP, 0, inject, FAIL, NULL, "", "injection");
-	server("imap: literals before TLS are refused", PROTO_IMAP, 0,
-	    literal, PENDING, "* OK ready\r\n"
-	    "a BAD Literals are not accepted before STARTTLS\r\n", "", NULL);
+	server("imap: a {N} literal before TLS gets the go-ahead", PROTO_IMAP,
+	    0, literal, PENDING, "* OK ready\r\n+ Ready for literal data\r\n",
+	    "", NULL);
+	server("imap: an ID's literal reaches the backend as a quoted string; "
+	    "one with a CR does not", PROTO_IMAP, 0, id_literal, PENDING,
+	    "* OK ready\r\n+ Ready for literal data\r\n* ID NIL\r\n"
+	    "a OK done\r\nb BAD This literal is not accepted before "
+	    "STARTTLS\r\n", "a ID (\"name\" \"x\\\"\\\\ y\")\r\n", NULL);
+	server("imap: a {N} literal with a bad tag is refused before it comes",
+	    PROTO_IMAP, 0, bad_tag_literal, PENDING, "* OK ready\r\n"
+	    "* BAD Invalid tag or missing command\r\n", "c NOOP\r\n", NULL);
 }
 
 static void

@@ -55,7 +55,7 @@ imap_before_tls(void)
 	    "IDLE STARTTLS\r\na OK done\r\n", "a CAPABILITY\r\n", NULL));
 	dialogue("imap server: a {N+} literal is data, never a command",
 	    PROTO_IMAP, S, 0, append_plus, want_str(PENDING, "* OK ready\r\n"
-	    "a2 BAD Literals are not accepted before STARTTLS\r\n",
+	    "a2 NO [PRIVACYREQUIRED] Must issue STARTTLS first\r\n",
 	    "a3 NOOP\r\n", NULL));
 	dialogue("imap server: --allow-plain: the APPEND and its literal go to "
 	    "the backend, in clear text", PROTO_IMAP, S, 1, append_plus,
@@ -63,7 +63,8 @@ imap_before_tls(void)
 	    "x CREATE Injected\r\na3 NOOP\r\n", "CLEAR TEXT"));
 	dialogue("imap server: after {N} the client waits: refused at once",
 	    PROTO_IMAP, S, 0, append_sync, want_str(PENDING, "* OK ready\r\n"
-	    "a2 BAD Literals are not accepted before STARTTLS\r\n", "", NULL));
+	    "a2 NO [PRIVACYREQUIRED] Must issue STARTTLS first\r\n", "",
+	    NULL));
 }
 
 static void
@@ -592,6 +593,57 @@ handed_over(void)
 	    "200 mail.example ready (posting allowed)\r\n400 bye\r\n", NULL));
 }
 
+/*
+ * ManageSieve before TLS: a literal is read with its line whatever the
+ * bound per line, up to the opening's bound in bytes; beyond it, NO, and
+ * the session goes on.
+ */
+#define SIEVE_GREET	"\"IMPLEMENTATION\" \"b\"\r\n\"STARTTLS\"\r\nOK\r\n"
+
+static void
+sieve_literals_before_tls(void)
+{
+	static struct step forwarded[] = {
+		P(SIEVE_GREET), { 't', NULL, 0 }, P("OK\r\n"),
+		T("STARTTLS\r\n"), END
+	}, refused[] = {
+		P(SIEVE_GREET), { 't', NULL, 0 }, T("STARTTLS\r\n"), END
+	};
+	static const char tls[] = SIEVE_GREET "NO \"Literal too big before "
+	    "STARTTLS\"\r\nOK \"Begin TLS negotiation now\"\r\n";
+	static const int splits[] = { 0, 1, 13, 4096, 70000 };
+	struct result	 r;
+	char		*s, *plain;
+	int		 good = 1;
+
+	forwarded[1].bytes = s = repeat("NOOP {5000+}\r\n", "x", 5000, "\r\n");
+	forwarded[1].len = strlen(s);
+	plain = s;
+	dialogue("sieve server: a literal of 5000 bytes before TLS goes to the "
+	    "backend with its line", PROTO_SIEVE, S, 0, forwarded,
+	    want_str(SWITCH, SIEVE_GREET "OK\r\nOK \"Begin TLS negotiation "
+	    "now\"\r\n\"IMPLEMENTATION\" \"b\"\r\nOK \"TLS negotiation "
+	    "successful\"\r\n", plain, NULL));
+	free(s);
+	refused[1].bytes = s = repeat("PUTSCRIPT \"a\" {100000+}\r\n", "x",
+	    100000, "\r\n");
+	refused[1].len = strlen(s);
+	for (size_t i = 0; i < sizeof(splits) / sizeof(splits[0]); i++) {
+		run(PROTO_SIEVE, S, 0, refused, splits[i], &r);
+		if (r.outcome != SWITCH || r.to_plain.len != 0 ||
+		    r.to_tls.len < sizeof(tls) - 1 ||
+		    memcmp(r.to_tls.b, tls, sizeof(tls) - 1) != 0) {
+			printf("# split at %d: %s\n", splits[i],
+			    outcome_names[r.outcome]);
+			show("to_tls", &r.to_tls);
+			good = 0;
+		}
+	}
+	ok(good, "sieve server: a literal of 100000 bytes before TLS gets NO, "
+	    "is dropped, and STARTTLS follows");
+	free(s);
+}
+
 int
 main(void)
 {
@@ -605,6 +657,7 @@ main(void)
 	ftp_inside();
 	nntp_inside();
 	sieve_inside();
+	sieve_literals_before_tls();
 	literal_sizes();
 	handed_over();
 	return done_testing();
