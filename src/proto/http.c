@@ -42,11 +42,32 @@ st(struct negotiation *p)
 	return p->priv;
 }
 
+static int
+all_digits(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+/*
+ * RFC 7230 5.4: an IPv6 literal in brackets, and the port unless it is
+ * 80.  A service name is no port number: the name alone.
+ */
 static void
 http_start(struct negotiation *p, struct proto_out *out)
 {
+	const char	*h = p->cfg.host, *port = p->cfg.port;
+	int		 v6 = strchr(h, ':') != NULL && h[0] != '[';
+	int		 with_port = port != NULL && all_digits(port) &&
+			    strcmp(port, "80") != 0;
+
 	proto_send_line(p, out, "OPTIONS * HTTP/1.1");
-	proto_send_line(p, out, "Host: %s", p->cfg.host);
+	proto_send_line(p, out, "Host: %s%s%s%s%s", v6 ? "[" : "", h,
+	    v6 ? "]" : "", with_port ? ":" : "", with_port ? port : "");
 	proto_send_line(p, out, "Upgrade: TLS/1.0");
 	proto_send_line(p, out, "Connection: Upgrade");
 	proto_send_line(p, out, "%s", "");

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "dialogue.h"
 
@@ -214,6 +215,40 @@ http_inside(void)
 	free(s);
 }
 
+/* RFC 7230 5.4: Host names an IPv6 literal in brackets, a port but 80. */
+static void
+host(const char *name, const char *port, const char *want)
+{
+	struct proto_cfg	 pc = { .proto = PROTO_HTTP,
+				    .role = ROLE_CLIENT, .host = name,
+				    .port = port };
+	struct negotiation	*p = proto_new(&pc);
+	struct proto_out	 out;
+	const char		*h;
+	size_t			 n;
+
+	proto_out_init(&out);
+	proto_start(p, &out);
+	h = strstr(out.to_tls.data, "\r\nHost: ");
+	n = h != NULL ? strcspn(h + 2, "\r") : 0;
+	if (!ok(h != NULL && strncmp(h + 2, want, n) == 0 &&
+	    want[n] == '\0', "http-upgrade: %s", want))
+		printf("# got '%.*s'\n", (int)n, h != NULL ? h + 2 : "");
+	proto_out_free(&out);
+	proto_free(p);
+}
+
+static void
+http_host(void)
+{
+	host("::1", "8631", "Host: [::1]:8631");
+	host("fe80::1", NULL, "Host: [fe80::1]");
+	host("printer.example", "631", "Host: printer.example:631");
+	host("printer.example", "80", "Host: printer.example");
+	host("printer.example", "ipp", "Host: printer.example");
+	host("127.0.0.1", "80", "Host: 127.0.0.1");
+}
+
 /*
  * A man in the middle writes the clear-text greeting: whatever it says
  * ([ALERT], [REFERRAL], an APOP challenge, escape sequences), the plain
@@ -252,5 +287,6 @@ main(void)
 	pop3();
 	http();
 	http_inside();
+	http_host();
 	return done_testing();
 }
