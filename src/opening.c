@@ -231,6 +231,7 @@ new_module(struct session *s)
 	cfg.ehlo = o->ehlo;
 	cfg.host = o->servername ? o->servername : peer_host(s->tside.addr) ?
 	    peer_host(s->tside.addr) : "localhost";
+	cfg.port = peer_host(s->tside.addr) ? s->tside.addr->port : NULL;
 	cfg.opportunistic = o->opportunistic;
 	cfg.allow_plain = o->allow_plain;
 	/* A stream id should be unpredictable (RFC 6120, 4.7.3). */

@@ -1,8 +1,8 @@
 /*
  * HTTP Upgrade to TLS, server role (RFC 2817): a request carrying
  * "Upgrade: TLS/1.x" and "Connection: Upgrade" gets 101 and the handshake;
- * if it was a real request and not OPTIONS *, it goes to the backend over
- * the new connection (3.3).  Any other request gets 426.
+ * inside TLS, a real request goes to the backend, and OPTIONS * is
+ * answered 200 (3.3).  Any other request gets 426.
  */
 #include "config.h"
 
@@ -137,13 +137,23 @@ http_line(struct negotiation *p, const char *s, size_t len,
 	proto_switch_now(p, out);
 }
 
-/* RFC 2817 3.3: the upgraded request itself is answered over TLS. */
+/*
+ * RFC 2817 3.3: the upgraded request itself is answered over TLS, and
+ * its client waits for that answer (libcups does).  OPTIONS * asks the
+ * server, which we are, and nothing of the backend, which may not know
+ * it: we answer it ourselves.
+ */
 static void
 http_established(struct negotiation *p, struct proto_out *out)
 {
-	if (!(st(p)->flags & OPTIONS_STAR))
+	if (!(st(p)->flags & OPTIONS_STAR)) {
 		pbuf_add(&out->to_plain, st(p)->request.data,
 		    st(p)->request.len);
+		return;
+	}
+	proto_send_line(p, out, "HTTP/1.1 200 OK");
+	proto_send_line(p, out, "Content-Length: 0");
+	proto_send_line(p, out, "%s", "");
 }
 
 static void

@@ -5,7 +5,8 @@
  * inside TLS).  Lines are handed over whole up to INSIDE_MAX_LINE; a longer
  * one (a message body, a big FETCH) goes on as it comes and the module
  * sees only its end, where a literal is announced.  Literals and other
- * counted data pass untouched (inside_raw).
+ * counted data pass untouched (inside_raw); a module that does not watch
+ * for good is told where they end, with a line of length 0.
  */
 #include "config.h"
 
@@ -148,7 +149,9 @@ inside_feed(struct negotiation *p, int tls_side, const char *data, size_t len,
 			n = t->raw < len ? t->raw : len;
 			if (p->watching)
 				inside_pass(p, tls_side, data, n, out);
-			t->raw -= n;
+			/* A client-role exchange hears where its data ends. */
+			if ((t->raw -= n) == 0 && !p->watching)
+				hand_over(p, tls_side, data + n, 0, out);
 		} else {
 			nl = memchr(data, '\n', len);
 			n = nl != NULL ? (size_t)(nl - data) + 1 : len;

@@ -131,6 +131,8 @@ struct proto_cfg {
 	int		 opportunistic;
 	int		 allow_plain;	/* server: forward pre-TLS commands */
 	unsigned long	 nonce;		/* random: XMPP stream ids */
+	const char	*port;		/* the server's port as given, or
+					   NULL: HTTP Host */
 };
 
 struct negotiation;

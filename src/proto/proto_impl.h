@@ -44,7 +44,9 @@ struct proto_ops {
 	/*
 	 * Inside TLS: one line from the TLS-side peer, or from the plain
 	 * side, with its line end.  The module passes on what it wants of it
-	 * with inside_pass().  Both are set, or neither.
+	 * with inside_pass().  Both are set, or neither.  Where the module
+	 * does not watch for good, the end of data it let go by with
+	 * inside_raw() is a line of length 0.
 	 */
 	void	(*inside_tls)(struct negotiation *, const struct iline *,
 		    struct proto_out *);

@@ -232,7 +232,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct proto_cfg	 cfg = { PROTO_NONE, ROLE_CLIENT, "localhost",
-				    "localhost", 0, 0, 0 };
+				    "localhost", 0, 0, 0, NULL };
 	static struct run	 r, good;
 	const struct chunk	*c;
 	struct proto_out	 out;

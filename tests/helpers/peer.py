@@ -286,7 +286,9 @@ def tls_session(c, proto, cert, key):
 def in_tls(t, proto):
     f = t.makefile("rb")
     if proto == "http-upgrade":
-        # RFC 2817 3.2: after OPTIONS * is upgraded, requests come over TLS.
+        # RFC 2817 3.3: the upgraded OPTIONS * is answered over TLS (with a
+        # body, which the relay must drop too); then requests come.
+        t.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\noptions\n")
         request = readline(f)
         while readline(f) not in (b"\r\n", b"\n"):
             pass

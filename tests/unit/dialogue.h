@@ -108,7 +108,7 @@ run(enum proto proto, enum role role, int flag, const struct step *steps,
 	/* EHLO name localhost; the server's name (HTTP Host) mail.example. */
 	struct proto_cfg	 pc = { proto, role, "localhost", "mail.example",
 				    role == ROLE_CLIENT && flag,
-				    role == ROLE_SERVER && flag, 0 };
+				    role == ROLE_SERVER && flag, 0, NULL };
 	struct negotiation	*p = proto_new(&pc);
 	struct proto_out	 out;
 	const struct step	*st;

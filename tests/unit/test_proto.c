@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "dialogue.h"
 
@@ -147,6 +148,107 @@ http(void)
 	    FAIL, req, NULL, "injection");
 }
 
+#define UP	T("HTTP/1.1 101 S\r\nUpgrade: TLS/1.0\r\n\r\n"), H
+
+/* After a known-good 101 and the handshake: the server's bytes. */
+static void
+inside(const char *what, const char *answer, enum outcome outcome,
+    const char *plain, const char *why)
+{
+	struct step	steps[] = { UP, { 't', answer, strlen(answer) },
+			    END };
+
+	dialogue(what, PROTO_HTTP, ROLE_CLIENT, 0, steps,
+	    want_str(outcome, NULL, plain, why));
+}
+
+/*
+ * Inside TLS the server answers our OPTIONS * (RFC 2817 3.3, as cupsd
+ * does): the answer is dropped, what follows goes to the plain side.
+ */
+static void
+http_inside(void)
+{
+	static const struct step head[] = {
+		UP, T("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+		T("HTTP/1.1 200 yours\r\n"), END
+	};
+	struct step	big[74] = { UP, T("HTTP/1.1 200 OK\r\n") };
+	char		*s;
+	int		 i;
+
+	dialogue("http-upgrade inside: cupsd's answer to OPTIONS * is "
+	    "dropped", PROTO_HTTP, ROLE_CLIENT, 0, head,
+	    want_str(SWITCH, NULL, "HTTP/1.1 200 yours\r\n", NULL));
+	inside("http-upgrade inside: and a body of its Content-Length",
+	    "HTTP/1.1 200 OK\r\nAllow: GET\r\ncontent-length:  5 \r\n\r\n"
+	    "hel\nlHTTP/1.1 200 yours\r\n", SWITCH,
+	    "HTTP/1.1 200 yours\r\n", NULL);
+	inside("http-upgrade inside: 100 Continue first, no Content-Length",
+	    "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 405 No\r\n\r\nyours",
+	    SWITCH, "yours", NULL);
+	inside("http-upgrade inside: a 204 has no body, whatever it says",
+	    "HTTP/1.1 204 N\r\nContent-Length: 3\r\n\r\nyours", SWITCH,
+	    "yours", NULL);
+	inside("http-upgrade inside: not a status line",
+	    "HTTP/1.1 2xx OK\r\n\r\n", FAIL, "",
+	    "answer to OPTIONS * inside TLS: malformed status line");
+	inside("http-upgrade inside: chunks are refused",
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"
+	    "\r\n", FAIL, "", "no Transfer-Encoding here");
+	inside("http-upgrade inside: a Content-Length that is not a number",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 5x\r\n\r\n", FAIL, "",
+	    "malformed or too large Content-Length");
+	inside("http-upgrade inside: a body over 64 KiB",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 65537\r\n\r\n", FAIL, "",
+	    "malformed or too large Content-Length");
+	s = repeat("HTTP/1.1 200 OK\r\nX: ", "x", 9000, "\r\n\r\n");
+	inside("http-upgrade inside: a header line over 8192 bytes", s, FAIL,
+	    "", "a line longer than 8192 bytes");
+	free(s);
+	s = repeat("X: ", "x", 995, "\r\n");
+	for (i = 3; i < 73; i++)
+		big[i] = (struct step){ 't', s, 0 };
+	dialogue("http-upgrade inside: more than 64 KiB of headers",
+	    PROTO_HTTP, ROLE_CLIENT, 0, big, want_str(FAIL, NULL, "",
+	    "more than 64 KiB of status line and headers"));
+	free(s);
+}
+
+/* RFC 7230 5.4: Host names an IPv6 literal in brackets, a port but 80. */
+static void
+host(const char *name, const char *port, const char *want)
+{
+	struct proto_cfg	 pc = { .proto = PROTO_HTTP,
+				    .role = ROLE_CLIENT, .host = name,
+				    .port = port };
+	struct negotiation	*p = proto_new(&pc);
+	struct proto_out	 out;
+	const char		*h;
+	size_t			 n;
+
+	proto_out_init(&out);
+	proto_start(p, &out);
+	h = strstr(out.to_tls.data, "\r\nHost: ");
+	n = h != NULL ? strcspn(h + 2, "\r") : 0;
+	if (!ok(h != NULL && strncmp(h + 2, want, n) == 0 &&
+	    want[n] == '\0', "http-upgrade: %s", want))
+		printf("# got '%.*s'\n", (int)n, h != NULL ? h + 2 : "");
+	proto_out_free(&out);
+	proto_free(p);
+}
+
+static void
+http_host(void)
+{
+	host("::1", "8631", "Host: [::1]:8631");
+	host("fe80::1", NULL, "Host: [fe80::1]");
+	host("printer.example", "631", "Host: printer.example:631");
+	host("printer.example", "80", "Host: printer.example");
+	host("printer.example", "ipp", "Host: printer.example");
+	host("127.0.0.1", "80", "Host: 127.0.0.1");
+}
+
 /*
  * A man in the middle writes the clear-text greeting: whatever it says
  * ([ALERT], [REFERRAL], an APOP challenge, escape sequences), the plain
@@ -184,5 +286,7 @@ main(void)
 	imap();
 	pop3();
 	http();
+	http_inside();
+	http_host();
 	return done_testing();
 }

@@ -222,7 +222,7 @@ xmpp_client(void)
 	};
 	struct step	 big[] = { { 't', NULL, 0 }, END };
 	struct proto_cfg pc = { PROTO_XMPP, ROLE_CLIENT, "localhost",
-			    "x' evil='1", 0, 0, 0 };
+			    "x' evil='1", 0, 0, 0, NULL };
 	struct negotiation *n;
 	struct proto_out out;
 	struct result	 r;

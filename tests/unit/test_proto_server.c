@@ -151,11 +151,15 @@ pop3(void)
 	    "USER x\r\nLIST\r\nQUIT\r\n", "CLEAR TEXT");
 }
 
+#define UP	"HTTP/1.1 101 Switching Protocols\r\n" \
+	"Upgrade: TLS/1.0, HTTP/1.1\r\nConnection: Upgrade\r\n\r\n"
+/* RFC 2817 3.3: OPTIONS * is answered inside TLS, by us. */
+#define UP_OPTIONS	UP "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+
 static void
 http(void)
 {
-	static const char up[] = "HTTP/1.1 101 Switching Protocols\r\n"
-	    "Upgrade: TLS/1.0, HTTP/1.1\r\nConnection: Upgrade\r\n\r\n";
+	static const char up[] = UP;
 	static const struct step options[] = {
 		T("OPTIONS * HTTP/1.1\r\nHost: x\r\nUpgrade: TLS/1.0\r\n"
 		    "Connection: Upgrade\r\n\r\n"), END
@@ -167,6 +171,16 @@ http(void)
 	}, inject[] = {
 		T("OPTIONS * HTTP/1.1\r\nUpgrade: TLS/1.0\r\n"
 		    "Connection: Upgrade\r\n\r\nGET /b HTTP/1.1\r\n\r\n"), END
+	}, libcups[] = {
+		T("OPTIONS * HTTP/1.1\r\nHost: localhost:631\r\n"
+		    "Connection: upgrade\r\n"
+		    "Upgrade: TLS/1.2,TLS/1.1,TLS/1.0\r\n\r\n"), H,
+		T("POST /printers/x HTTP/1.1\r\n\r\n"),
+		P("HTTP/1.1 200 OK\r\n\r\n"), END
+	}, real[] = {
+		T("GET /a HTTP/1.1\r\nUpgrade: TLS/1.0\r\n"
+		    "Connection: Upgrade\r\n\r\n"), H,
+		P("HTTP/1.1 200 OK\r\n\r\n"), END
 	}, body[] = {
 		T("POST /a HTTP/1.1\r\nUpgrade: TLS/1.0\r\n"
 		    "Connection: Upgrade\r\nContent-Length: 3\r\n\r\n"), END
@@ -175,8 +189,16 @@ http(void)
 	    "Upgrade: TLS/1.0, HTTP/1.1\r\nConnection: Upgrade\r\n"
 	    "Content-Length: 0\r\n\r\n";
 
-	server("http-upgrade: OPTIONS * gets 101", PROTO_HTTP, 0, options,
-	    SWITCH, up, "", NULL);
+	server("http-upgrade: OPTIONS * gets 101, then 200 inside TLS",
+	    PROTO_HTTP, 0, options, SWITCH, UP_OPTIONS, "", NULL);
+	server("http-upgrade: libcups's OPTIONS *, then its requests",
+	    PROTO_HTTP, 0, libcups, SWITCH, UP_OPTIONS
+	    "HTTP/1.1 200 OK\r\n\r\n", "POST /printers/x HTTP/1.1\r\n\r\n",
+	    NULL);
+	server("http-upgrade: a real request: nothing of ours inside TLS, "
+	    "the backend answers", PROTO_HTTP, 0, real, SWITCH,
+	    UP "HTTP/1.1 200 OK\r\n\r\n", "GET /a HTTP/1.1\r\n\r\n",
+	    NULL);
 	server("http-upgrade: a real request gets 101 and goes to the backend "
 	    "after TLS", PROTO_HTTP, 0, get, SWITCH, up,
 	    "GET /a HTTP/1.1\r\nHost: x\r\n\r\n", NULL);

@@ -91,7 +91,7 @@ shown(enum proto proto, const char *greeting, const char *line,
     const char *want)
 {
 	struct proto_cfg	 cfg = { proto, S, "localhost", "mail.example",
-				    0, 0, 0 };
+				    0, 0, 0, NULL };
 	struct negotiation	*p = proto_new(&cfg);
 	struct proto_out	 out;
 	int			 good;
