@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "proto/ber.h"
 #include "dialogue.h"
@@ -41,6 +42,8 @@
 #define PG_SSL_REQUIRED "E\x00\x00\x00(SFATAL\x00VFATAL\x00" "C28000\x00MSSL required\x00\x00"
 #define PG_TOOLONG "\x00\x00'\x11\x00\x03\x00\x00"
 #define PG_TOOSHORT "\x00\x00\x00\x04\x00\x03\x00\x00"
+#define PG_CANCEL20 "\x00\x00\x00\x14\x04\xd2\x16.\x00\x00\x04\xd2\x00\x00\x16.\x00\x00\x00\x00"
+#define PG_HELLO "\x16\x03\x01\x00\x05\x01\x00\x00\x01\x03"
 
 static void
 postgres_client(void)
@@ -83,6 +86,12 @@ postgres_server(void)
 	    gss[] = { T(PG_GSSREQ), T(PG_SSLREQ), END },
 	    startup[] = { T(PG_STARTUP), END },
 	    cancel[] = { T(PG_CANCEL), END },
+	    cancel_more[] = { T(PG_CANCEL "Q"), END },
+	    cancel_later[] = { T(PG_CANCEL), T("Q"), END },
+	    cancel_backend[] = { T(PG_CANCEL), P("E"), END },
+	    cancel20[] = { T(PG_CANCEL20), END },
+	    direct[] = { T("\x16"), END },
+	    direct_late[] = { T(PG_GSSREQ), T(PG_HELLO), END },
 	    plain[] = { T(PG_STARTUP "Q"), END },
 	    inject[] = { T(PG_SSLREQ PG_STARTUP), END },
 	    inject_later[] = { T(PG_SSLREQ), T(PG_STARTUP), END },
@@ -99,9 +108,30 @@ postgres_server(void)
 	dialogue("postgres server: a StartupMessage in clear text is refused",
 	    pg, ROLE_SERVER, 0, startup, (struct want){ FAIL,
 	    B(PG_SSL_REQUIRED), B(""), "SSL required" });
-	dialogue("postgres server: a CancelRequest in clear text is refused",
-	    pg, ROLE_SERVER, 0, cancel, (struct want){ FAIL,
-	    B(PG_SSL_REQUIRED), B(""), "CancelRequest" });
+	dialogue("postgres server: a CancelRequest goes to the backend", pg,
+	    ROLE_SERVER, 0, cancel, (struct want){ PENDING, B(""),
+	    B(PG_CANCEL), NULL });
+	dialogue("postgres server: the same with --allow-plain", pg,
+	    ROLE_SERVER, 1, cancel, (struct want){ PENDING, B(""),
+	    B(PG_CANCEL), NULL });
+	dialogue("postgres server: bytes behind a CancelRequest end it", pg,
+	    ROLE_SERVER, 0, cancel_more, (struct want){ FAIL, B(""),
+	    B(PG_CANCEL), "1 bytes from the client after a CancelRequest" });
+	dialogue("postgres server: the same, a later read", pg, ROLE_SERVER,
+	    0, cancel_later, (struct want){ FAIL, B(""), B(PG_CANCEL),
+	    "after a CancelRequest" });
+	dialogue("postgres server: the backend answering a CancelRequest", pg,
+	    ROLE_SERVER, 0, cancel_backend, (struct want){ FAIL, B(""),
+	    B(PG_CANCEL), "the backend after a CancelRequest" });
+	dialogue("postgres server: a CancelRequest of 20 bytes", pg,
+	    ROLE_SERVER, 0, cancel20, (struct want){ FAIL, B(""), B(""),
+	    "not 16" });
+	dialogue("postgres server: a TLS record first is direct TLS", pg,
+	    ROLE_SERVER, 0, direct, (struct want){ SWITCH, B(""), B(""),
+	    NULL });
+	dialogue("postgres server: direct TLS only as the first bytes", pg,
+	    ROLE_SERVER, 0, direct_late, (struct want){ FAIL, B("N"), B(""),
+	    "not a PostgreSQL startup packet" });
 	dialogue("postgres server: --allow-plain relays the StartupMessage on",
 	    pg, ROLE_SERVER, 1, plain, (struct want){ FALLBACK, B(""),
 	    B(PG_STARTUP "Q"), "CLEAR TEXT" });
@@ -118,6 +148,33 @@ postgres_server(void)
 	dialogue("postgres server: the backend may not speak first", pg,
 	    ROLE_SERVER, 0, backend, (struct want){ FAIL, B(""), B(""),
 	    "backend" });
+}
+
+/*
+ * Direct TLS hands over what the client sent so far, whole, as the start
+ * of the TLS session, with the ALPN protocol it must ask for.
+ */
+static void
+postgres_direct(void)
+{
+	struct proto_cfg	 pc = { PROTO_POSTGRES, ROLE_SERVER,
+				    "localhost", "localhost", 0, 0, 0 };
+	struct negotiation	*p = proto_new(&pc);
+	struct proto_out	 out;
+
+	proto_out_init(&out);
+	proto_from_tls(p, B(PG_HELLO), &out);
+	ok(out.start_tls && !out.fail,
+	    "postgres server: direct TLS starts TLS");
+	ok(out.tls_first.len == sizeof(PG_HELLO) - 1 &&
+	    memcmp(out.tls_first.data, PG_HELLO, out.tls_first.len) == 0,
+	    "  with the ClientHello's bytes as the TLS session's first");
+	ok(out.alpn != NULL && strcmp(out.alpn, "postgresql") == 0,
+	    "  and ALPN postgresql required");
+	ok(out.to_tls.len == 0 && out.to_plain.len == 0,
+	    "  and nothing for either side");
+	proto_out_free(&out);
+	proto_free(p);
 }
 
 static void
@@ -253,6 +310,7 @@ main(void)
 {
 	postgres_client();
 	postgres_server();
+	postgres_direct();
 	ldap_client();
 	ldap_server();
 	unavailable();
