@@ -152,8 +152,10 @@ opening_feed(struct side *src, const uv_buf_t *bufs, unsigned n)
 	struct session		*s = src->s;
 	struct proto_out	 out;
 
+	unsigned		 i;
+
 	src->begun = 1;
-	for (unsigned i = 0; i < n && s->neg != NULL && !s->ending; i++) {
+	for (i = 0; i < n && s->neg != NULL && !s->ending; i++) {
 		proto_out_init(&out);
 		if (src == &s->tside)
 			proto_from_tls(s->neg, bufs[i].base, bufs[i].len, &out);
@@ -162,6 +164,9 @@ opening_feed(struct side *src, const uv_buf_t *bufs, unsigned n)
 			    &out);
 		apply(s, &out);
 	}
+	/* The module handed over in a batch (TLS records): the rest goes on. */
+	if (i < n && s->neg == NULL && !s->ending)
+		pump_cbs.read(src, bufs + i, n - i);
 }
 
 /* The TLS side's input ended during the clear-text opening. */

@@ -44,6 +44,15 @@
 #define PG_TOOSHORT "\x00\x00\x00\x04\x00\x03\x00\x00"
 #define PG_CANCEL20 "\x00\x00\x00\x14\x04\xd2\x16.\x00\x00\x04\xd2\x00\x00\x16.\x00\x00\x00\x00"
 #define PG_HELLO "\x16\x03\x01\x00\x05\x01\x00\x00\x01\x03"
+#define PG_SASL "R\x00\x00\x00*\x00\x00\x00\x0aSCRAM-SHA-256-PLUS\x00SCRAM-SHA-256\x00\x00"
+#define PG_SASL_NOPLUS "R\x00\x00\x00\x17\x00\x00\x00\x0aSCRAM-SHA-256\x00\x00"
+#define PG_SASL_PLUSONLY "R\x00\x00\x00\x1c\x00\x00\x00\x0aSCRAM-SHA-256-PLUS\x00\x00"
+#define PG_SASL_BAD "R\x00\x00\x00\x10\x00\x00\x00\x0aSCRAMSHA"
+#define PG_SASL_CONT "R\x00\x00\x00\x0d\x00\x00\x00\x0br=abc"
+#define PG_SASL_RESP "p\x00\x00\x00\x08r=ab"
+#define PG_AUTHOK "R\x00\x00\x00\x08\x00\x00\x00\x00"
+#define PG_READY "Z\x00\x00\x00\x05I"
+#define PG_HUGE "R\x00\x01\x00\x00"
 
 static void
 postgres_client(void)
@@ -77,6 +86,47 @@ postgres_client(void)
 	dialogue("postgres client: --opportunistic relays what follows 'N'", pg,
 	    ROLE_CLIENT, 1, no_more, (struct want){ FALLBACK, ANY, B("ZY"),
 	    "CLEAR TEXT" });
+}
+
+/* Client role inside TLS: the login, read until AuthenticationOk. */
+static void
+postgres_client_login(void)
+{
+	static const struct step scram[] = { T("S"), H, P(PG_STARTUP),
+		T(PG_SASL), P(PG_SASL_RESP), T(PG_SASL_CONT),
+		T(PG_AUTHOK PG_READY PG_SASL), P("Q"), END },
+	    prefer[] = { T("S"), H, P(PG_SSLREQ), T("N"), P(PG_STARTUP),
+		T(PG_SASL), END },
+	    plusonly[] = { T("S"), H, P(PG_STARTUP), T(PG_SASL_PLUSONLY),
+		END },
+	    bad[] = { T("S"), H, P(PG_STARTUP), T(PG_SASL_BAD), END },
+	    huge[] = { T("S"), H, P(PG_STARTUP), T(PG_HUGE), END },
+	    refused[] = { T("S"), H, P(PG_STARTUP), T(PG_ERR PG_SASL), END },
+	    first[] = { T("S"), H, P("hel"), T("tls-ok\n"), P("lo"), END };
+	const enum proto pg = PROTO_POSTGRES;
+
+	dialogue("postgres client: SCRAM, -PLUS withheld, then untouched", pg,
+	    ROLE_CLIENT, 0, scram, (struct want){ SWITCH,
+	    B(PG_SSLREQ PG_STARTUP PG_SASL_RESP "Q"),
+	    B(PG_SASL_NOPLUS PG_SASL_CONT PG_AUTHOK PG_READY PG_SASL), NULL });
+	dialogue("postgres client: the plain client's own SSLRequest gets 'N'",
+	    pg, ROLE_CLIENT, 0, prefer, (struct want){ SWITCH,
+	    B(PG_SSLREQ PG_SSLREQ PG_STARTUP), B("N" PG_SASL_NOPLUS), NULL });
+	dialogue("postgres client: only -PLUS mechanisms fail", pg,
+	    ROLE_CLIENT, 0, plusonly, (struct want){ FAIL, ANY, B(""),
+	    "only SASL mechanisms with channel binding" });
+	dialogue("postgres client: a malformed AuthenticationSASL fails", pg,
+	    ROLE_CLIENT, 0, bad, (struct want){ FAIL, ANY, B(""),
+	    "malformed AuthenticationSASL" });
+	dialogue("postgres client: a message over 64 KiB in the login fails",
+	    pg, ROLE_CLIENT, 0, huge, (struct want){ FAIL, ANY, B(""),
+	    "length 65536" });
+	dialogue("postgres client: an ErrorResponse hands over", pg,
+	    ROLE_CLIENT, 0, refused, (struct want){ SWITCH, ANY,
+	    B(PG_ERR PG_SASL), NULL });
+	dialogue("postgres client: a server that speaks first: as it is", pg,
+	    ROLE_CLIENT, 0, first, (struct want){ SWITCH,
+	    B(PG_SSLREQ "hello"), B("tls-ok\n"), NULL });
 }
 
 static void
@@ -309,6 +359,7 @@ int
 main(void)
 {
 	postgres_client();
+	postgres_client_login();
 	postgres_server();
 	postgres_direct();
 	ldap_client();
