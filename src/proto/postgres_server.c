@@ -19,15 +19,15 @@
 #define CANCEL_REQUEST	80877102
 #define CANCEL_LEN	16	/* length, code, process ID, secret key */
 #define MAX_STARTUP	10000	/* as the server's MAX_STARTUP_PACKET_LENGTH */
-#define TLS_HANDSHAKE	0x16	/* a TLS record's type; a length's first
-				   byte is 0 (at most 10000) */
+#define TLS_HANDSHAKE	0x16	/* a TLS record's type; a length's
+				   first byte is 0 (at most 10000) */
 
 /* ErrorResponse: S FATAL, V FATAL, C 28000, M "SSL required". */
 static const char ssl_required[] = "E\0\0\0\050SFATAL\0VFATAL\0C28000\0"
     "MSSL required\0" "\0";
 
 struct pg_state {
-	int	 begun;		/* a request came: no direct TLS now */
+	int	 begun;		/* a request came: no direct TLS */
 	int	 cancelled;	/* a CancelRequest went to the backend */
 };
 

@@ -139,8 +139,9 @@ struct run {
 	int			 failed, switched, established;
 	int			 backend_held;	/* its bytes cross the switch */
 	int			 watched;	/* both sides, inside TLS */
-	char			 tls[MAX_AFTER];	/* from the TLS side before */
-	size_t			 tlslen;	/* how many, in all */
+	/* What the TLS side sent before the switch, and how much in all. */
+	char			 tls[MAX_AFTER];
+	size_t			 tlslen;
 	char			 plain[MAX_AFTER];	/* to the plain side after */
 	size_t			 plainlen;
 };
