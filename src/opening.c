@@ -63,27 +63,35 @@ on_handshake(void *arg, int status, const char *err)
 
 /*
  * The switch: TLS over the TLS side's transport takes its place, and the
- * pump reads it from now on.
+ * pump reads it from now on.  Direct TLS (first: the module found a
+ * ClientHello where its clear text was due) has no switch: what the peer
+ * sent so far is the TLS session's beginning, and goes to it.
  */
 static void
-start_tls(struct session *s)
+start_tls(struct session *s, const struct proto_out *first)
 {
 	const struct options	*o = s->o;
 	const char		*name = NULL;
 	char			 err[512];
+	int			 direct = first != NULL &&
+				    first->tls_first.len > 0, rc;
 
 	if (o->role == ROLE_CLIENT)
 		name = o->servername ? o->servername : peer_host(s->tside.addr);
 	if (tls_start(&s->tls, s->loop, s->tctx, s->tside.tp, name,
-	    s->neg == NULL ? TLS_FIRST_BYTE : proto_space_after_switch(s->neg) ?
-	    TLS_AFTER_SPACE : TLS_AFTER_SWITCH, on_handshake, s, err,
-	    sizeof(err)) != 0) {
+	    s->neg == NULL || direct ? TLS_FIRST_BYTE :
+	    proto_space_after_switch(s->neg) ? TLS_AFTER_SPACE :
+	    TLS_AFTER_SWITCH, on_handshake, s, err, sizeof(err)) != 0) {
 		session_finish(s, STATUS_HANDSHAKE, "%s: %s", s->tside.name,
 		    err);
 		return;
 	}
 	s->tside.tp = tls_transport(s->tls);
 	transport_set_cbs(s->tside.tp, &pump_cbs, &s->tside);
+	if (direct && (rc = tls_direct(s->tls, first->alpn,
+	    first->tls_first.data, first->tls_first.len)) != 0)
+		session_finish(s, STATUS_IO, "%s: direct TLS: %s",
+		    s->tside.name, uv_strerror(rc));
 }
 
 /* The transcript, a line at a time (the last may lack its newline). */
@@ -127,7 +135,7 @@ apply(struct session *s, struct proto_out *out)
 		/* The backend's next words wait for TLS, in the kernel. */
 		transport_read(s->tside.tp, 0);
 		transport_read(s->pside.tp, 0);
-		start_tls(s);
+		start_tls(s, out);
 	} else if (out->fallback) {
 		log_security("%s%s: %s", s->label, s->tside.name, out->why);
 		transport_set_cbs(s->tside.tp, &pump_cbs, &s->tside);
@@ -144,8 +152,10 @@ opening_feed(struct side *src, const uv_buf_t *bufs, unsigned n)
 	struct session		*s = src->s;
 	struct proto_out	 out;
 
+	unsigned		 i;
+
 	src->begun = 1;
-	for (unsigned i = 0; i < n && s->neg != NULL && !s->ending; i++) {
+	for (i = 0; i < n && s->neg != NULL && !s->ending; i++) {
 		proto_out_init(&out);
 		if (src == &s->tside)
 			proto_from_tls(s->neg, bufs[i].base, bufs[i].len, &out);
@@ -154,6 +164,9 @@ opening_feed(struct side *src, const uv_buf_t *bufs, unsigned n)
 			    &out);
 		apply(s, &out);
 	}
+	/* The module handed over in a batch (TLS records): the rest goes on. */
+	if (i < n && s->neg == NULL && !s->ending)
+		pump_cbs.read(src, bufs + i, n - i);
 }
 
 /* The TLS side's input ended during the clear-text opening. */
@@ -255,7 +268,7 @@ opening_start(struct session *s)
 	transport_set_cbs(s->pside.tp, server ? &plain_side_cbs : &pump_cbs,
 	    &s->pside);
 	if (s->o->proto == PROTO_NONE) {
-		start_tls(s);
+		start_tls(s, NULL);
 		return;
 	}
 	if ((s->neg = new_module(s)) == NULL) {

@@ -67,6 +67,14 @@ int		 tls_start(struct tls **, uv_loop_t *, struct tls_ctx *,
 		    int after_starttls, tls_handshake_cb, void *, char *,
 		    size_t);
 struct transport *tls_transport(struct tls *);
+/*
+ * Server role, direct TLS: the client's first bytes (its ClientHello, or
+ * the start of it) were read before tls_start; they are read again from
+ * the loop, and the client must ask for ALPN protocol alpn, the only one
+ * accepted.  0, or a libuv error.
+ */
+int		 tls_direct(struct tls *, const char *alpn, const char *,
+		    size_t);
 int		 tls_exchanged(const struct tls *);
 int		 tls_silent_end(const struct tls *);
 void		 tls_describe(struct tls *, char *, size_t);

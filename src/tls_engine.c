@@ -588,6 +588,46 @@ tls_start(struct tls **tp, uv_loop_t *loop, struct tls_ctx *c,
 	return 0;
 }
 
+/*
+ * Direct TLS: a client that names no ALPN protocol is refused too (GnuTLS's
+ * mandatory flag refuses only a list without ours), before our ServerHello.
+ */
+static int
+alpn_chosen(gnutls_session_t s, unsigned htype, unsigned when,
+    unsigned incoming, const gnutls_datum_t *msg)
+{
+	gnutls_datum_t	p;
+
+	(void)htype;
+	(void)when;
+	(void)incoming;
+	(void)msg;
+	if (gnutls_alpn_get_selected_protocol(s, &p) < 0)
+		return GNUTLS_E_NO_APPLICATION_PROTOCOL;
+	return 0;
+}
+
+int
+tls_direct(struct tls *t, const char *alpn, const char *buf, size_t len)
+{
+	gnutls_datum_t	proto = { (unsigned char *)alpn,
+			    (unsigned)strlen(alpn) };
+	ssize_t		rc;
+
+	/* A record's type first, or take() would report from here. */
+	if (len == 0 || buf[0] < 0x14 || buf[0] > 0x17 ||
+	    gnutls_alpn_set_protocols(t->s, &proto, 1,
+	    GNUTLS_ALPN_MANDATORY) < 0)
+		return UV_EINVAL;
+	gnutls_handshake_set_hook_function(t->s, GNUTLS_HANDSHAKE_SERVER_HELLO,
+	    GNUTLS_HOOK_PRE, alpn_chosen);
+	if ((rc = take(t, buf, len)) < 0)
+		return (int)rc;
+	/* Like the client's first step: call back from the loop only. */
+	uv_timer_start(&t->defer, first_step, 0, 0);
+	return 0;
+}
+
 /* Application data went either way. */
 int
 tls_exchanged(const struct tls *t)

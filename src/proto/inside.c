@@ -136,6 +136,49 @@ pass_long(struct negotiation *p, int tls_side, const char *s, size_t len,
 	}
 }
 
+/* What a side has waiting goes on (after a hand-over), or is dropped. */
+static void
+flush_data(struct negotiation *p, int tls_side, struct proto_out *out)
+{
+	struct tline	*t = side(p, tls_side);
+
+	if (p->phase == RELAY)
+		inside_pass(p, tls_side, t->held.data, t->held.len, out);
+	/* Idle sessions keep no buffer. */
+	free(t->held.data);
+	memset(&t->held, 0, sizeof(t->held));
+}
+
+/*
+ * A module without lines (ops.inside_data) takes whole messages: what it
+ * has not used yet waits here, from either side, until it hands over; then
+ * it goes on.
+ */
+static void
+feed_data(struct negotiation *p, int tls_side, const char *data, size_t len,
+    struct proto_out *out)
+{
+	struct tline	*t = side(p, tls_side);
+	size_t		 used;
+
+	pbuf_add(&t->held, data, len);
+	while (p->phase == INSIDE && t->held.len > 0) {
+		used = p->ops->inside_data(p, tls_side, t->held.data,
+		    t->held.len, out);
+		if (p->phase == FAILED || used == 0)
+			break;
+		memmove(t->held.data, t->held.data + used, t->held.len - used);
+		t->held.len -= used;
+		if (out->relay)
+			p->phase = RELAY;
+	}
+	if (p->phase == RELAY) {
+		flush_data(p, tls_side, out);
+		flush_data(p, !tls_side, out);
+	} else if (t->held.len == 0)
+		flush_data(p, tls_side, out);
+}
+
 void
 inside_feed(struct negotiation *p, int tls_side, const char *data, size_t len,
     struct proto_out *out)
@@ -144,6 +187,10 @@ inside_feed(struct negotiation *p, int tls_side, const char *data, size_t len,
 	const char	*nl;
 	size_t		 n;
 
+	if (p->ops->inside_data != NULL) {
+		feed_data(p, tls_side, data, len, out);
+		return;
+	}
 	while (len > 0 && p->phase == INSIDE) {
 		if (t->raw > 0) {
 			n = t->raw < len ? t->raw : len;

@@ -52,6 +52,7 @@ proto_out_free(struct proto_out *out)
 	free(out->to_tls.data);
 	free(out->to_plain.data);
 	free(out->log.data);
+	free(out->tls_first.data);
 	proto_out_init(out);
 }
 

@@ -385,7 +385,7 @@ proto_established(struct negotiation *p, struct proto_out *out)
 	p->phase = INSIDE;
 	if (p->ops->established != NULL)
 		p->ops->established(p, out);
-	if (p->ops->inside_tls == NULL)
+	if (p->ops->inside_tls == NULL && p->ops->inside_data == NULL)
 		out->relay = 1;
 	if (out->relay)
 		p->phase = RELAY;

@@ -120,6 +120,13 @@ struct proto_out {
 					   the module, for good */
 	int		 fail;		/* end with status 4, for why */
 	char		 why[512];
+	/*
+	 * Server role, start_tls without a switch (direct TLS): the peer's
+	 * bytes so far, the beginning of its TLS, and the one ALPN protocol
+	 * it must ask for.
+	 */
+	struct pbuf	 tls_first;
+	const char	*alpn;
 };
 
 struct proto_cfg {

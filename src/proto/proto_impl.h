@@ -75,6 +75,15 @@ struct proto_ops {
 	 */
 	int	(*literal_ahead)(struct negotiation *, const char *, size_t,
 		    struct proto_out *);
+	/*
+	 * Inside TLS, protocols without lines (PostgreSQL's client role, until
+	 * the login is done) set this instead of inside_tls/inside_plain: the
+	 * bytes held from one side, as data gets them.  The module passes on
+	 * what it used (inside_pass), bounds its messages, and sets out->relay
+	 * to hand over.
+	 */
+	size_t	(*inside_data)(struct negotiation *, int tls_side,
+		    const char *, size_t, struct proto_out *);
 	/* Frees what the module's state holds (not the state itself). */
 	void	(*free)(struct negotiation *);
 	/* The module's state (p->priv): this many bytes, zeroed. */

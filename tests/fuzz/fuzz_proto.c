@@ -5,7 +5,9 @@
  * flags (1: --opportunistic, 2: --allow-plain) and a list of chunks, each a
  * control byte (bit 7: from the plain side; bits 0-6: length) and its
  * bytes.  A chunk of length 0 from the plain side (0x80) is the TLS
- * handshake.
+ * handshake.  The client role reads its plain side only inside TLS, where
+ * the module watches both sides (PostgreSQL's login): before, bit 7 is
+ * ignored there.
  *
  * Beyond "no crash", it checks what the relay promises:
  *   - after a failure nothing more goes to either side;
@@ -15,6 +17,8 @@
  *     whose opening was a plain, known-good one gets from the same bytes.
  *     (The backend is trusted: a line of its own begun before the switch
  *     and ended after it is its business, so such inputs are not compared.)
+ *   - direct TLS (a start without a switch) hands TLS every byte the
+ *     TLS-side peer sent, from its first, and nothing else.
  */
 #include "config.h"
 
@@ -134,6 +138,10 @@ struct run {
 	enum role		 role;
 	int			 failed, switched, established;
 	int			 backend_held;	/* its bytes cross the switch */
+	int			 watched;	/* both sides, inside TLS */
+	/* What the TLS side sent before the switch, and how much in all. */
+	char			 tls[MAX_AFTER];
+	size_t			 tlslen;
 	char			 plain[MAX_AFTER];	/* to the plain side after */
 	size_t			 plainlen;
 };
@@ -156,6 +164,10 @@ take(struct run *r, struct proto_out *out)
 	if (r->switched && !r->established && (said || (flags_of(out) &&
 	    !out->fail)))
 		abort();	/* something during the handshake */
+	if (out->tls_first.len > 0 && (!out->start_tls ||
+	    out->tls_first.len != r->tlslen || memcmp(out->tls_first.data,
+	    r->tls, r->tlslen < MAX_AFTER ? r->tlslen : MAX_AFTER) != 0))
+		abort();	/* direct TLS without the peer's own bytes */
 	if (r->established && out->to_plain.len > 0) {
 		size_t	n = out->to_plain.len;
 
@@ -168,6 +180,8 @@ take(struct run *r, struct proto_out *out)
 		r->failed = 1;
 	if (out->start_tls)
 		r->switched = 1;
+	if (out->watch)
+		r->watched = 1;
 	proto_out_free(out);
 }
 
@@ -179,6 +193,12 @@ feed(struct run *r, char from, const char *s, size_t len)
 	proto_out_init(&out);
 	if (from == 'p' && !r->established)
 		r->backend_held = r->switched || len == 0 || s[len - 1] != '\n';
+	if (from == 't' && !r->switched) {
+		if (r->tlslen < MAX_AFTER)
+			memcpy(r->tls + r->tlslen, s, len < MAX_AFTER -
+			    r->tlslen ? len : MAX_AFTER - r->tlslen);
+		r->tlslen += len;
+	}
 	if (from == 'p')
 		proto_from_plain(r->p, s, len, &out);
 	else
@@ -212,8 +232,9 @@ feed_after(struct run *r, const uint8_t *data, size_t size, size_t i)
 		if (len > size - i)
 			len = size - i;
 		if (len > 0)
-			feed(r, plain && r->role == ROLE_SERVER ? 'p' : 't',
-			    (const char *)data + i, len);
+			feed(r, plain && (r->role == ROLE_SERVER ||
+			    r->watched) ? 'p' : 't', (const char *)data + i,
+			    len);
 		i += len;
 	}
 }

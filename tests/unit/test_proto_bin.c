@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "proto/ber.h"
 #include "dialogue.h"
@@ -48,6 +49,17 @@
 #define PG_SSL_REQUIRED "E\x00\x00\x00(SFATAL\x00VFATAL\x00" "C28000\x00MSSL required\x00\x00"
 #define PG_TOOLONG "\x00\x00'\x11\x00\x03\x00\x00"
 #define PG_TOOSHORT "\x00\x00\x00\x04\x00\x03\x00\x00"
+#define PG_CANCEL20 "\x00\x00\x00\x14\x04\xd2\x16.\x00\x00\x04\xd2\x00\x00\x16.\x00\x00\x00\x00"
+#define PG_HELLO "\x16\x03\x01\x00\x05\x01\x00\x00\x01\x03"
+#define PG_SASL "R\x00\x00\x00*\x00\x00\x00\x0aSCRAM-SHA-256-PLUS\x00SCRAM-SHA-256\x00\x00"
+#define PG_SASL_NOPLUS "R\x00\x00\x00\x17\x00\x00\x00\x0aSCRAM-SHA-256\x00\x00"
+#define PG_SASL_PLUSONLY "R\x00\x00\x00\x1c\x00\x00\x00\x0aSCRAM-SHA-256-PLUS\x00\x00"
+#define PG_SASL_BAD "R\x00\x00\x00\x10\x00\x00\x00\x0aSCRAMSHA"
+#define PG_SASL_CONT "R\x00\x00\x00\x0d\x00\x00\x00\x0br=abc"
+#define PG_SASL_RESP "p\x00\x00\x00\x08r=ab"
+#define PG_AUTHOK "R\x00\x00\x00\x08\x00\x00\x00\x00"
+#define PG_READY "Z\x00\x00\x00\x05I"
+#define PG_HUGE "R\x00\x01\x00\x00"
 
 static void
 postgres_client(void)
@@ -83,6 +95,47 @@ postgres_client(void)
 	    "CLEAR TEXT" });
 }
 
+/* Client role inside TLS: the login, read until AuthenticationOk. */
+static void
+postgres_client_login(void)
+{
+	static const struct step scram[] = { T("S"), H, P(PG_STARTUP),
+		T(PG_SASL), P(PG_SASL_RESP), T(PG_SASL_CONT),
+		T(PG_AUTHOK PG_READY PG_SASL), P("Q"), END },
+	    prefer[] = { T("S"), H, P(PG_SSLREQ), T("N"), P(PG_STARTUP),
+		T(PG_SASL), END },
+	    plusonly[] = { T("S"), H, P(PG_STARTUP), T(PG_SASL_PLUSONLY),
+		END },
+	    bad[] = { T("S"), H, P(PG_STARTUP), T(PG_SASL_BAD), END },
+	    huge[] = { T("S"), H, P(PG_STARTUP), T(PG_HUGE), END },
+	    refused[] = { T("S"), H, P(PG_STARTUP), T(PG_ERR PG_SASL), END },
+	    first[] = { T("S"), H, P("hel"), T("tls-ok\n"), P("lo"), END };
+	const enum proto pg = PROTO_POSTGRES;
+
+	dialogue("postgres client: SCRAM, -PLUS withheld, then untouched", pg,
+	    ROLE_CLIENT, 0, scram, (struct want){ SWITCH,
+	    B(PG_SSLREQ PG_STARTUP PG_SASL_RESP "Q"),
+	    B(PG_SASL_NOPLUS PG_SASL_CONT PG_AUTHOK PG_READY PG_SASL), NULL });
+	dialogue("postgres client: the plain client's own SSLRequest gets 'N'",
+	    pg, ROLE_CLIENT, 0, prefer, (struct want){ SWITCH,
+	    B(PG_SSLREQ PG_SSLREQ PG_STARTUP), B("N" PG_SASL_NOPLUS), NULL });
+	dialogue("postgres client: only -PLUS mechanisms fail", pg,
+	    ROLE_CLIENT, 0, plusonly, (struct want){ FAIL, ANY, B(""),
+	    "only SASL mechanisms with channel binding" });
+	dialogue("postgres client: a malformed AuthenticationSASL fails", pg,
+	    ROLE_CLIENT, 0, bad, (struct want){ FAIL, ANY, B(""),
+	    "malformed AuthenticationSASL" });
+	dialogue("postgres client: a message over 64 KiB in the login fails",
+	    pg, ROLE_CLIENT, 0, huge, (struct want){ FAIL, ANY, B(""),
+	    "length 65536" });
+	dialogue("postgres client: an ErrorResponse hands over", pg,
+	    ROLE_CLIENT, 0, refused, (struct want){ SWITCH, ANY,
+	    B(PG_ERR PG_SASL), NULL });
+	dialogue("postgres client: a server that speaks first: as it is", pg,
+	    ROLE_CLIENT, 0, first, (struct want){ SWITCH,
+	    B(PG_SSLREQ "hello"), B("tls-ok\n"), NULL });
+}
+
 static void
 postgres_server(void)
 {
@@ -90,6 +143,12 @@ postgres_server(void)
 	    gss[] = { T(PG_GSSREQ), T(PG_SSLREQ), END },
 	    startup[] = { T(PG_STARTUP), END },
 	    cancel[] = { T(PG_CANCEL), END },
+	    cancel_more[] = { T(PG_CANCEL "Q"), END },
+	    cancel_later[] = { T(PG_CANCEL), T("Q"), END },
+	    cancel_backend[] = { T(PG_CANCEL), P("E"), END },
+	    cancel20[] = { T(PG_CANCEL20), END },
+	    direct[] = { T("\x16"), END },
+	    direct_late[] = { T(PG_GSSREQ), T(PG_HELLO), END },
 	    plain[] = { T(PG_STARTUP "Q"), END },
 	    inject[] = { T(PG_SSLREQ PG_STARTUP), END },
 	    inject_later[] = { T(PG_SSLREQ), T(PG_STARTUP), END },
@@ -106,9 +165,30 @@ postgres_server(void)
 	dialogue("postgres server: a StartupMessage in clear text is refused",
 	    pg, ROLE_SERVER, 0, startup, (struct want){ FAIL,
 	    B(PG_SSL_REQUIRED), B(""), "SSL required" });
-	dialogue("postgres server: a CancelRequest in clear text is refused",
-	    pg, ROLE_SERVER, 0, cancel, (struct want){ FAIL,
-	    B(PG_SSL_REQUIRED), B(""), "CancelRequest" });
+	dialogue("postgres server: a CancelRequest goes to the backend", pg,
+	    ROLE_SERVER, 0, cancel, (struct want){ PENDING, B(""),
+	    B(PG_CANCEL), NULL });
+	dialogue("postgres server: the same with --allow-plain", pg,
+	    ROLE_SERVER, 1, cancel, (struct want){ PENDING, B(""),
+	    B(PG_CANCEL), NULL });
+	dialogue("postgres server: bytes behind a CancelRequest end it", pg,
+	    ROLE_SERVER, 0, cancel_more, (struct want){ FAIL, B(""),
+	    B(PG_CANCEL), "1 bytes from the client after a CancelRequest" });
+	dialogue("postgres server: the same, a later read", pg, ROLE_SERVER,
+	    0, cancel_later, (struct want){ FAIL, B(""), B(PG_CANCEL),
+	    "after a CancelRequest" });
+	dialogue("postgres server: the backend answering a CancelRequest", pg,
+	    ROLE_SERVER, 0, cancel_backend, (struct want){ FAIL, B(""),
+	    B(PG_CANCEL), "the backend after a CancelRequest" });
+	dialogue("postgres server: a CancelRequest of 20 bytes", pg,
+	    ROLE_SERVER, 0, cancel20, (struct want){ FAIL, B(""), B(""),
+	    "not 16" });
+	dialogue("postgres server: a TLS record first is direct TLS", pg,
+	    ROLE_SERVER, 0, direct, (struct want){ SWITCH, B(""), B(""),
+	    NULL });
+	dialogue("postgres server: direct TLS only as the first bytes", pg,
+	    ROLE_SERVER, 0, direct_late, (struct want){ FAIL, B("N"), B(""),
+	    "not a PostgreSQL startup packet" });
 	dialogue("postgres server: --allow-plain relays the StartupMessage on",
 	    pg, ROLE_SERVER, 1, plain, (struct want){ FALLBACK, B(""),
 	    B(PG_STARTUP "Q"), "CLEAR TEXT" });
@@ -125,6 +205,33 @@ postgres_server(void)
 	dialogue("postgres server: the backend may not speak first", pg,
 	    ROLE_SERVER, 0, backend, (struct want){ FAIL, B(""), B(""),
 	    "backend" });
+}
+
+/*
+ * Direct TLS hands over what the client sent so far, whole, as the start
+ * of the TLS session, with the ALPN protocol it must ask for.
+ */
+static void
+postgres_direct(void)
+{
+	struct proto_cfg	 pc = { PROTO_POSTGRES, ROLE_SERVER,
+				    "localhost", "localhost", 0, 0, 0 };
+	struct negotiation	*p = proto_new(&pc);
+	struct proto_out	 out;
+
+	proto_out_init(&out);
+	proto_from_tls(p, B(PG_HELLO), &out);
+	ok(out.start_tls && !out.fail,
+	    "postgres server: direct TLS starts TLS");
+	ok(out.tls_first.len == sizeof(PG_HELLO) - 1 &&
+	    memcmp(out.tls_first.data, PG_HELLO, out.tls_first.len) == 0,
+	    "  with the ClientHello's bytes as the TLS session's first");
+	ok(out.alpn != NULL && strcmp(out.alpn, "postgresql") == 0,
+	    "  and ALPN postgresql required");
+	ok(out.to_tls.len == 0 && out.to_plain.len == 0,
+	    "  and nothing for either side");
+	proto_out_free(&out);
+	proto_free(p);
 }
 
 static void
@@ -265,7 +372,9 @@ int
 main(void)
 {
 	postgres_client();
+	postgres_client_login();
 	postgres_server();
+	postgres_direct();
 	ldap_client();
 	ldap_server();
 	unavailable();
