@@ -134,6 +134,9 @@ struct run {
 	enum role		 role;
 	int			 failed, switched, established;
 	int			 backend_held;	/* its bytes cross the switch */
+	int			 plain_after;	/* the plain side is heard
+						   inside TLS (FTP's client
+						   role too) */
 	char			 plain[MAX_AFTER];	/* to the plain side after */
 	size_t			 plainlen;
 };
@@ -149,7 +152,8 @@ flags_of(const struct proto_out *out)
 static void
 take(struct run *r, struct proto_out *out)
 {
-	int	said = out->to_tls.len > 0 || out->to_plain.len > 0;
+	int		said = out->to_tls.len > 0 || out->to_plain.len > 0;
+	unsigned	port;
 
 	if (r->failed && (said || flags_of(out)))
 		abort();	/* something after a failure */
@@ -168,7 +172,15 @@ take(struct run *r, struct proto_out *out)
 		r->failed = 1;
 	if (out->start_tls)
 		r->switched = 1;
+	port = out->data_port;
 	proto_out_free(out);
+	/* FTP: the session opens a data listener, at once, as the relay. */
+	if (port != 0 && !r->failed) {
+		proto_out_init(out);
+		proto_data_ready(r->p, port & 1 ? "127.0.0.1" : NULL, port,
+		    out);
+		take(r, out);
+	}
 }
 
 static void
@@ -212,7 +224,7 @@ feed_after(struct run *r, const uint8_t *data, size_t size, size_t i)
 		if (len > size - i)
 			len = size - i;
 		if (len > 0)
-			feed(r, plain && r->role == ROLE_SERVER ? 'p' : 't',
+			feed(r, plain && r->plain_after ? 'p' : 't',
 			    (const char *)data + i, len);
 		i += len;
 	}
@@ -224,6 +236,7 @@ run_init(struct run *r, const struct proto_cfg *cfg)
 {
 	memset(r, 0, sizeof(*r));
 	r->role = cfg->role;
+	r->plain_after = cfg->role == ROLE_SERVER || cfg->proto == PROTO_FTP;
 	if ((r->p = proto_new(cfg)) == NULL)
 		abort();	/* every protocol in the table has both */
 }
