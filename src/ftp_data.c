@@ -1,6 +1,8 @@
 /*
  * An FTP data connection through the relay (PROT P): accept from the FTP
- * client, connect to the FTP server's data port, then TLS on the TLS side:
+ * client, connect to the FTP server's data port (active mode, PORT: the
+ * other way round), then TLS on the TLS side, the FTP client always the
+ * TLS client (RFC 4217):
  * server role, with the TLS client, which may resume its control session
  * (the context issues tickets); client role, with the TLS server, resuming
  * the control session (as vsftpd's require_ssl_reuse asks).  The plain end
@@ -8,8 +10,9 @@
  * have somewhere to go.  Both directions are pumped, each end passed on,
  * until both have ended.
  *
- * Bounds: one listener, for one connection, from the control connection's
- * client address only (others are refused and logged), closed once that
+ * Bounds: one listener, for one connection, from the address of the
+ * control connection's peer on that side only (others are refused and
+ * logged), closed once that
  * connection came or after --timeout; one data connection per session
  * (the session closes the last when it asks for a new one); backpressure
  * as in the pump.
@@ -50,8 +53,10 @@ struct ftp_data {
 	uv_connect_t		 creq;
 	uv_timer_t		 timer;
 	struct sockaddr_storage	 peer;		/* who may connect */
-	struct sockaddr_storage	 target;	/* the server's data port */
+	struct sockaddr_storage	 target;	/* the data port we connect to */
 	struct end		 c, v;		/* the FTP client's, server's */
+	struct end		*acc, *con;	/* accepted, connected: c, v
+						   (v, c in active mode) */
 	char			*name;		/* TLS name to verify */
 	int			 open;		/* handles not yet closed */
 	int			 ended;
@@ -303,17 +308,17 @@ on_connect(uv_connect_t *req, int status)
 	d->conn = NULL;
 	if (status != 0) {
 		uv_close((uv_handle_t *)h, tcp_closed);
-		fail(d, "connect to the server's data port", status);
+		fail(d, "connect to the data port", status);
 		return;
 	}
-	if ((status = adopt(d, &d->v, h)) != 0)
+	if ((status = adopt(d, d->con, h)) != 0)
 		fail(d, "connect", status);
 	else
 		start_tls(d, d->server ? &d->c : &d->v);
 }
 
 static void
-connect_server(struct ftp_data *d)
+connect_other(struct ftp_data *d)
 {
 	int	rc;
 
@@ -327,7 +332,7 @@ connect_server(struct ftp_data *d)
 	d->creq.data = d;
 	if ((rc = uv_tcp_connect(&d->creq, d->conn,
 	    (struct sockaddr *)&d->target, on_connect)) != 0)
-		fail(d, "connect to the server's data port", rc);
+		fail(d, "connect to the data port", rc);
 }
 
 static int
@@ -346,7 +351,7 @@ same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 	    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0;
 }
 
-/* The data connection, from the FTP client's address only. */
+/* The data connection, from the control connection's peer only. */
 static void
 on_connection(uv_stream_t *server, int status)
 {
@@ -363,17 +368,17 @@ on_connection(uv_stream_t *server, int status)
 	if (uv_accept(server, (uv_stream_t *)h) != 0 ||
 	    uv_tcp_getpeername(h, (struct sockaddr *)&ss, &len) != 0 ||
 	    !same_host(&ss, &d->peer)) {
-		log_security("%sFTP data connection refused: not from the "
-		    "client's address", d->label);
+		log_security("%sFTP data connection refused: not from %s's "
+		    "address", d->label, d->acc->name);
 		uv_close((uv_handle_t *)h, tcp_closed);
 		return;
 	}
 	uv_close((uv_handle_t *)d->lsn, tcp_closed);
 	d->lsn = NULL;
-	if ((rc = adopt(d, &d->c, h)) != 0)
+	if ((rc = adopt(d, d->acc, h)) != 0)
 		fail(d, "accept", rc);
 	else
-		connect_server(d);
+		connect_other(d);
 }
 
 static void
@@ -394,7 +399,7 @@ set_port(struct sockaddr_storage *ss, unsigned port)
 		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
 }
 
-/* Our listener, next to the client's end of the control connection. */
+/* Our listener, next to our end of a control connection. */
 static int
 listen_here(struct ftp_data *d, const struct sockaddr_storage *at, char *ip,
     size_t iplen, unsigned *lport)
@@ -414,18 +419,17 @@ listen_here(struct ftp_data *d, const struct sockaddr_storage *at, char *ip,
 	    (rc = uv_tcp_getsockname(d->lsn, (struct sockaddr *)&ss,
 	    &len)) != 0)
 		return rc;
-	ip[0] = '\0';
 	if (ss.ss_family == AF_INET) {
-		uv_ip4_name((struct sockaddr_in *)&ss, ip, iplen);
 		*lport = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	} else
-		*lport = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return 0;
+		return uv_ip4_name((struct sockaddr_in *)&ss, ip, iplen);
+	}
+	*lport = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return uv_ip6_name((struct sockaddr_in6 *)&ss, ip, iplen);
 }
 
 int
-ftp_data_new(struct session *s, unsigned port, const char *name, char *ip,
-    size_t iplen, unsigned *lport, char *err, size_t errlen)
+ftp_data_new(struct session *s, unsigned port, int active, const char *name,
+    char *ip, size_t iplen, unsigned *lport, char *err, size_t errlen)
 {
 	struct ftp_data		*d;
 	struct side		*cl, *sv;
@@ -440,8 +444,17 @@ ftp_data_new(struct session *s, unsigned port, const char *name, char *ip,
 		return errorf(err, errlen, UV_ENOMEM, "out of memory");
 	}
 	d->server = s->o->role == ROLE_SERVER;
+	/* The side we listen next to, and the one we connect to. */
 	cl = d->server ? &s->tside : &s->pside;
 	sv = d->server ? &s->pside : &s->tside;
+	if (active) {
+		struct side	*t = cl;
+
+		cl = sv;
+		sv = t;
+	}
+	d->acc = active ? &d->v : &d->c;
+	d->con = active ? &d->c : &d->v;
 	d->s = s;
 	d->loop = s->loop;
 	d->tctx = s->tctx;

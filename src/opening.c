@@ -92,7 +92,7 @@ start_tls(struct session *s)
  * it writes the reply that sends the client to our listener.
  */
 static void
-open_data(struct session *s, unsigned port)
+open_data(struct session *s, unsigned port, int active)
 {
 	struct proto_out	 out;
 	const char		*name = NULL;
@@ -104,9 +104,11 @@ open_data(struct session *s, unsigned port)
 	if (s->o->role == ROLE_CLIENT)
 		name = s->o->servername ? s->o->servername :
 		    peer_host(s->tside.addr);
-	if (ftp_data_new(s, port, name, ip, sizeof(ip), &lport, err,
-	    sizeof(err)) != 0)
+	if (ftp_data_new(s, port, active, name, ip, sizeof(ip), &lport, err,
+	    sizeof(err)) != 0) {
 		log_err("%s%s", s->label, err);
+		ip[0] = '\0';
+	}
 	proto_out_init(&out);
 	proto_data_ready(s->neg, ip[0] != '\0' ? ip : NULL, lport, &out);
 	apply(s, &out);
@@ -161,7 +163,7 @@ apply(struct session *s, struct proto_out *out)
 	} else if (out->relay || out->watch)
 		pump_relay(s, out->watch);
 	if (out->data_port != 0 && !s->ending && s->neg != NULL)
-		open_data(s, out->data_port);
+		open_data(s, out->data_port, out->data_active);
 	proto_out_free(out);
 }
 

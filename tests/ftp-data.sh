@@ -4,10 +4,11 @@
 # Python's ftplib.FTP_TLS with prot_p() in front of a plaintext vsftpd
 # (server role); curl, lftp and ftplib in clear text through the relay to
 # a vsftpd that forces TLS on data and requires the control session's
-# reuse (client role).  LIST, RETR and STOR of 10 MB, PASV and EPSV.
+# reuse (client role).  LIST, RETR and STOR of 10 MB, PASV and EPSV, and
+# active mode (PORT, EPRT).
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 require vsftpd curl lftp python3 certtool
-plan 28
+plan 44
 make_pki
 chmod 755 "$T" "$PKI"
 chmod 644 "$PKI"/*.pem "$PKI"/*.key
@@ -96,12 +97,12 @@ lftp_run() {	# lftp_run NAME PORT ROOT SETTINGS
 	is "$(sha "$root/$name.lftp")" "$up_sha" "$name: lftp STOR"
 }
 
-ftplib_run() {	# ftplib_run NAME PORT ROOT TLS
+ftplib_run() {	# ftplib_run NAME PORT ROOT TLS [active]
 	local name=$1 port=$2 root=$3
-	python3 - "$port" "$PKI/ca.pem" "$4" "$T/up" "$name" \
+	python3 - "$port" "$PKI/ca.pem" "$4" "$T/up" "$name" "${5:-passive}" \
 	    >"$T/$name.py" 2>&1 <<'PY'
 import ftplib, hashlib, socket, ssl, sys
-port, ca, tls, up, name = sys.argv[1:]
+port, ca, tls, up, name, mode = sys.argv[1:]
 if tls == "yes":
     ctx = ssl.create_default_context(cafile=ca)
     f = ftplib.FTP_TLS(context=ctx)
@@ -111,8 +112,10 @@ f.connect("localhost", int(port), timeout=30)
 f.login()
 if tls == "yes":
     f.prot_p()
-for epsv in (False, True):
-    # ftplib sends EPSV only for IPv6: PASV, then EPSV.
+f.set_pasv(mode == "passive")
+# ftplib sends EPSV only for IPv6: PASV, then EPSV.  Active mode: PORT
+# (its EPRT listens on IPv6 only).
+for epsv in (False, True) if mode == "passive" else (False,):
     f.af = socket.AF_INET6 if epsv else socket.AF_INET
     print("list", any(n.endswith("big") for n in f.nlst("pub")))
     h = hashlib.sha256()
@@ -122,12 +125,14 @@ for epsv in (False, True):
         f.storbinary("STOR pub/%s.py%d" % (name, epsv), fp)
 f.quit()
 PY
+	local n=2
+	[ "${5:-passive}" = passive ] || n=1
 	grep -q "^list True" "$T/$name.py" &&
-	    [ "$(grep -c "^retr $(sha "$root/big")" "$T/$name.py")" = 2 ]
-	ok $? "$name: ftplib LIST and RETR"
+	    [ "$(grep -c "^retr $(sha "$root/big")" "$T/$name.py")" = $n ]
+	ok $? "$name: ftplib LIST and RETR (${5:-passive})"
 	[ "$(sha "$root/$name.py0")" = "$up_sha" ] &&
-	    [ "$(sha "$root/$name.py1")" = "$up_sha" ]
-	ok $? "$name: ftplib STOR, PASV and EPSV"
+	    { [ $n = 1 ] || [ "$(sha "$root/$name.py1")" = "$up_sha" ]; }
+	ok $? "$name: ftplib STOR (${5:-passive})"
 }
 
 # Server role: TLS clients, a plaintext vsftpd behind the relay.
@@ -144,6 +149,11 @@ ok $? "server: PBSZ and PROT never reached the backend"
 lftp_run srv-lftp "$port_srv" "$plain_root" \
     "set ftp:ssl-force true; set ftp:ssl-protect-data true"
 ftplib_run srv-py "$port_srv" "$plain_root" yes
+# Active mode (curl 7.88's is broken with TLS even without the relay).
+lftp_run srv-lftp-active "$port_srv" "$plain_root" \
+    "set ftp:ssl-force true; set ftp:ssl-protect-data true; \
+    set ftp:passive-mode off"
+ftplib_run srv-py-active "$port_srv" "$plain_root" yes active
 
 # What ftplib sees: data connections resume the control session; a second
 # AUTH gets 534; a data connection from another address is refused, and
@@ -189,7 +199,7 @@ ok $? "server: ftplib's data connection resumed the control session"
 grep -q '^auth 534' "$T/srv-by-hand"
 ok $? "server: a second AUTH inside TLS gets 534"
 grep -q '^other True' "$T/srv-by-hand" &&
-    grep -q 'data connection refused: not from the client' "$T/srv.err"
+    grep -q 'data connection refused: not from the TLS client' "$T/srv.err"
 ok $? "server: a data connection from another address is refused"
 grep -q '^again True' "$T/srv-by-hand"
 ok $? "server: the client's own data connection still works"
@@ -208,4 +218,10 @@ grep -q '"PROT P"' "$T/tls/vsftpd.log" &&
 ok $? "client: the relay sent PROT P and resumed the session on data"
 lftp_run cli-lftp "$port_cli" "$tls_root" "set ftp:ssl-allow no"
 ftplib_run cli-py "$port_cli" "$tls_root" no
+# Active mode: PORT and EPRT.
+curl_run cli-port "$port_cli" "$tls_root" "-P 127.0.0.1 --disable-eprt"
+curl_run cli-eprt "$port_cli" "$tls_root" "-P 127.0.0.1"
+lftp_run cli-lftp-active "$port_cli" "$tls_root" \
+    "set ftp:ssl-allow no; set ftp:passive-mode off"
+ftplib_run cli-py-active "$port_cli" "$tls_root" no active
 finish

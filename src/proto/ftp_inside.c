@@ -6,7 +6,9 @@
  * goes to the server, and its 227 or 229 reply, held back, asks the
  * session for a data listener of its own (out->data_port);
  * proto_data_ready() then writes the reply with that listener's address.
- * Active mode (PORT, EPRT) is refused while data goes through the relay.
+ * Active mode is the same the other way: the client's PORT or EPRT, held
+ * back, asks for a listener facing the server (out->data_active), whose
+ * address goes to the server in a PORT or EPRT of ours.
  *
  * The FTP client is the TLS-side peer in the server role, the plain side
  * in the client role; the FTP server is the other one.  The commands in
@@ -29,6 +31,7 @@ enum {
 	K_FEAT,		/* its AUTH, PBSZ and PROT lines go */
 	K_PASV,		/* its 227 is rewritten */
 	K_EPSV,		/* its 229 is rewritten */
+	K_ACTIVE,	/* PORT, EPRT: held, for one of ours */
 	K_SETUP_PBSZ,	/* client role: ours to the server, unseen */
 	K_SETUP_PROT,
 	/* Answered here, in this order in answers[]. */
@@ -38,7 +41,8 @@ enum {
 	K_PROT_C,
 	K_PROT_NO,
 	K_PBSZ_FIRST,
-	K_ACTIVE
+	K_NO_DATA,
+	K_BAD_PORT
 };
 
 /*
@@ -53,7 +57,8 @@ static const char *const answers[] = {
 	"200 Protection level set to C\r\n",
 	"536 Protection level not supported\r\n",
 	"503 PBSZ first\r\n",
-	"502 Active mode is not relayed with PROT P: use PASV or EPSV\r\n"
+	"425 Cannot open a data connection\r\n",
+	"501 Unreadable PORT or EPRT\r\n"
 };
 
 static struct ftp_in *
@@ -98,6 +103,72 @@ answer_ours(struct negotiation *p, struct proto_out *out)
 		pbuf_str(to_client(p, out), answers[k - K_AUTH]);
 		cmdq_pop(&in->q);
 	}
+}
+
+static void	hold(struct negotiation *, const struct iline *,
+		    struct proto_out *);
+static int	pasv_port(const char *, size_t, unsigned *);
+
+/*
+ * An answer of ours: now, or in its turn after the replies the server
+ * still owes.
+ */
+static void
+answer(struct negotiation *p, int kind, struct proto_out *out)
+{
+	struct ftp_in	*in = in_of(p);
+
+	if (cmdq_head(&in->q) == -1 && in->multi == 0 && !in->pending &&
+	    inside_at_start(p, !client_side(p)))
+		pbuf_str(to_client(p, out), answers[kind - K_AUTH]);
+	else
+		cmdq_push(p, &in->q, kind, out);
+}
+
+/* "EPRT |1|h|port|" (RFC 2428): the port. */
+static int
+eprt_port(const char *s, size_t n, unsigned *port)
+{
+	size_t	i = proto_word_len(s, n), at[4], k = 0;
+	unsigned v = 0;
+
+	while (i < n && s[i] == ' ')
+		i++;
+	for (size_t j = i; j < n && k < 4; j++)
+		if (s[j] == s[i])
+			at[k++] = j;
+	if (k < 4 || at[3] == at[2] + 1 || at[3] - at[2] > 6)
+		return -1;
+	for (i = at[2] + 1; i < at[3]; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	*port = v;
+	return v == 0 || v > 65535 ? -1 : 0;
+}
+
+/*
+ * The client's PORT or EPRT: held back while the session opens a listener
+ * facing the server; the client's address in it is not used (the session
+ * connects to the control connection's peer).
+ */
+static void
+active(struct negotiation *p, const char *s, size_t n,
+    struct proto_out *out)
+{
+	struct ftp_in	*in = in_of(p);
+	unsigned	 port;
+
+	if ((proto_word_eq(s, n, "PORT") ? pasv_port(s, n, &port) :
+	    eprt_port(s, n, &port)) != 0) {
+		answer(p, K_BAD_PORT, out);
+		return;
+	}
+	in->pending = 1;
+	in->active = 1;
+	out->data_port = port;
+	out->data_active = 1;
 }
 
 /* PROT: in the client role the data to the server is P whatever comes. */
@@ -156,8 +227,13 @@ on_command(struct negotiation *p, const struct iline *l,
 	struct ftp_in	*in = in_of(p);
 	size_t		 n = l->whole ? proto_line_len(l->s, l->len) :
 	    l->headlen;
-	int		 kind = command_kind(p, l->head, n);
+	int		 kind;
 
+	if (in->pending && in->active) {
+		hold(p, l, out);
+		return;
+	}
+	kind = command_kind(p, l->head, n);
 	if (!l->whole && kind != K_OTHER && kind != K_FEAT) {
 		/* It went on already: end the session instead. */
 		proto_fail(p, out, "a %.*s command longer than %d bytes "
@@ -165,15 +241,14 @@ on_command(struct negotiation *p, const struct iline *l,
 		    INSIDE_MAX_LINE);
 		return;
 	}
-	if (!ours(kind)) {
+	if (kind == K_ACTIVE)
+		active(p, l->s, n, out);
+	else if (!ours(kind)) {
 		if (l->whole)
 			inside_pass(p, client_side(p), l->s, l->len, out);
 		cmdq_push(p, &in->q, l->whole ? kind : K_OTHER, out);
-	} else if (cmdq_head(&in->q) == -1 && in->multi == 0 &&
-	    !in->pending && inside_at_start(p, !client_side(p)))
-		pbuf_str(to_client(p, out), answers[kind - K_AUTH]);
-	else
-		cmdq_push(p, &in->q, kind, out);
+	} else
+		answer(p, kind, out);
 }
 
 /* A FEAT line the client is not shown: " AUTH TLS", " PBSZ", " PROT". */
@@ -247,6 +322,7 @@ passive(struct negotiation *p, int kind, const char *s, size_t n,
 		return;
 	}
 	in->pending = 1;
+	in->active = 0;
 	in->epsv = kind == K_EPSV;
 	out->data_port = port;
 }
@@ -265,15 +341,14 @@ setup_reply(struct negotiation *p, int kind, int code,
 	proto_greet(p, out, "220 %s ready", proto_safe_name(p));
 }
 
-/* While the session opens a listener, the server's lines wait. */
+/* While the session opens a listener, the lines after wait. */
 static void
 hold(struct negotiation *p, const struct iline *l, struct proto_out *out)
 {
 	struct ftp_in	*in = in_of(p);
 
 	if (!l->whole || in->held.len + l->len > PROTO_MAX_BYTES) {
-		proto_fail(p, out, "too much from the server while a data "
-		    "connection opens");
+		proto_fail(p, out, "too much while a data connection opens");
 		return;
 	}
 	pbuf_add(&in->held, l->s, l->len);
@@ -326,7 +401,7 @@ on_reply(struct negotiation *p, const struct iline *l, struct proto_out *out)
 	int		 kind = cmdq_head(&in->q);
 	int		 code = proto_reply_code(l->head, n, "- "), multi;
 
-	if (in->pending) {
+	if (in->pending && !in->active) {
 		hold(p, l, out);
 		return;
 	}
@@ -385,34 +460,64 @@ ftp_in_setup(struct negotiation *p, struct proto_out *out)
 	out->watch = 1;
 }
 
+/* An IPv4 address as PORT and PASV write it, "h1,h2,h3,h4"; or NULL. */
+static const char *
+commas(const char *ip, char h[16])
+{
+	size_t	i;
+
+	if (ip == NULL || strlen(ip) >= 16 || strchr(ip, ':') != NULL)
+		return NULL;
+	for (i = 0; ip[i] != '\0'; i++)
+		h[i] = ip[i] == '.' ? ',' : ip[i];
+	h[i] = '\0';
+	return h;
+}
+
 /* Where the client connects: our listener's, never the server's. */
 static void
 data_reply(struct negotiation *p, const char *ip, unsigned port,
     struct proto_out *out)
 {
 	char	line[128], h[16];
-	size_t	i;
 
 	if (port != 0 && in_of(p)->epsv)
 		snprintf(line, sizeof(line),
 		    "229 Entering Extended Passive Mode (|||%u|)\r\n", port);
-	else if (port != 0 && ip != NULL && strlen(ip) < sizeof(h)) {
-		for (i = 0; ip[i] != '\0'; i++)
-			h[i] = ip[i] == '.' ? ',' : ip[i];
-		h[i] = '\0';
+	else if (port != 0 && commas(ip, h) != NULL)
 		snprintf(line, sizeof(line),
 		    "227 Entering Passive Mode (%s,%u,%u)\r\n", h, port >> 8,
 		    port & 255);
-	} else
+	else
 		snprintf(line, sizeof(line), "425 Cannot open a data "
 		    "connection%s\r\n", port != 0 ? ": use EPSV" : "");
 	pbuf_str(to_client(p, out), line);
 }
 
+/* Where the server connects: our PORT or EPRT, its reply the client's. */
+static void
+data_command(struct negotiation *p, const char *ip, unsigned port,
+    struct proto_out *out)
+{
+	char	line[128], h[16];
+
+	if (port == 0 || ip == NULL) {
+		answer(p, K_NO_DATA, out);
+		return;
+	}
+	if (commas(ip, h) != NULL)
+		snprintf(line, sizeof(line), "PORT %s,%u,%u\r\n", h,
+		    port >> 8, port & 255);
+	else
+		snprintf(line, sizeof(line), "EPRT |2|%s|%u|\r\n", ip, port);
+	inside_pass(p, client_side(p), line, strlen(line), out);
+	cmdq_push(p, &in_of(p)->q, K_OTHER, out);
+}
+
 /*
- * The session's listener for the pending reply: its IPv4 address (NULL if
- * it has none) and port, 0 if it could not open one.  The server's lines
- * held meanwhile go on after it.
+ * The session's listener for the pending reply or command: its address
+ * and port, 0 if it could not open one.  The lines held meanwhile go on
+ * after it.
  */
 void
 proto_data_ready(struct negotiation *p, const char *ip, unsigned port,
@@ -426,8 +531,12 @@ proto_data_ready(struct negotiation *p, const char *ip, unsigned port,
 	    !(in = p->priv)->pending)
 		return;
 	in->pending = 0;
-	data_reply(p, ip, port, out);
-	answer_ours(p, out);
+	if (in->active)
+		data_command(p, ip, port, out);
+	else {
+		data_reply(p, ip, port, out);
+		answer_ours(p, out);
+	}
 	held = in->held;
 	memset(&in->held, 0, sizeof(in->held));
 	for (s = held.data; s != NULL && s < held.data + held.len &&
@@ -438,7 +547,10 @@ proto_data_ready(struct negotiation *p, const char *ip, unsigned port,
 		l.s = l.head = s;
 		l.len = l.headlen = (size_t)(nl - s) + 1;
 		l.whole = 1;
-		on_reply(p, &l, out);
+		if (in->active)
+			on_command(p, &l, out);
+		else
+			on_reply(p, &l, out);
 	}
 	free(held.data);
 }

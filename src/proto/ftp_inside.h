@@ -15,8 +15,12 @@ struct ftp_in {
 	int		 pbsz;		/* server role: PBSZ came */
 	int		 relay_data;	/* PROT P: data goes through us */
 	int		 pending;	/* proto_data_ready() is due */
+	int		 active;	/* for PORT or EPRT (else PASV,
+					   EPSV) */
 	int		 epsv;		/* for a 229 reply, not 227 */
-	struct pbuf	 held;		/* the server's lines meanwhile */
+	struct pbuf	 held;		/* the other side's lines
+					   meanwhile: the client's if
+					   active, else the server's */
 };
 
 /* Client role: PBSZ 0 and PROT P go first, then the greeting. */

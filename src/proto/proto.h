@@ -121,10 +121,12 @@ struct proto_out {
 	int		 fail;		/* end with status 4, for why */
 	/*
 	 * FTP, inside TLS: relay a data connection to this port of the FTP
-	 * server (the control connection's peer); the reply that says where
-	 * the client connects waits for proto_data_ready().
+	 * server, or of the FTP client if data_active (PORT, EPRT): the
+	 * control connection's peer.  The reply (or command) that says where
+	 * the other one connects waits for proto_data_ready().
 	 */
 	unsigned	 data_port;
+	int		 data_active;
 	char		 why[512];
 };
 

@@ -460,11 +460,11 @@ ftp_data_server(void)
 	say(&r, 'p', "220 b\r\n");
 	say(&r, 't', "AUTH TLS\r\n");
 	handshake(&r);
-	say(&r, 't', "PROT P\r\nPBSZ 0\r\nPROT P\r\nPORT 1,2,3,4,5,6\r\n");
+	say(&r, 't', "PROT P\r\nPBSZ 0\r\nPROT P\r\nPORT 1,2,3\r\n");
 	is_str(text(&r.out.to_tls), "503 PBSZ first\r\n200 PBSZ=0\r\n"
 	    "200 Protection level set to P\r\n"
-	    "502 Active mode is not relayed with PROT P: use PASV or EPSV\r\n",
-	    "ftp data, server: PBSZ, PROT and PORT answered here");
+	    "501 Unreadable PORT or EPRT\r\n",
+	    "ftp data, server: PBSZ, PROT and a bad PORT answered here");
 	is_str(text(&r.out.to_plain), "", "  none of them forwarded");
 	say(&r, 't', "PASV\r\nNOOP\r\nAUTH TLS\r\n");
 	is_str(text(&r.out.to_plain), "PASV\r\nNOOP\r\n", "  PASV goes on");
@@ -493,6 +493,26 @@ ftp_data_server(void)
 	is_str(text(&r.out.to_tls),
 	    "425 Unreadable passive reply from the server\r\n",
 	    "  an unreadable 227: 425, no relay");
+	say(&r, 't', "PORT 10,0,0,1,4,2\r\nRETR f\r\n");
+	is_int(r.out.data_port, 1026, "  PORT asks for a relay the other way");
+	is_int(r.out.data_active, 1, "  active");
+	is_str(text(&r.out.to_plain), "", "  and waits, with what follows");
+	ready(&r, "127.0.0.1", 40002);
+	is_str(text(&r.out.to_plain), "PORT 127,0,0,1,156,66\r\nRETR f\r\n",
+	    "  the backend gets our PORT, then the rest");
+	say(&r, 't', "EPRT |2|::1|5000|\r\n");
+	is_int(r.out.data_port, 5000, "  EPRT too");
+	ready(&r, "::1", 40003);
+	is_str(text(&r.out.to_plain), "EPRT |2|::1|40003|\r\n",
+	    "  with our EPRT for an IPv6 listener");
+	say(&r, 'p', "200 PORT ok\r\n150 go\r\n226 done\r\n200 EPRT ok\r\n");
+	is_str(text(&r.out.to_tls), "200 PORT ok\r\n150 go\r\n226 done\r\n"
+	    "200 EPRT ok\r\n", "  the backend's replies go to the client");
+	say(&r, 't', "PORT 10,0,0,1,4,2\r\n");
+	ready(&r, "127.0.0.1", 0);
+	is_str(text(&r.out.to_tls), "425 Cannot open a data connection\r\n",
+	    "  no listener: 425 from us");
+	is_str(text(&r.out.to_plain), "", "  and no PORT for the backend");
 	say(&r, 't', "PROT C\r\nPASV\r\n");
 	say(&r, 'p', "227 Entering Passive Mode (10,0,0,9,4,1)\r\n");
 	is_str(text(&r.out.to_tls), "227 Entering Passive Mode "
