@@ -53,7 +53,7 @@ struct ftp_data {
 	uv_connect_t		 creq;
 	uv_timer_t		 timer;
 	struct sockaddr_storage	 peer;		/* who may connect */
-	struct sockaddr_storage	 target;	/* the data port we connect to */
+	struct sockaddr_storage	 target;	/* the data port to reach */
 	struct end		 c, v;		/* the FTP client's, server's */
 	struct end		*acc, *con;	/* accepted, connected: c, v
 						   (v, c in active mode) */

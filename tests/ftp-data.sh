@@ -8,7 +8,7 @@
 # active mode (PORT, EPRT).
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 require vsftpd curl lftp python3 certtool
-plan 44
+plan 45
 make_pki
 chmod 755 "$T" "$PKI"
 chmod 644 "$PKI"/*.pem "$PKI"/*.key
@@ -137,6 +137,7 @@ PY
 
 # Server role: TLS clients, a plaintext vsftpd behind the relay.
 start_vsftpd plain no
+plain_port=$ftp_port
 plain_root=$T/plain/root/pub
 start_relay srv -p ftp -s --cert "$PKI/good.pem" --key "$PKI/good.key" \
     listen:127.0.0.1:0 "127.0.0.1:$ftp_port"
@@ -203,6 +204,34 @@ grep -q '^other True' "$T/srv-by-hand" &&
 ok $? "server: a data connection from another address is refused"
 grep -q '^again True' "$T/srv-by-hand"
 ok $? "server: the client's own data connection still works"
+
+# A listener nobody connects to closes after --timeout; the session goes
+# on.  (The log is polled with a bound, as wait_for_line does.)
+start_relay srvt -p ftp -s --cert "$PKI/good.pem" --key "$PKI/good.key" \
+    --timeout 5 listen:127.0.0.1:0 "127.0.0.1:$plain_port"
+python3 - "$port_srvt" "$PKI/ca.pem" "$T/srvt.err" >"$T/srvt-py" 2>&1 <<'PY'
+import ftplib, socket, ssl, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+f = ftplib.FTP_TLS(context=ctx)
+f.connect("localhost", int(sys.argv[1]), timeout=30)
+f.login()
+f.prot_p()
+port = int(f.sendcmd("EPSV").split("|||")[1].split("|")[0])
+deadline = time.monotonic() + 30
+while "not made in time" not in open(sys.argv[3]).read():
+    if time.monotonic() > deadline:
+        sys.exit("no timeout")
+    time.sleep(0.1)
+try:
+    socket.create_connection(("127.0.0.1", port), timeout=10).close()
+    print("listener still open")
+except ConnectionRefusedError:
+    print("listener closed")
+print(f.sendcmd("NOOP"))
+f.quit()
+PY
+grep -q '^listener closed' "$T/srvt-py" && grep -q '^200 ' "$T/srvt-py"
+ok $? "server: an unused data listener closes after --timeout, the session goes on"
 
 # Client role: plain clients, vsftpd with TLS forced on data and session
 # reuse required; the relay speaks PROT P to it.
