@@ -130,6 +130,7 @@ tls_config_from(struct tls_config *c, const struct options *o)
 	c->alpn = o->alpn;
 	c->verify_client = o->verify_client;
 	c->keylog = o->keylog;
+	c->tickets = o->proto == PROTO_FTP;
 }
 
 static void

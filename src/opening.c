@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ftp_data.h"
 #include "log.h"
 #include "session_impl.h"
 #include "stream.h"
@@ -94,6 +95,33 @@ start_tls(struct session *s, const struct proto_out *first)
 		    s->tside.name, uv_strerror(rc));
 }
 
+/*
+ * FTP: the module asks for a data connection through us, one at a time;
+ * it writes the reply that sends the client to our listener.
+ */
+static void
+open_data(struct session *s, unsigned port, int active)
+{
+	struct proto_out	 out;
+	const char		*name = NULL;
+	char			 ip[64] = "", err[512];
+	unsigned		 lport = 0;
+
+	if (s->data != NULL)
+		ftp_data_close(s->data, NULL, NULL);
+	if (s->o->role == ROLE_CLIENT)
+		name = s->o->servername ? s->o->servername :
+		    peer_host(s->tside.addr);
+	if (ftp_data_new(s, port, active, name, ip, sizeof(ip), &lport, err,
+	    sizeof(err)) != 0) {
+		log_err("%s%s", s->label, err);
+		ip[0] = '\0';
+	}
+	proto_out_init(&out);
+	proto_data_ready(s->neg, ip[0] != '\0' ? ip : NULL, lport, &out);
+	apply(s, &out);
+}
+
 /* The transcript, a line at a time (the last may lack its newline). */
 static void
 log_transcript(struct session *s, const struct pbuf *log)
@@ -142,6 +170,8 @@ apply(struct session *s, struct proto_out *out)
 		pump_relay(s, 0);
 	} else if (out->relay || out->watch)
 		pump_relay(s, out->watch);
+	if (out->data_port != 0 && !s->ending && s->neg != NULL)
+		open_data(s, out->data_port, out->data_active);
 	proto_out_free(out);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "endpoint.h"
+#include "ftp_data.h"
 #include "log.h"
 #include "session_impl.h"
 #include "stream.h"
@@ -154,6 +155,10 @@ session_finish(struct session *s, int status, const char *fmt, ...)
 	if (s->established && log_enabled(LOG_INFO))
 		summary(s);
 	s->closing = 1;		/* the timer */
+	if (s->data != NULL) {
+		s->closing++;
+		ftp_data_close(s->data, released, s);
+	}
 	s->tls = NULL;		/* it closes with the TLS side */
 	proto_free(s->neg);
 	s->neg = NULL;

@@ -35,6 +35,7 @@ struct session {
 	struct tls_ctx		*tctx;
 	struct tls		*tls;		/* for reports only */
 	struct negotiation	*neg;		/* the STARTTLS opening */
+	struct ftp_data		*data;		/* FTP: a data connection */
 	struct side		 tside, pside;
 	uv_timer_t		 timer;
 	uint64_t		 last_active;

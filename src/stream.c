@@ -154,6 +154,21 @@ stream_adopt_handle(struct stream *st, uv_stream_t *h)
 	return 0;
 }
 
+/* A TCP stream's own address (peer 0) or its peer's: 0, or an error. */
+int
+stream_address(const struct stream *st, int peer,
+    struct sockaddr_storage *ss)
+{
+	int	len = sizeof(*ss);
+
+	if (st->r.h == NULL || st->r.h->type != UV_TCP)
+		return UV_ENOTSUP;
+	return peer ? uv_tcp_getpeername((uv_tcp_t *)st->r.h,
+	    (struct sockaddr *)ss, &len) :
+	    uv_tcp_getsockname((uv_tcp_t *)st->r.h, (struct sockaddr *)ss,
+	    &len);
+}
+
 /* A terminal: nobody waits for it to end its direction. */
 int
 stream_is_tty(const struct stream *st)

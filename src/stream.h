@@ -18,6 +18,8 @@ struct stream	*stream_new(uv_loop_t *);
 int		 stream_adopt_fds(struct stream *, int rfd, int wfd);
 int		 stream_adopt_handle(struct stream *, uv_stream_t *);
 int		 stream_is_tty(const struct stream *);
+int		 stream_address(const struct stream *, int,
+		    struct sockaddr_storage *);
 struct transport *stream_transport(struct stream *);
 void		 stream_close(struct stream *, void (*)(void *), void *);
 

@@ -27,6 +27,9 @@ struct tls_config {
 	const char		*alpn;		/* comma-separated, or NULL */
 	int			 verify_client;
 	const char		*keylog;	/* NULL: SSLKEYLOGFILE */
+	int			 tickets;	/* server: session tickets, for
+						   FTP data connections that
+						   resume the control's */
 };
 
 struct tls_ctx;
@@ -48,11 +51,14 @@ void		 tls_ctx_free(struct tls_ctx *);
 /*
  * What may come before the first record: a ClientHello or ServerHello at
  * once; after a STARTTLS switch, where clear text is injection; the same,
- * white space let go (XMPP).
+ * white space let go (XMPP); an FTP data connection, from the first byte,
+ * where a server sends no session ticket of its own (a client that only
+ * writes would close with it unread: a reset, and the data lost).
  */
 #define TLS_FIRST_BYTE		0
 #define TLS_AFTER_SWITCH	1
 #define TLS_AFTER_SPACE		2
+#define TLS_FTP_DATA		3
 
 /*
  * TLS over the transport under, whose callbacks it takes and which it
@@ -76,6 +82,7 @@ struct transport *tls_transport(struct tls *);
 int		 tls_direct(struct tls *, const char *alpn, const char *,
 		    size_t);
 int		 tls_exchanged(const struct tls *);
+int		 tls_resume(struct tls *, const struct tls *);
 int		 tls_silent_end(const struct tls *);
 void		 tls_describe(struct tls *, char *, size_t);
 

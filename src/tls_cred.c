@@ -135,6 +135,13 @@ tls_ctx_new(struct tls_ctx **cp, const struct tls_config *cfg, char *err,
 	    (rc = load_alpn(c, err, errlen)) != 0 ||
 	    (rc = tls_keylog_open(c, err, errlen)) != 0)
 		goto bad;
+	/* One key for the process: any session may resume another. */
+	if (cfg->server && cfg->tickets &&
+	    (rc = gnutls_session_ticket_key_generate(&c->ticket_key)) < 0) {
+		rc = errorf(err, errlen, UV_ENOMEM, "GnuTLS: %s",
+		    gnutls_strerror(rc));
+		goto bad;
+	}
 	if (!cfg->server && cfg->insecure)
 		log_security("--insecure: the server's certificate is NOT "
 		    "verified%s", cfg->npins ?
@@ -158,6 +165,9 @@ tls_ctx_free(struct tls_ctx *c)
 		gnutls_certificate_free_credentials(c->cred);
 	if (c->keylog != NULL)
 		fclose(c->keylog);
+	if (c->ticket_key.data != NULL)
+		gnutls_memset(c->ticket_key.data, 0, c->ticket_key.size);
+	gnutls_free(c->ticket_key.data);
 	free(c->alpn);
 	free(c);
 }

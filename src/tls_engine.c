@@ -389,7 +389,8 @@ looks_like_tls(struct tls *t, const char *buf, size_t len)
 		shown[i] = buf[i] >= 0x20 && buf[i] < 0x7f ? buf[i] : '.';
 	shown[i] = '\0';
 	t->done = 1;
-	if (t->after_starttls)
+	if (t->after_starttls == TLS_AFTER_SWITCH ||
+	    t->after_starttls == TLS_AFTER_SPACE)
 		t->handshake(t->arg, STATUS_NEGOTIATION, NULL);
 	else {
 		char	msg[120];
@@ -505,12 +506,19 @@ session_setup(struct tls *t, const char *name, char *err, size_t errlen)
 	struct in6_addr	 ip;
 	int		 rc, server = c->cfg.server;
 
-	rc = gnutls_init(&t->s, (server ? GNUTLS_SERVER | GNUTLS_NO_TICKETS :
-	    GNUTLS_CLIENT) | GNUTLS_NONBLOCK);
+	rc = gnutls_init(&t->s, (!server ? GNUTLS_CLIENT : !c->cfg.tickets ?
+	    GNUTLS_SERVER | GNUTLS_NO_TICKETS :
+	    t->after_starttls == TLS_FTP_DATA ?
+	    GNUTLS_SERVER | GNUTLS_NO_AUTO_SEND_TICKET : GNUTLS_SERVER) |
+	    GNUTLS_NONBLOCK);
 	if (rc < 0) {
 		t->s = NULL;
 		goto bad;
 	}
+	if (server && c->cfg.tickets &&
+	    (rc = gnutls_session_ticket_enable_server(t->s,
+	    &c->ticket_key)) < 0)
+		goto bad;
 	gnutls_session_set_ptr(t->s, &t->chk);
 	if ((rc = gnutls_priority_set(t->s, c->prio)) < 0 ||
 	    (rc = gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE,
@@ -633,6 +641,24 @@ int
 tls_exchanged(const struct tls *t)
 {
 	return t->got_data || t->sent_data;
+}
+
+/*
+ * Client role, before the handshake: offer to resume the session of from
+ * (an FTP data connection, the control's).  With TLS 1.3 its ticket came
+ * after its handshake: what from holds now.  0, or a libuv error.
+ */
+int
+tls_resume(struct tls *t, const struct tls *from)
+{
+	gnutls_datum_t	d;
+	int		rc;
+
+	if (gnutls_session_get_data2(from->s, &d) < 0)
+		return UV_EINVAL;
+	rc = gnutls_session_set_data(t->s, d.data, d.size);
+	gnutls_free(d.data);
+	return rc < 0 ? UV_EINVAL : 0;
 }
 
 /*

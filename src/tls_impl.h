@@ -20,6 +20,7 @@ struct tls_ctx {
 	unsigned				 nalpn;
 	FILE					*keylog;
 	int					 verify; /* check peers */
+	gnutls_datum_t				 ticket_key;
 };
 
 /*

@@ -1,14 +1,15 @@
 /*
- * FTP client role (RFC 4217, the control connection): the 220 greeting,
- * FEAT (AUTH TLS must be listed), AUTH TLS, 234.  Data connections are not
- * relayed: the plain client opens them to the server itself.
+ * FTP client role (RFC 4217): the 220 greeting, FEAT (AUTH TLS must be
+ * listed), AUTH TLS, 234.  Inside TLS (proto/ftp_inside.c), PBSZ 0 and
+ * PROT P before our greeting to the plain client; its data connections
+ * then go through the relay, with TLS to the server.
  */
 #include "config.h"
 
 #include <string.h>
 #include <strings.h>
 
-#include "proto_impl.h"
+#include "ftp_inside.h"
 
 enum {
 	GREETING,
@@ -18,6 +19,7 @@ enum {
 };
 
 struct ftp_state {
+	struct ftp_in	 in;		/* first: inside TLS */
 	int		 state;
 	int		 auth_tls;	/* FEAT lists AUTH TLS */
 	int		 multi;		/* a multi-line reply's code */
@@ -130,16 +132,15 @@ ftp_line(struct negotiation *p, const char *s, size_t len,
 	}
 }
 
-/* Our own greeting: nothing the server said in clear text goes on. */
-static void
-ftp_established(struct negotiation *p, struct proto_out *out)
-{
-	proto_greet(p, out, "220 %s ready", proto_safe_name(p));
-	out->relay = 1;
-}
-
+/*
+ * Our own greeting, once PROT is settled: nothing the server said in clear
+ * text goes on.
+ */
 const struct proto_ops ftp_client_ops = {
 	.size = sizeof(struct ftp_state),
 	.line = ftp_line,
-	.established = ftp_established,
+	.established = ftp_in_setup,
+	.inside_tls = ftp_in_tls,
+	.inside_plain = ftp_in_plain,
+	.free = ftp_in_free,
 };

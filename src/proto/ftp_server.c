@@ -1,10 +1,10 @@
 /*
- * FTP server role (RFC 4217, the control connection): AUTH TLS added to
- * the backend's FEAT reply and answered here with 234; before TLS only
- * FEAT, HELP, HOST, LANG, NOOP, OPTS, QUIT and SYST reach the backend, the
- * rest (USER, PASS, ...) gets 530.  After TLS, PBSZ and PROT go to the
- * backend like any command; data connections are not relayed.  Inside TLS
- * AUTH is refused here and the FEAT reply no longer lists it.
+ * FTP server role (RFC 4217): AUTH TLS added to the backend's FEAT reply
+ * and answered here with 234; before TLS only FEAT, HELP, HOST, LANG, NOOP,
+ * OPTS, QUIT and SYST reach the backend, the rest (USER, PASS, ...) gets
+ * 530.  Inside TLS (proto/ftp_inside.c) AUTH
+ * is refused, PBSZ and PROT are answered here, and with PROT P the data
+ * connections go through the relay.
  */
 #include "config.h"
 
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "proto_impl.h"
+#include "ftp_inside.h"
 
 enum {
 	GREETING,	/* the zeroed state: the backend's greeting
@@ -22,18 +22,12 @@ enum {
 	FEAT_REPLY
 };
 
-/* Inside TLS: see below. */
-struct ftp_in {
-	struct cmdq	 q;
-	int		 multi;		/* a multi-line reply's code */
-};
-
 struct ftp_state {
+	struct ftp_in	 in;		/* first: inside TLS */
 	int		 state;
 	int		 feat_list;	/* the FEAT reply is a 211 list */
 	unsigned	 feat_lines;	/* its lines so far */
 	int		 multi;		/* a multi-line reply's code */
-	struct ftp_in	 in;		/* inside TLS */
 };
 
 static struct ftp_state *
@@ -138,112 +132,13 @@ ftp_line(struct negotiation *p, const char *s, size_t len,
 	proto_forward_line(p, out, s, len);
 }
 
-/*
- * Inside TLS, for the whole session: the commands in flight, so that the
- * FEAT reply is known and our refusal of AUTH comes in its turn among the
- * backend's replies.  A reply may span lines ("NNN-" up to "NNN "), and a
- * 1xx reply is preliminary: the same command has another reply to come
- * (RFC 959 4.2).
- */
-enum {
-	K_OTHER,
-	K_FEAT,		/* its AUTH lines go */
-	K_REFUSED	/* AUTH: our reply */
-};
-
-/*
- * RFC 2228 lists 534 "Request denied for policy reasons" among the replies
- * to AUTH (503 is not one of them): the security mechanism is TLS, up
- * already, and no other one is offered over it.
- */
-#define TLS_ACTIVE	"534 TLS already active\r\n"
-
-static void
-client_line(struct negotiation *p, const struct iline *l,
-    struct proto_out *out)
-{
-	struct ftp_in	*in = &st(p)->in;
-	size_t		 n = l->whole ? proto_line_len(l->s, l->len) :
-	    l->headlen;
-
-	if (proto_word_eq(l->head, n, "AUTH")) {
-		if (!l->whole)
-			/* It went on already: end the session instead. */
-			proto_fail(p, out,
-			    "an AUTH command longer than %d bytes "
-			    "inside TLS", INSIDE_MAX_LINE);
-		else if (cmdq_head(&in->q) == -1 && inside_at_start(p, 0) &&
-		    in->multi == 0)
-			pbuf_str(&out->to_tls, TLS_ACTIVE);
-		else
-			cmdq_push(p, &in->q, K_REFUSED, out);
-		return;
-	}
-	if (l->whole)
-		inside_pass(p, 1, l->s, l->len, out);
-	cmdq_push(p, &in->q, l->whole && proto_word_eq(l->s, n, "FEAT") ?
-	    K_FEAT :
-	    K_OTHER,
-	    out);
-}
-
-/* A feature line of FEAT that lists AUTH (" AUTH TLS;SSL", RFC 2389). */
-static int
-lists_auth(const char *s, size_t n)
-{
-	while (n > 0 && s[0] == ' ')
-		s++, n--;
-	return proto_word_eq(s, n, "AUTH");
-}
-
-/*
- * One line of a reply; it is complete at a single line "NNN text" or at
- * the last line of a multi-line one, "NNN text" with its first line's code.
- */
-static void
-backend_line(struct negotiation *p, const struct iline *l,
-    struct proto_out *out)
-{
-	struct ftp_in	*in = &st(p)->in;
-	size_t		 n = l->whole ? proto_line_len(l->s, l->len) :
-	    l->headlen;
-	int		 kind = cmdq_head(&in->q);
-	int		 code = proto_reply_code(l->head, n, "- ");
-	int		 is_reply = code != -1;
-
-	if (in->multi != 0 && (!is_reply || code != in->multi ||
-	    (n > 3 && l->head[3] != ' '))) {
-		/* Inside a multi-line reply. */
-		if (l->whole && !(kind == K_FEAT && lists_auth(l->s, n)))
-			inside_pass(p, 0, l->s, l->len, out);
-		return;
-	}
-	if (l->whole)
-		inside_pass(p, 0, l->s, l->len, out);
-	if (!is_reply)
-		return;			/* not a reply: nothing it answers */
-	if (in->multi == 0 && n > 3 && l->head[3] == '-') {
-		in->multi = code;
-		return;
-	}
-	in->multi = 0;
-	if (kind == -1 || kind == K_REFUSED) {
-		/* Not asked for (421 before a close). */
-		cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
-		return;
-	}
-	if (code < 200)
-		return;			/* preliminary: another reply follows */
-	cmdq_pop(&in->q);
-	cmdq_answer(&in->q, K_REFUSED, TLS_ACTIVE, out);
-}
-
 const struct proto_ops ftp_server_ops = {
 	.size = sizeof(struct ftp_state),
 	.start = proto_await_backend,
 	.line = ftp_line,
 	.plain_line = ftp_plain_line,
 	.established = proto_watch,
-	.inside_tls = client_line,
-	.inside_plain = backend_line,
+	.inside_tls = ftp_in_tls,
+	.inside_plain = ftp_in_plain,
+	.free = ftp_in_free,
 };

@@ -49,7 +49,7 @@
 	X(HTTP, "http-upgrade", "", http,				\
 	    "HTTP/1.1 503 Service Unavailable\r\n"			\
 	    "Content-Length: 0\r\nConnection: close\r\n\r\n", 0)	\
-	X(FTP, "ftp", "(AUTH TLS, control connection)", ftp,		\
+	X(FTP, "ftp", "(AUTH TLS; PROT P data)", ftp,		\
 	    "421 Service not available, closing control connection\r\n",\
 	    PROTO_HELP_GROUP)						\
 	X(POSTGRES, "postgres", "(SSLRequest)", postgres,		\
@@ -119,6 +119,14 @@ struct proto_out {
 	int		 watch;		/* inside TLS: both sides flow, through
 					   the module, for good */
 	int		 fail;		/* end with status 4, for why */
+	/*
+	 * FTP, inside TLS: relay a data connection to this port of the FTP
+	 * server, or of the FTP client if data_active (PORT, EPRT): the
+	 * control connection's peer.  The reply (or command) that says where
+	 * the other one connects waits for proto_data_ready().
+	 */
+	unsigned	 data_port;
+	int		 data_active;
 	char		 why[512];
 	/*
 	 * Server role, start_tls without a switch (direct TLS): the peer's
@@ -152,6 +160,8 @@ void		 proto_from_tls(struct negotiation *, const char *, size_t,
 void		 proto_from_plain(struct negotiation *, const char *, size_t,
 		    struct proto_out *);
 void		 proto_established(struct negotiation *, struct proto_out *);
+void		 proto_data_ready(struct negotiation *, const char *,
+		    unsigned, struct proto_out *);
 
 int		 proto_space_after_switch(const struct negotiation *);
 const char	*proto_name(enum proto);

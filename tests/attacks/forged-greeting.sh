@@ -38,7 +38,7 @@ run_relay() {
 forged smtp 'hello\r\n' 'tls-ok'
 forged imap 'hello\r\n' 'tls-ok'
 forged pop3 'hello\r\n' 'tls-ok'
-forged ftp 'hello\r\n' 'tls-ok'
+forged ftp 'hello\r\n' 'hello'
 forged http-upgrade 'GET /x HTTP/1.1\r\nHost: a\r\n\r\n' \
     'over TLS you asked for /x'
 forged lmtp 'hello\r\n' 'tls-ok'

@@ -142,6 +142,9 @@ struct run {
 	/* What the TLS side sent before the switch, and how much in all. */
 	char			 tls[MAX_AFTER];
 	size_t			 tlslen;
+	int			 plain_after;	/* the plain side is heard
+						   inside TLS (FTP's client
+						   role too) */
 	char			 plain[MAX_AFTER];	/* to the plain side after */
 	size_t			 plainlen;
 };
@@ -157,7 +160,8 @@ flags_of(const struct proto_out *out)
 static void
 take(struct run *r, struct proto_out *out)
 {
-	int	said = out->to_tls.len > 0 || out->to_plain.len > 0;
+	int		said = out->to_tls.len > 0 || out->to_plain.len > 0;
+	unsigned	port;
 
 	if (r->failed && (said || flags_of(out)))
 		abort();	/* something after a failure */
@@ -182,7 +186,15 @@ take(struct run *r, struct proto_out *out)
 		r->switched = 1;
 	if (out->watch)
 		r->watched = 1;
+	port = out->data_port;
 	proto_out_free(out);
+	/* FTP: the session opens a data listener, at once, as the relay. */
+	if (port != 0 && !r->failed) {
+		proto_out_init(out);
+		proto_data_ready(r->p, port & 1 ? "127.0.0.1" : NULL, port,
+		    out);
+		take(r, out);
+	}
 }
 
 static void
@@ -232,9 +244,8 @@ feed_after(struct run *r, const uint8_t *data, size_t size, size_t i)
 		if (len > size - i)
 			len = size - i;
 		if (len > 0)
-			feed(r, plain && (r->role == ROLE_SERVER ||
-			    r->watched) ? 'p' : 't', (const char *)data + i,
-			    len);
+			feed(r, plain && (r->plain_after || r->watched) ? 'p' :
+			    't', (const char *)data + i, len);
 		i += len;
 	}
 }
@@ -245,6 +256,7 @@ run_init(struct run *r, const struct proto_cfg *cfg)
 {
 	memset(r, 0, sizeof(*r));
 	r->role = cfg->role;
+	r->plain_after = cfg->role == ROLE_SERVER || cfg->proto == PROTO_FTP;
 	if ((r->p = proto_new(cfg)) == NULL)
 		abort();	/* every protocol in the table has both */
 }

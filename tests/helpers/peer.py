@@ -242,6 +242,7 @@ FORGED.update({
 })
 # What the server says first inside TLS.
 TLS_HELLO = {"sieve": SIEVE_CAPS + b'OK "tls-ok"\r\n', "nntp": b"",
+             "ftp": b"",
              "postgres": b"tls-ok\n", "ldap": b"tls-ok\n"}
 
 
@@ -301,6 +302,9 @@ def in_tls(t, proto):
         line = readline(f)
         if proto == "nntp" and line.upper().startswith(b"CAPABILITIES"):
             line = nntp_answer(line)
+        # The client role's PBSZ 0 and PROT P, before its greeting.
+        if proto == "ftp" and line[:4].upper() in (b"PBSZ", b"PROT"):
+            line = b"200 ok\r\n"
         t.sendall(line)
 
 

@@ -7,7 +7,9 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dialogue.h"
 
@@ -16,6 +18,10 @@
 
 #define C	ROLE_CLIENT
 #define S	ROLE_SERVER
+
+/* Client role: inside TLS, PROT P first; our greeting once it is set. */
+#define PROT_OK		T("200 PBSZ=0\r\n200 PROT now Private.\r\n")
+#define FTP_AUTH_PROT	"FEAT\r\nAUTH TLS\r\nPBSZ 0\r\nPROT P\r\n"
 
 static void
 ftp_client(void)
@@ -26,16 +32,16 @@ ftp_client(void)
 		T("220-Welcome\r\n220-  to the\r\n220 server\r\n"),
 		T("211-Features:\r\n EPSV\r\n AUTH SSL\r\n AUTH TLS\r\n"
 		    " PBSZ\r\n211 End\r\n"),
-		T("234 Proceed with negotiation.\r\n"),
+		T("234 Proceed with negotiation.\r\n"), H, PROT_OK,
 		END
 	}, later[] = {
 		T("120 in 5 minutes\r\n220 ready\r\n"),
 		T("211-Extensions supported:\r\n AUTH TLS;SSL\r\n211 END\r\n"),
-		T("234 go\r\n"),
+		T("234 go\r\n"), H, PROT_OK,
 		END
 	}, nofeat[] = {
 		T("220 old\r\n"), T("500 FEAT unknown\r\n"),
-		T("234 go\r\n"), END
+		T("234 go\r\n"), H, PROT_OK, END
 	}, nofeat_noauth[] = {
 		T("220 old\r\n"), T("500 FEAT unknown\r\n"),
 		T("502 AUTH unknown\r\n"), END
@@ -60,12 +66,12 @@ ftp_client(void)
 	char		*s;
 
 	dialogue("ftp client: multi-line greeting, FEAT, AUTH TLS, 234",
-	    PROTO_FTP, C, 0, good, want_str(SWITCH, "FEAT\r\nAUTH TLS\r\n",
+	    PROTO_FTP, C, 0, good, want_str(SWITCH, FTP_AUTH_PROT,
 	    greeting, NULL));
 	dialogue("ftp client: 120 then 220, AUTH TLS;SSL", PROTO_FTP, C, 0,
-	    later, want_str(SWITCH, "FEAT\r\nAUTH TLS\r\n", greeting, NULL));
+	    later, want_str(SWITCH, FTP_AUTH_PROT, greeting, NULL));
 	dialogue("ftp client: no FEAT: AUTH TLS all the same", PROTO_FTP, C, 0,
-	    nofeat, want_str(SWITCH, "FEAT\r\nAUTH TLS\r\n", greeting, NULL));
+	    nofeat, want_str(SWITCH, FTP_AUTH_PROT, greeting, NULL));
 	dialogue("ftp client: no FEAT, AUTH refused: fails closed", PROTO_FTP,
 	    C, 0, nofeat_noauth, want_str(FAIL, "FEAT\r\nAUTH TLS\r\n", "",
 	    "does not offer AUTH TLS"));
@@ -387,11 +393,197 @@ xmpp_server(void)
 	    != NULL, "xmpp server: a dead backend: a stream error");
 }
 
+/*
+ * FTP data connections with PROT P, where the session's part is played
+ * here: the module asks for a listener (out.data_port), we say where it is
+ * (proto_data_ready) and the client gets that, never the server's.
+ */
+struct ftp_run {
+	struct negotiation	*p;
+	struct proto_out	 out;
+};
+
+static void
+say(struct ftp_run *r, char from, const char *s)
+{
+	proto_out_free(&r->out);
+	if (from == 'p')
+		proto_from_plain(r->p, s, strlen(s), &r->out);
+	else
+		proto_from_tls(r->p, s, strlen(s), &r->out);
+}
+
+static void
+ready(struct ftp_run *r, const char *ip, unsigned port)
+{
+	proto_out_free(&r->out);
+	proto_data_ready(r->p, ip, port, &r->out);
+}
+
+static void
+handshake(struct ftp_run *r)
+{
+	proto_out_free(&r->out);
+	proto_established(r->p, &r->out);
+}
+
+static const char *
+text(const struct pbuf *b)
+{
+	static char	buf[2][1024];
+	static int	n;
+	char		*t = buf[n++ % 2];
+
+	snprintf(t, sizeof(buf[0]), "%.*s", (int)b->len,
+	    b->len ? b->data : "");
+	return t;
+}
+
+static struct ftp_run
+ftp_run(enum role role)
+{
+	struct proto_cfg	cfg = { PROTO_FTP, role, NULL, "relay.example",
+				    0, 0, 0 };
+	struct ftp_run		r;
+
+	r.p = proto_new(&cfg);
+	proto_out_init(&r.out);
+	proto_start(r.p, &r.out);
+	return r;
+}
+
+static void
+ftp_data_server(void)
+{
+	struct ftp_run	r = ftp_run(S);
+
+	say(&r, 'p', "220 b\r\n");
+	say(&r, 't', "AUTH TLS\r\n");
+	handshake(&r);
+	say(&r, 't', "PROT P\r\nPBSZ 0\r\nPROT P\r\nPORT 1,2,3\r\n");
+	is_str(text(&r.out.to_tls), "503 PBSZ first\r\n200 PBSZ=0\r\n"
+	    "200 Protection level set to P\r\n"
+	    "501 Unreadable PORT or EPRT\r\n",
+	    "ftp data, server: PBSZ, PROT and a bad PORT answered here");
+	is_str(text(&r.out.to_plain), "", "  none of them forwarded");
+	say(&r, 't', "PASV\r\nNOOP\r\nAUTH TLS\r\n");
+	is_str(text(&r.out.to_plain), "PASV\r\nNOOP\r\n", "  PASV goes on");
+	say(&r, 'p', "227 Entering Passive Mode (10,0,0,9,4,1).\r\n"
+	    "200 NOOP ok\r\n");
+	is_int(r.out.data_port, 1025, "  its 227 asks for a data relay");
+	is_str(text(&r.out.to_tls), "", "  and waits, with what follows");
+	ready(&r, "127.0.0.1", 40000);
+	is_str(text(&r.out.to_tls), "227 Entering Passive Mode "
+	    "(127,0,0,1,156,64)\r\n200 NOOP ok\r\n534 TLS already active\r\n",
+	    "  the client gets our listener, then the rest in order");
+	say(&r, 't', "EPSV\r\n");
+	say(&r, 'p', "229 Entering Extended Passive Mode (|||2121|)\r\n");
+	is_int(r.out.data_port, 2121, "  EPSV's 229 too");
+	ready(&r, NULL, 40001);
+	is_str(text(&r.out.to_tls),
+	    "229 Entering Extended Passive Mode (|||40001|)\r\n",
+	    "  rewritten to our port");
+	say(&r, 't', "PASV\r\n");
+	say(&r, 'p', "227 Entering Passive Mode (10,0,0,9,4,1)\r\n");
+	ready(&r, "127.0.0.1", 0);
+	is_str(text(&r.out.to_tls), "425 Cannot open a data connection\r\n",
+	    "  no listener: 425");
+	say(&r, 't', "PASV\r\n");
+	say(&r, 'p', "227 Entering Passive Mode (10,0,0,9)\r\n");
+	is_str(text(&r.out.to_tls),
+	    "425 Unreadable passive reply from the server\r\n",
+	    "  an unreadable 227: 425, no relay");
+	say(&r, 't', "PORT 10,0,0,1,4,2\r\nRETR f\r\n");
+	is_int(r.out.data_port, 1026, "  PORT asks for a relay the other way");
+	is_int(r.out.data_active, 1, "  active");
+	is_str(text(&r.out.to_plain), "", "  and waits, with what follows");
+	ready(&r, "127.0.0.1", 40002);
+	is_str(text(&r.out.to_plain), "PORT 127,0,0,1,156,66\r\nRETR f\r\n",
+	    "  the backend gets our PORT, then the rest");
+	say(&r, 't', "EPRT |2|::1|5000|\r\n");
+	is_int(r.out.data_port, 5000, "  EPRT too");
+	ready(&r, "::1", 40003);
+	is_str(text(&r.out.to_plain), "EPRT |2|::1|40003|\r\n",
+	    "  with our EPRT for an IPv6 listener");
+	say(&r, 'p', "200 PORT ok\r\n150 go\r\n226 done\r\n200 EPRT ok\r\n");
+	is_str(text(&r.out.to_tls), "200 PORT ok\r\n150 go\r\n226 done\r\n"
+	    "200 EPRT ok\r\n", "  the backend's replies go to the client");
+	say(&r, 't', "PORT 10,0,0,1,4,2\r\n");
+	ready(&r, "127.0.0.1", 0);
+	is_str(text(&r.out.to_tls), "425 Cannot open a data connection\r\n",
+	    "  no listener: 425 from us");
+	is_str(text(&r.out.to_plain), "", "  and no PORT for the backend");
+	say(&r, 't', "PROT C\r\nPASV\r\n");
+	say(&r, 'p', "227 Entering Passive Mode (10,0,0,9,4,1)\r\n");
+	is_str(text(&r.out.to_tls), "227 Entering Passive Mode "
+	    "(10,0,0,9,4,1)\r\n", "  PROT C: the backend's 227 as it is");
+	is_int(r.out.data_port, 0, "  and no relay");
+	proto_out_free(&r.out);
+	proto_free(r.p);
+}
+
+static void
+ftp_data_client(void)
+{
+	struct ftp_run	r = ftp_run(C);
+
+	say(&r, 't', "220 x\r\n");
+	say(&r, 't', "211-F\r\n AUTH TLS\r\n211 E\r\n");
+	say(&r, 't', "234 go\r\n");
+	handshake(&r);
+	is_str(text(&r.out.to_tls), "PBSZ 0\r\nPROT P\r\n",
+	    "ftp data, client: PBSZ 0, PROT P inside TLS");
+	is_str(text(&r.out.to_plain), "", "  the greeting waits");
+	say(&r, 'p', "FEAT\r\n");
+	say(&r, 't', "200 PBSZ=0\r\n200 PROT P\r\n211-F\r\n AUTH TLS\r\n"
+	    " PBSZ\r\n EPSV\r\n PROT\r\n211 E\r\n");
+	is_str(text(&r.out.to_plain), "220 relay.example ready\r\n"
+	    "211-F\r\n EPSV\r\n211 E\r\n",
+	    "  then ours; the FEAT reply lists no AUTH, PBSZ or PROT");
+	say(&r, 'p', "AUTH TLS\r\nEPSV\r\n");
+	is_str(text(&r.out.to_plain), "534 TLS already active\r\n",
+	    "  AUTH from the plain client: 534");
+	is_str(text(&r.out.to_tls), "EPSV\r\n", "  EPSV goes on");
+	say(&r, 't', "229 Entering Extended Passive Mode (|||5000|)\r\n");
+	is_int(r.out.data_port, 5000, "  its 229 asks for a data relay");
+	ready(&r, "127.0.0.1", 6000);
+	is_str(text(&r.out.to_plain),
+	    "229 Entering Extended Passive Mode (|||6000|)\r\n",
+	    "  the plain client gets our listener");
+	proto_out_free(&r.out);
+	proto_free(r.p);
+}
+
+static void
+ftp_data_refused(void)
+{
+	struct ftp_run	r = ftp_run(C);
+
+	say(&r, 't', "220 x\r\n");
+	say(&r, 't', "211-F\r\n AUTH TLS\r\n211 E\r\n");
+	say(&r, 't', "234 go\r\n");
+	handshake(&r);
+	say(&r, 't', "200 PBSZ=0\r\n534 no PROT P\r\n");
+	is_str(text(&r.out.to_plain), "220 relay.example ready\r\n",
+	    "ftp data, client: PROT P refused: our greeting all the same");
+	say(&r, 'p', "PASV\r\n");
+	say(&r, 't', "227 Entering Passive Mode (10,0,0,9,4,1)\r\n");
+	is_str(text(&r.out.to_plain),
+	    "227 Entering Passive Mode (10,0,0,9,4,1)\r\n",
+	    "  and the server's 227 as it is, no relay");
+	is_int(r.out.data_port, 0, "  none asked for");
+	proto_out_free(&r.out);
+	proto_free(r.p);
+}
+
 int
 main(void)
 {
 	ftp_client();
 	ftp_server();
+	ftp_data_server();
+	ftp_data_client();
+	ftp_data_refused();
 	xmpp_client();
 	xmpp_server();
 	return done_testing();
