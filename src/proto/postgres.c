@@ -32,15 +32,6 @@ st(struct negotiation *p)
 	return p->priv;
 }
 
-static unsigned long
-int32(const char *s)
-{
-	const unsigned char	*u = (const unsigned char *)s;
-
-	return (unsigned long)u[0] << 24 | (unsigned long)u[1] << 16 |
-	    (unsigned long)u[2] << 8 | u[3];
-}
-
 /* Int32 8, Int32 80877103. */
 static const char ssl_request[] = "\0\0\0\010\004\322\026\057";
 
@@ -109,8 +100,8 @@ from_client(struct negotiation *p, const char *buf, size_t len,
 	}
 	if (len < 8)
 		return 0;
-	code = int32(buf + 4);
-	if (int32(buf) != 8 || (code != SSL_REQUEST &&
+	code = proto_be32(buf + 4);
+	if (proto_be32(buf) != 8 || (code != SSL_REQUEST &&
 	    code != GSSENC_REQUEST) || st(p)->answers == 2) {
 		st(p)->startup = 1;
 		return from_client(p, buf, len, out);
@@ -200,19 +191,19 @@ from_server(struct negotiation *p, const char *buf, size_t len,
 	}
 	if (len < 5)
 		return 0;
-	if ((n = int32(buf + 1)) < 4 || n > MAX_AUTH_MSG - 1) {
+	if ((n = proto_be32(buf + 1)) < 4 || n > MAX_AUTH_MSG - 1) {
 		proto_fail(p, out, "a message from the server of length %lu "
 		    "during the login", n);
 		return 0;
 	}
 	if (len < n + 1)
 		return 0;
-	if (buf[0] == 'R' && n >= 8 && int32(buf + 5) == AUTH_SASL)
+	if (buf[0] == 'R' && n >= 8 && proto_be32(buf + 5) == AUTH_SASL)
 		sasl(p, buf, n + 1, out);
 	else
 		inside_pass(p, 1, buf, n + 1, out);
 	if (buf[0] == 'E' || (buf[0] == 'R' && n >= 8 &&
-	    int32(buf + 5) == AUTH_OK)) {
+	    proto_be32(buf + 5) == AUTH_OK)) {
 		pbuf_str(&out->log, buf[0] == 'E' ? "S: ErrorResponse\n" :
 		    "S: AuthenticationOk\n");
 		out->relay = 1;

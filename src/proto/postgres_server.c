@@ -37,15 +37,6 @@ st(struct negotiation *p)
 	return p->priv;
 }
 
-static unsigned long
-int32(const char *s)
-{
-	const unsigned char	*u = (const unsigned char *)s;
-
-	return (unsigned long)u[0] << 24 | (unsigned long)u[1] << 16 |
-	    (unsigned long)u[2] << 8 | u[3];
-}
-
 /*
  * Direct TLS: what the client sent so far is the start of its ClientHello,
  * the TLS session's own first bytes; PostgreSQL 17 requires its ALPN.
@@ -103,7 +94,7 @@ pg_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 		return direct_tls(p, buf, len, out);
 	if (len < 8)
 		return 0;
-	if ((n = int32(buf)) < 8 || n > MAX_STARTUP) {
+	if ((n = proto_be32(buf)) < 8 || n > MAX_STARTUP) {
 		proto_fail(p, out,
 		    "not a PostgreSQL startup packet (length %lu)", n);
 		return 0;
@@ -111,7 +102,7 @@ pg_data(struct negotiation *p, int tls_side, const char *buf, size_t len,
 	if (len < n)
 		return 0;
 	st(p)->begun = 1;
-	code = int32(buf + 4);
+	code = proto_be32(buf + 4);
 	if (code == CANCEL_REQUEST)
 		return cancel(p, n, buf, out);
 	if (code == SSL_REQUEST && n == 8) {

@@ -204,6 +204,7 @@ int	 proto_word_eq(const char *, size_t, const char *);
 int	 proto_list_token(const char *, size_t, const char *);
 int	 proto_is_login_word(const char *, size_t);
 size_t	 proto_literal_size(const char *, size_t, int *);
+unsigned long proto_be32(const char *);
 int	 proto_reply_code(const char *, size_t, const char *);
 size_t	 proto_line_len(const char *, size_t);
 

@@ -124,3 +124,13 @@ proto_line_len(const char *s, size_t len)
 		len--;
 	return len;
 }
+
+/* A 32-bit big-endian number (PostgreSQL's lengths and codes). */
+unsigned long
+proto_be32(const char *s)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+
+	return (unsigned long)u[0] << 24 | (unsigned long)u[1] << 16 |
+	    (unsigned long)u[2] << 8 | u[3];
+}
