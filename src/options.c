@@ -469,10 +469,11 @@ options_parse(int argc, char **argv, struct options *o, char *err,
 			return OPTS_ERROR;
 		default:
 			if (optopt != 0)
-				bad_option(err, errlen, "unknown option '-%c'", optopt);
+				bad_option(err, errlen, "unknown option '-%c' "
+				    "(try --help)", optopt);
 			else
-				bad_option(err, errlen, "unknown option '%s'",
-				    argv[optind - 1]);
+				bad_option(err, errlen, "unknown option '%s' "
+				    "(try --help)", argv[optind - 1]);
 			return OPTS_ERROR;
 		}
 	}

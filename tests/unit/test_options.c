@@ -124,6 +124,8 @@ main(void)
 	    "unknown option '--bogus'");
 	refused(parse("-Z", "x:1", NULL), "an unknown short option",
 	    "unknown option '-Z'");
+	refused(parse("--bogus", "x:1", NULL), "an unknown option",
+	    "(try --help)");
 	refused(parse("x:1", "--cert", NULL), "a missing argument",
 	    "needs an argument");
 	refused(parse("--proto=gopher", "x:1", NULL), "an unknown protocol",
